@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { loadConfig, type Config } from '../common/config.js';
+import { CliError } from './output.js';
+
+/**
+ * `hearth <command>`: the admin CLI of ../shared/CONTRACT.md. Each area registers its commands;
+ * every command works against the same DATA_DIR / STORE_URL as the server, also while it runs.
+ */
+
+export type Register = (program: Command, config: () => Config) => void;
+
+const registrations: Register[] = [];
+
+async function run(argv: string[]): Promise<void> {
+  const program = new Command('hearth')
+    .description('Hearth admin CLI')
+    .option('--json', 'machine-readable JSON on stdout')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  let config: Config | undefined;
+  const getConfig = (): Config => (config ??= loadConfig());
+  for (const register of registrations) register(program, getConfig);
+  await program.parseAsync(argv);
+}
+
+run(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+    return;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`hearth: ${message.split('\n')[0] ?? ''}\n`);
+  process.exitCode = err instanceof CliError ? err.exitCode : 1;
+});

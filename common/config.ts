@@ -1,0 +1,153 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Hearth's configuration: parsed once from the environment, validated, frozen and passed in.
+ * Nothing else reads `process.env`. Variables are listed in ../shared/CONTRACT.md and the README.
+ */
+
+const flag = z
+  .enum(['', '0', '1', 'true', 'false'])
+  .optional()
+  .transform((v) => v === '1' || v === 'true');
+
+const int = (dflt: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return dflt;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v));
+
+const optionalUrl = optionalString.refine(
+  (v) => v === undefined || URL.canParse(v),
+  'must be an absolute URL',
+);
+
+const envSchema = z.object({
+  PORT: int(8080, 0, 65535),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_URL: optionalUrl,
+  DATA_DIR: z.string().min(1).default('./data'),
+  STORE_URL: optionalString,
+  FHIR_UPSTREAM: optionalUrl,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: flag,
+  ROLES_FILE: optionalString,
+  AUTH_JWKS_URL: optionalUrl,
+  FHIR_UPSTREAM_AUTHORIZATION: optionalString,
+  AUDIT_NDJSON: optionalString,
+  SQLITE_SYNC: z.enum(['full', 'normal']).default('full'),
+  BUNDLE_MAX_ENTRIES: int(500, 1, 100_000),
+  SEARCH_DEFAULT_COUNT: int(20, 1, 10_000),
+  SEARCH_MAX_COUNT: int(1000, 1, 10_000),
+  CONDITIONAL_DELETE_MAX: int(100, 1, 100_000),
+  MAX_BODY_BYTES: int(10_485_760, 1024, 1_073_741_824),
+  ALLOW_LOOPBACK_JWKS: flag,
+  WORKERS: int(1, 1, 64),
+  QUERY_TIMEOUT_MS: int(10_000, 100, 600_000),
+});
+
+export type SqliteSync = 'full' | 'normal';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** External base URL without a trailing slash, e.g. `http://localhost:8080`. */
+  readonly publicUrl: string;
+  /** `publicUrl + '/fhir'`: the FHIR base and the `aud` of every access token. */
+  readonly fhirBaseUrl: string;
+  /** `publicUrl + '/auth'`: the OAuth / OIDC issuer. */
+  readonly issuer: string;
+  /** Absolute path. */
+  readonly dataDir: string;
+  /** `sqlite:<absolute path>` or `postgres://…`. */
+  readonly storeUrl: string;
+  readonly fhirUpstream: string | undefined;
+  readonly fhirUpstreamAuthorization: string | undefined;
+  readonly logLevel: string;
+  readonly trustProxy: boolean;
+  readonly rolesFile: string | undefined;
+  readonly authJwksUrl: string | undefined;
+  readonly auditNdjson: string | undefined;
+  readonly sqliteSync: SqliteSync;
+  readonly bundleMaxEntries: number;
+  readonly searchDefaultCount: number;
+  readonly searchMaxCount: number;
+  readonly conditionalDeleteMax: number;
+  readonly maxBodyBytes: number;
+  readonly allowLoopbackJwks: boolean;
+  readonly workers: number;
+  /** Time budget of one store query; a query over it is stopped and answered with an OperationOutcome. */
+  readonly queryTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+/** Parses and validates the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(cwd, e.DATA_DIR);
+  const publicUrl = trimSlash(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`);
+  const storeUrl = e.STORE_URL ?? `sqlite:${path.join(dataDir, 'fhir.db')}`;
+  if (!storeUrl.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(storeUrl)) {
+    throw new ConfigError('invalid configuration: STORE_URL must start with sqlite: or postgres://');
+  }
+  if (e.SEARCH_DEFAULT_COUNT > e.SEARCH_MAX_COUNT) {
+    throw new ConfigError(
+      'invalid configuration: SEARCH_DEFAULT_COUNT must not exceed SEARCH_MAX_COUNT',
+    );
+  }
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl,
+    fhirBaseUrl: `${publicUrl}/fhir`,
+    issuer: `${publicUrl}/auth`,
+    dataDir,
+    storeUrl,
+    fhirUpstream: e.FHIR_UPSTREAM === undefined ? undefined : trimSlash(e.FHIR_UPSTREAM),
+    fhirUpstreamAuthorization: e.FHIR_UPSTREAM_AUTHORIZATION,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    rolesFile: e.ROLES_FILE,
+    authJwksUrl: e.AUTH_JWKS_URL,
+    auditNdjson: e.AUDIT_NDJSON,
+    sqliteSync: e.SQLITE_SYNC,
+    bundleMaxEntries: e.BUNDLE_MAX_ENTRIES,
+    searchDefaultCount: e.SEARCH_DEFAULT_COUNT,
+    searchMaxCount: e.SEARCH_MAX_COUNT,
+    conditionalDeleteMax: e.CONDITIONAL_DELETE_MAX,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    allowLoopbackJwks: e.ALLOW_LOOPBACK_JWKS,
+    workers: e.WORKERS,
+    queryTimeoutMs: e.QUERY_TIMEOUT_MS,
+  });
+}
+
+/** The SQLite file path of a `sqlite:` store URL, or undefined for another engine. */
+export function sqlitePath(storeUrl: string): string | undefined {
+  return storeUrl.startsWith('sqlite:') ? storeUrl.slice('sqlite:'.length) : undefined;
+}
