@@ -1,0 +1,47 @@
+/**
+ * The engine seam: the only place SQL meets a database. Handlers and search code talk to these
+ * interfaces, so the PostgreSQL engine can be added without touching them. SQL is written with `?`
+ * placeholders (the PostgreSQL engine numbers them) and is always parameterised.
+ */
+
+export type SqlValue = string | number | bigint | null | Uint8Array;
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface RunResult {
+  changes: number;
+  /** SQLite rowid of the last insert (PostgreSQL: use `RETURNING` with `get`). */
+  lastInsertRowid: number;
+}
+
+export interface QueryOptions {
+  /** Absolute time (ms since epoch) after which the query is stopped with a QueryTimeoutError. */
+  deadline?: number;
+}
+
+export interface Queryable {
+  readonly dialect: DialectName;
+  all<T>(sql: string, params?: readonly SqlValue[], opts?: QueryOptions): Promise<T[]>;
+  get<T>(sql: string, params?: readonly SqlValue[], opts?: QueryOptions): Promise<T | undefined>;
+  run(sql: string, params?: readonly SqlValue[]): Promise<RunResult>;
+}
+
+/** A unit of work that commits or rolls back as a whole. */
+export type Tx = Queryable;
+
+export interface Engine extends Queryable {
+  /** Applies DDL statements idempotently (versioned migrations where the engine needs them). */
+  migrate(statements: readonly string[]): Promise<void>;
+  /**
+   * Runs `fn` in a write transaction. Transactions are serialised; the SQLite engine may commit
+   * several that arrive together in one fsync (group commit, each in its own savepoint), and only
+   * resolves once the commit is durable. A throw rolls back this transaction alone.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A query ran past its time budget and was stopped. */
+export class QueryTimeoutError extends Error {
+  override readonly name = 'QueryTimeoutError';
+}
