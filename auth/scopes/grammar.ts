@@ -114,7 +114,7 @@ export function parseScope(token: string): Scope | undefined {
     permissions = v1;
     version = 1;
   } else if (perms !== '' && V2_PERMISSIONS.test(perms)) {
-    permissions = [...perms] as Permission[];
+    permissions = PERMISSION_ORDER.filter((p) => perms.includes(p));
     version = 2;
   } else {
     return undefined;
