@@ -24,7 +24,10 @@ export class SearchContext {
   extractor(param: SearchParam): Extractor | null {
     let e = this.extractors.get(param.key);
     if (e === undefined) {
-      e = param.expression === undefined ? null : compileExtractor(param.expression);
+      e =
+        param.expression === undefined
+          ? null
+          : compileExtractor(param.expression, param.type === 'composite');
       this.extractors.set(param.key, e);
     }
     return e;

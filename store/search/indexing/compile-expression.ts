@@ -59,13 +59,20 @@ function isNode(v: unknown): v is FhirNode {
   return typeof v === 'object' && v !== null && 'data' in v && 'fhirNodeDataType' in v;
 }
 
+/** fhirpath.js wraps decimals (FP_Decimal); index the plain number. */
+function unwrap(v: unknown): unknown {
+  if (typeof v === 'object' && v !== null && 'asStr' in v && typeof v.asStr === 'string')
+    return Number(v.asStr);
+  return v;
+}
+
 function compileFhirPath(expression: string): Extractor {
   const fn = fhirpath.compile(expression, r4, { resolveInternalTypes: false });
   return (input) => {
     const out: unknown[] = fn(input) as unknown[];
     return out.map((v) =>
       isNode(v)
-        ? { type: v.fhirNodeDataType, value: v.data, node: v }
+        ? { type: v.fhirNodeDataType, value: unwrap(v.data), node: v }
         : { type: undefined, value: v, node: v },
     );
   };
@@ -73,9 +80,12 @@ function compileFhirPath(expression: string): Extractor {
 
 /**
  * Compiles a (per-type, already split) expression once: plain dotted branches are walked directly
- * (~40× faster), the rest run through fhirpath.js. Throws on an expression fhirpath.js rejects.
+ * (~40× faster), the rest run through fhirpath.js. `typedNodes`: always fhirpath.js, so each
+ * result carries its type for evaluating a composite's components. Throws on an expression
+ * fhirpath.js rejects.
  */
-export function compileExtractor(expression: string): Extractor {
+export function compileExtractor(expression: string, typedNodes = false): Extractor {
+  if (typedNodes) return compileFhirPath(rewriteBranch(expression));
   const parts: Extractor[] = [];
   const complex: string[] = [];
   for (const branch of splitUnion(expression)) {

@@ -169,7 +169,7 @@ function tokenPredicate(
         .filter((g) => g.codes.length > 0)
         .map(
           (g) =>
-            `(${x}.${cols.system} = ${b.p(g.system)} AND ${x}.${cols.code} IN (${b.list(g.codes)}))`,
+            `((${x}.${cols.system} = ${b.p(g.system)} OR ${x}.${cols.system} IS NULL) AND ${x}.${cols.code} IN (${b.list(g.codes)}))`,
         ),
     );
   }
