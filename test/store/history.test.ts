@@ -39,7 +39,7 @@ describe('store REST: history', function () {
     assert.equal(entries[0]?.resource, undefined);
     assert.equal(entries[1]?.resource?.meta.versionId, '2');
     assert.equal(entries[2]?.fullUrl, `${BASE}/Patient/${id}`);
-    assert.equal(entries[2]?.request.url, 'Patient');
+    assert.equal(entries[2].request.url, 'Patient');
   });
 
   it('lists type and system history, pages with _count and a next link, and filters with _since', async () => {
@@ -63,7 +63,7 @@ describe('store REST: history', function () {
       `/Organization/_history?_since=${new Date(t0 + 2500).toISOString()}`,
     );
     assert.deepEqual(
-      since.body.entry.map((e: { resource: { name: string } }) => e.resource.name),
+      (since.body.entry as { resource: { name: string } }[]).map((e) => e.resource.name),
       ['o4', 'o3', 'o2'],
     );
     const system = await t.api.get('/_history?_count=3');
@@ -84,7 +84,7 @@ describe('store REST: history', function () {
       `/Practitioner/${id}/_history?_at=${new Date(between).toISOString()}`,
     );
     assert.deepEqual(
-      h.body.entry.map((e: Entry) => e.response.etag),
+      (h.body.entry as Entry[]).map((e) => e.response.etag),
       ['W/"1"'],
     );
   });
@@ -120,7 +120,7 @@ describe('store REST: history', function () {
     assert.equal(p.body.resourceType, 'OperationOutcome');
     const h = await t.api.get(`/Patient/${id}/_history`);
     assert.deepEqual(
-      h.body.entry.map((e: Entry) => e.response.etag),
+      (h.body.entry as Entry[]).map((e) => e.response.etag),
       ['W/"3"'],
     );
     assert.equal((await t.api.get(`/Patient/${id}`)).body.active, false);

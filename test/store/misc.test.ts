@@ -75,8 +75,18 @@ describe('store REST: Binary, metadata, trusted callers, time budget', function 
       assert.equal(res.status, 200);
       assert.equal(res.body.resourceType, 'CapabilityStatement');
       assert.equal(res.body.fhirVersion, '4.0.1');
-      const patient = res.body.rest[0].resource.find((r: { type: string }) => r.type === 'Patient');
-      const codes = patient.interaction.map((i: { code: string }) => i.code);
+      interface Rest {
+        resource: {
+          type: string;
+          interaction: { code: string }[];
+          conditionalCreate: boolean;
+          searchParam?: unknown;
+        }[];
+        interaction: { code: string }[];
+      }
+      const rest = (res.body.rest as Rest[])[0]!;
+      const patient = rest.resource.find((r) => r.type === 'Patient')!;
+      const codes = patient.interaction.map((i) => i.code);
       assert.ok(
         codes.includes('read') && codes.includes('patch') && codes.includes('history-instance'),
       );
@@ -84,7 +94,7 @@ describe('store REST: Binary, metadata, trusted callers, time budget', function 
       assert.equal(patient.conditionalCreate, false);
       assert.equal(patient.searchParam, undefined);
       assert.deepEqual(
-        res.body.rest[0].interaction.map((i: { code: string }) => i.code),
+        rest.interaction.map((i) => i.code),
         ['transaction', 'batch', 'history-system'],
       );
       const search = await t2.api.get('/Patient?name=x');

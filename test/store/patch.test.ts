@@ -36,7 +36,7 @@ describe('store REST: patch', function () {
     assert.equal(res.body.status, 'final');
     assert.equal(res.body.meta.versionId, '2');
     assert.deepEqual(
-      res.body.note.map((n: { text: string }) => n.text),
+      (res.body.note as { text: string }[]).map((n) => n.text),
       ['a', 'b', 'c'],
     );
     assert.ok(res.text.includes('"value":0.010'));
@@ -108,7 +108,7 @@ describe('store REST: patch', function () {
     assert.equal(res.body.status, 'final');
     assert.equal(res.body.issued, '2024-01-01T00:00:00Z');
     assert.deepEqual(
-      res.body.note.map((n: { text: string }) => n.text),
+      (res.body.note as { text: string }[]).map((n) => n.text),
       ['b', 'first'],
     );
     assert.deepEqual(res.body.category, [{ text: 'lab' }]);
