@@ -69,3 +69,12 @@ export const testEngines: readonly TestEngine[] = [
   { name: 'sqlite', open: sqliteDatabase },
   { name: 'postgres', open: postgresDatabase },
 ];
+
+/** `describe(title, …)` once per engine, the title suffixed with the engine's name. */
+export function describeOnEngines(title: string, fn: (engine: TestEngine) => void): void {
+  for (const engine of testEngines) {
+    describe(`${title} (${engine.name})`, () => {
+      fn(engine);
+    });
+  }
+}
