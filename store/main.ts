@@ -6,7 +6,7 @@ import { onShutdown } from '../common/shutdown.js';
 import { createStore } from './create-store.js';
 import { openEngine } from './engines/index.js';
 import { parseStoreProcessEnv } from './process-env.js';
-import { noIndexing } from './repo/indexer.js';
+import { storeIndexer, storeSearch } from './wiring.js';
 
 /**
  * The store process: opens the engine on DATA_DIR / STORE_URL, serves FHIR on a Unix socket
@@ -18,12 +18,13 @@ async function main(): Promise<void> {
   const wiring = parseStoreProcessEnv(process.env);
   const log = createLogger(config.logLevel, 'store');
   const engine = openEngine(config);
+  const search = storeSearch();
   const store = await createStore({
     config,
     engine,
-    // Until search is wired in (store/search), the store indexes nothing and answers searches 501.
-    indexer: noIndexing,
+    indexer: storeIndexer(),
     log,
+    ...(search === undefined ? {} : { search }),
     ...(wiring.fhirBaseUrl === undefined ? {} : { baseUrl: wiring.fhirBaseUrl }),
     ...(wiring.internalSecret === undefined ? {} : { internalSecret: wiring.internalSecret }),
   });
