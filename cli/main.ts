@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { loadConfig, type Config } from '../common/config.js';
 import { registerGatewayCommands } from '../gateway/index.js';
+import { registerStoreCommands } from '../store/index.js';
 import { CliError } from './output.js';
 
 /**
@@ -10,7 +11,7 @@ import { CliError } from './output.js';
 
 export type Register = (program: Command, config: () => Config) => void;
 
-const registrations: Register[] = [registerGatewayCommands];
+const registrations: Register[] = [registerStoreCommands, registerGatewayCommands];
 
 async function run(argv: string[]): Promise<void> {
   const program = new Command('hearth')
