@@ -60,6 +60,11 @@ export class TestSqliteEngine implements Engine {
     }
   }
 
+  /** SQLite has a single writer: a transaction already excludes every other. */
+  lockKey(): Promise<void> {
+    return Promise.resolve();
+  }
+
   migrate(statements: readonly string[]): Promise<void> {
     for (const s of statements) this.db.exec(s);
     return Promise.resolve();
