@@ -85,28 +85,26 @@ describe('store/search conditional operations, reindex and custom parameters', (
     );
   });
   it('validates a SearchParameter before it is stored', () => {
-    assert.throws(
-      () => { validateSearchParameter({
-          resourceType: 'SearchParameter',
-          url: 'http://x/sp',
-          code: 'nick',
-          base: ['Patient'],
-          type: 'string',
-          expression: 'Patient.name.where(',
-        }); },
-      status(400),
-    );
-    assert.throws(
-      () => { validateSearchParameter({
-          resourceType: 'SearchParameter',
-          url: 'http://x/sp',
-          code: 'nick',
-          base: ['Nope'],
-          type: 'string',
-          expression: 'Nope.x',
-        }); },
-      status(400),
-    );
+    assert.throws(() => {
+      validateSearchParameter({
+        resourceType: 'SearchParameter',
+        url: 'http://x/sp',
+        code: 'nick',
+        base: ['Patient'],
+        type: 'string',
+        expression: 'Patient.name.where(',
+      });
+    }, status(400));
+    assert.throws(() => {
+      validateSearchParameter({
+        resourceType: 'SearchParameter',
+        url: 'http://x/sp',
+        code: 'nick',
+        base: ['Nope'],
+        type: 'string',
+        expression: 'Nope.x',
+      });
+    }, status(400));
     validateSearchParameter({
       resourceType: 'SearchParameter',
       url: 'http://x/sp',
@@ -146,7 +144,7 @@ describe('store/search conditional operations, reindex and custom parameters', (
   it('prints {"resources":n} from hearth reindex', async () => {
     const out: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((s: string) => out.push(s) > 0);
+    process.stdout.write = (s: string) => out.push(s) > 0;
     const program = new Command('hearth').exitOverride();
     const closed: boolean[] = [];
     const engine = Object.assign(Object.create(store.engine) as typeof store.engine, {

@@ -110,10 +110,10 @@ describe('store/search results', () => {
   });
   it('returns the stored JSON text verbatim when no trimming applies', async () => {
     const p = await search(store, 'Patient?_id=p1');
-    const row = store.engine.db.prepare("SELECT json FROM resource WHERE id = 'p1'").get() as {
-      json: string;
-    };
-    assert.equal(p.entries[0]?.json, row.json);
+    const row = await store.engine.get<{ json: string }>(
+      "SELECT json FROM resource WHERE id = 'p1'",
+    );
+    assert.equal(p.entries[0]?.json, row?.json);
   });
   it('follows _include:iterate and marks included entries', async () => {
     const p = await search(
