@@ -11,6 +11,8 @@ export { renderSearchBundle } from './results/bundle.js';
 export {
   findMatches,
   conditionalTargets,
+  resolveConditionalReference,
+  CONDITIONAL_REFERENCE,
   type Match,
   type FindOptions,
   type ConditionalKind,

@@ -13,6 +13,7 @@ import { describeSearch } from './capabilities.js';
 import { findMatches } from './conditional.js';
 import { executeSearch, type SearchInput, type SearchLimits } from './execute.js';
 import { indexResource, unindexResource, type ResourceLike } from './indexing/index-resource.js';
+import { statistics } from './maintenance.js';
 import { renderSearchBundle } from './results/bundle.js';
 import type { SearchPage } from './results/page.js';
 import { searchSchema } from './schema.js';
@@ -22,7 +23,10 @@ const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 /** The write-path hook the store calls inside each write transaction. */
 export const searchIndexer: Indexer = {
   schema: searchSchema,
-  index: (tx, rid, resource) => indexResource(tx, rid, resource as ResourceLike),
+  index: (tx, rid, resource) => {
+    statistics.noteWrite();
+    return indexResource(tx, rid, resource as ResourceLike);
+  },
   unindex: unindexResource,
 };
 
@@ -58,7 +62,8 @@ export function createSearchProvider(config: Config): SearchProvider {
   const limits = (deadline: number): SearchLimits => ({
     defaultCount: config.searchDefaultCount,
     maxCount: config.searchMaxCount,
-    queryTimeoutMs: Math.max(1, deadline - Date.now()),
+    queryTimeoutMs: config.queryTimeoutMs,
+    deadline,
   });
   const base = (call: SearchCall): Omit<SearchInput, 'types'> => ({
     params: [...call.params],
@@ -69,6 +74,7 @@ export function createSearchProvider(config: Config): SearchProvider {
   });
   return {
     async search(call: SearchCall): Promise<StoreResponse> {
+      if (call.request.tx === undefined) await statistics.maybeRefresh(call.db);
       const input: SearchInput = {
         ...base(call),
         types: call.type === undefined ? [] : [call.type],

@@ -3,6 +3,10 @@ import { Command } from 'commander';
 import { loadConfig } from '../../../common/config.js';
 import {
   conditionalTargets,
+  executeSearch,
+  refreshStatistics,
+  resolveConditionalReference,
+  searchRequestFromHttp,
   reindexAll,
   registerSearchCommands,
   validateSearchParameter,
@@ -73,6 +77,45 @@ describe('store/search conditional operations, reindex and custom parameters', (
         status(412),
       );
     });
+  });
+  it('resolves a conditional reference of a transaction to exactly one resource', async () => {
+    await store.engine.transaction(async (tx) => {
+      assert.equal(
+        await resolveConditionalReference(tx, 'Patient?identifier=urn:mrn|1', opts),
+        'Patient/one',
+      );
+      await assert.rejects(
+        resolveConditionalReference(tx, 'Patient?identifier=urn:mrn|2', opts),
+        status(412),
+      );
+      await assert.rejects(
+        resolveConditionalReference(tx, 'Patient?identifier=urn:mrn|404', opts),
+        status(412),
+      );
+    });
+  });
+  it('answers a search past its time budget with a too-costly OperationOutcome, not a timeout', async () => {
+    const input = searchRequestFromHttp({
+      method: 'GET',
+      path: 'Patient',
+      query: 'name:contains=x',
+      baseUrl: BASE,
+    });
+    await assert.rejects(
+      executeSearch(store.engine, input, {
+        defaultCount: 20,
+        maxCount: 100,
+        queryTimeoutMs: 1000,
+        deadline: Date.now() - 1,
+      }),
+      (e: { status?: number; issues?: { code: string }[] }) =>
+        e.status === 400 && e.issues?.[0]?.code === 'too-costly',
+    );
+  });
+  it('gathers planner statistics', async () => {
+    await refreshStatistics(store.engine, true);
+    const row = await store.engine.get<{ n: number }>('SELECT COUNT(*) AS n FROM sqlite_stat1');
+    assert.ok((row?.n ?? 0) > 0);
   });
   it('treats unknown or empty criteria in a conditional operation as a 400, never as match-all', async () => {
     await assert.rejects(
