@@ -69,7 +69,10 @@ export function decodeConstraint(header: string): AccessConstraint {
     const a = access as Record<string, unknown>;
     const t: TypeAccess = {};
     if (a.compartment !== undefined) {
-      if (typeof a.compartment !== 'string' || !/^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(a.compartment)) {
+      if (
+        typeof a.compartment !== 'string' ||
+        !/^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(a.compartment)
+      ) {
         throw new Error(`bad compartment for ${type}`);
       }
       t.compartment = a.compartment;

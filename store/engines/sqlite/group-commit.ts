@@ -1,0 +1,119 @@
+import type { Tx } from '../engine.js';
+import { queryable, type Connection } from './connection.js';
+
+interface Pending {
+  fn: (tx: Tx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** Upper bound of transactions sharing one commit (bounds the latency of the first in a batch). */
+const MAX_BATCH = 1000;
+
+/**
+ * Serialised write transactions with group commit: every transaction that arrives in the same
+ * event-loop turn runs inside one `BEGIN IMMEDIATE … COMMIT`, each in its own SAVEPOINT so a failure
+ * rolls back only itself. The batch is flushed on `setImmediate` (never a fixed timer: a timer sets a
+ * latency floor for every client in flight), and each promise settles only after COMMIT returned.
+ */
+export class GroupCommitter {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private running: Promise<void> | undefined;
+  commits = 0;
+  transactions = 0;
+
+  constructor(private readonly conn: Connection) {}
+
+  submit<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves once every submitted transaction has settled. */
+  async drain(): Promise<void> {
+    while (this.running !== undefined || this.queue.length > 0 || this.scheduled) {
+      if (this.running !== undefined) await this.running;
+      else await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running !== undefined) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.running = this.flush().finally(() => {
+        this.running = undefined;
+        if (this.queue.length > 0) this.schedule();
+      });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue.splice(0, MAX_BATCH);
+    if (batch.length === 0) return;
+    const db = this.conn.db;
+    try {
+      db.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    const outcomes: Outcome[] = [];
+    let broken: unknown;
+    for (const p of batch) {
+      if (broken !== undefined) {
+        outcomes.push({ ok: false, error: broken });
+        continue;
+      }
+      outcomes.push(await this.runOne(p));
+      if (!db.inTransaction) broken = new Error('the database ended the transaction unexpectedly');
+    }
+    if (broken !== undefined) {
+      // SQLite rolled the whole transaction back (I/O error, disk full…): nothing in it survived.
+      for (const p of batch) p.reject(broken);
+      return;
+    }
+    try {
+      db.exec('COMMIT');
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    this.commits += 1;
+    this.transactions += batch.length;
+    batch.forEach((p, i) => {
+      const o = outcomes[i];
+      if (o?.ok === true) p.resolve(o.value);
+      else p.reject(o?.error);
+    });
+  }
+
+  private async runOne(p: Pending): Promise<Outcome> {
+    const db = this.conn.db;
+    let open = true;
+    const tx = queryable(this.conn, () => {
+      if (!open) throw new Error('transaction already ended (a query was not awaited)');
+    });
+    db.exec('SAVEPOINT hearth_tx');
+    try {
+      const value = await p.fn(tx);
+      open = false;
+      db.exec('RELEASE hearth_tx');
+      return { ok: true, value };
+    } catch (error) {
+      open = false;
+      if (db.inTransaction) {
+        db.exec('ROLLBACK TO hearth_tx');
+        db.exec('RELEASE hearth_tx');
+      }
+      return { ok: false, error };
+    }
+  }
+}

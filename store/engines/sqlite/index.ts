@@ -1,0 +1,1 @@
+export { openSqliteEngine, type SqliteEngine, type SqliteEngineOptions } from './sqlite-engine.js';

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Engine, QueryOptions, RunResult, SqlValue, Tx } from '../engine.js';
+import { Connection, queryable } from './connection.js';
+import { GroupCommitter } from './group-commit.js';
+
+export interface SqliteEngineOptions {
+  /** Database file (created with its folder when missing). */
+  file: string;
+  /** `full` (default): a committed write survives power loss; `normal`: faster, may lose the last commits. */
+  sync?: 'full' | 'normal';
+  /** How long a writer waits for another process's write lock (the admin CLI), ms. */
+  busyTimeoutMs?: number;
+  mmapBytes?: number;
+}
+
+export interface SqliteEngine extends Engine {
+  readonly file: string;
+  /** Commits and transactions so far (transactions / commits = the group-commit batch size). */
+  stats(): { commits: number; transactions: number };
+}
+
+function open(file: string, opts: SqliteEngineOptions): Database.Database {
+  const db = new Database(file);
+  db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${opts.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
+  db.pragma(`mmap_size = ${opts.mmapBytes ?? 268_435_456}`);
+  db.pragma('cache_size = -65536');
+  db.pragma('temp_store = MEMORY');
+  return db;
+}
+
+const MIGRATION_TABLE =
+  'CREATE TABLE IF NOT EXISTS hearth_migration (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL, statement TEXT NOT NULL)';
+
+/**
+ * The SQLite engine (better-sqlite3, WAL). Two connections: a writer that runs the serialised,
+ * group-committed transactions, and a reader for queries outside transactions, so a reader never
+ * sees a write before its COMMIT. Nothing is cached across statements except prepared statements,
+ * so writes by another process (the admin CLI) are seen at once.
+ */
+export function openSqliteEngine(opts: SqliteEngineOptions): SqliteEngine {
+  mkdirSync(path.dirname(path.resolve(opts.file)), { recursive: true });
+  const writer = new Connection(open(opts.file, opts));
+  const reader = new Connection(open(opts.file, opts));
+  const committer = new GroupCommitter(writer);
+  const read = queryable(reader, () => {
+    if (closed) throw new Error('engine is closed');
+  });
+  let closed = false;
+
+  const transaction = <T>(fn: (tx: Tx) => Promise<T>): Promise<T> =>
+    closed ? Promise.reject(new Error('engine is closed')) : committer.submit(fn);
+
+  return {
+    dialect: 'sqlite',
+    file: opts.file,
+    all: <T>(sql: string, params?: readonly SqlValue[], o?: QueryOptions) =>
+      read.all<T>(sql, params, o),
+    get: <T>(sql: string, params?: readonly SqlValue[], o?: QueryOptions) =>
+      read.get<T>(sql, params, o),
+    run: (sql: string, params?: readonly SqlValue[]): Promise<RunResult> =>
+      transaction((tx) => tx.run(sql, params)),
+    transaction,
+    async migrate(statements: readonly string[]): Promise<void> {
+      await transaction(async (tx) => {
+        await tx.run(MIGRATION_TABLE);
+        for (const statement of statements) {
+          const id = createHash('sha256').update(statement).digest('hex');
+          const done = await tx.get('SELECT 1 AS x FROM hearth_migration WHERE id = ?', [id]);
+          if (done !== undefined) continue;
+          writer.db.exec(statement);
+          await tx.run(
+            'INSERT INTO hearth_migration (id, applied_at, statement) VALUES (?, ?, ?)',
+            [id, Date.now(), statement],
+          );
+        }
+      });
+    },
+    stats: () => ({ commits: committer.commits, transactions: committer.transactions }),
+    async close(): Promise<void> {
+      if (closed) return;
+      await committer.drain();
+      closed = true;
+      try {
+        writer.db.pragma('optimize');
+      } finally {
+        reader.db.close();
+        writer.db.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openSqliteEngine } from '../../store/engines/sqlite/index.js';
+import { engineContract } from './engine-contract.js';
+
+engineContract('sqlite', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hearth-engine-'));
+  const file = path.join(dir, 'fhir.db');
+  const engine = openSqliteEngine({ file });
+  return Promise.resolve({
+    engine,
+    other: () => Promise.resolve(openSqliteEngine({ file })),
+    cleanup: async () => {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+});
+
+describe('sqlite engine', () => {
+  it('commits transactions that arrive in the same event-loop turn together (group commit)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hearth-engine-'));
+    const engine = openSqliteEngine({ file: path.join(dir, 'fhir.db') });
+    try {
+      await engine.migrate(['CREATE TABLE t (x INTEGER)']);
+      const before = engine.stats();
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          engine.transaction((tx) => tx.run('INSERT INTO t VALUES (?)', [i])),
+        ),
+      );
+      const after = engine.stats();
+      assert.equal(after.transactions - before.transactions, 40);
+      assert.ok(after.commits - before.commits <= 2, `commits: ${after.commits - before.commits}`);
+      assert.equal(engine.dialect, 'sqlite');
+    } finally {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('uses WAL and the configured synchronous level', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hearth-engine-'));
+    const engine = openSqliteEngine({ file: path.join(dir, 'fhir.db'), sync: 'full' });
+    try {
+      const mode = await engine.get<{ journal_mode: string }>('PRAGMA journal_mode');
+      assert.equal(mode?.journal_mode, 'wal');
+      const sync = await engine.get<{ synchronous: number }>('PRAGMA synchronous');
+      assert.equal(sync?.synchronous, 2);
+    } finally {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
