@@ -39,7 +39,7 @@ const LETTERS: Record<string, string> = {
   delete: 'd',
   hardDelete: 'd',
 };
-const ORDER = 'cruds';
+const ORDER = ['c', 'r', 'u', 'd', 's'];
 
 function letters(actions: readonly string[]): Set<string> {
   const out = new Set<string>();
@@ -51,7 +51,7 @@ function letters(actions: readonly string[]): Set<string> {
 export function roleLimits(role: RoleDefinition): string[] {
   const not = letters(role.notDataActions ?? []);
   const allowed = [...letters(role.dataActions)].filter((l) => !not.has(l));
-  const perms = [...ORDER].filter((l) => allowed.includes(l)).join('');
+  const perms = ORDER.filter((l) => allowed.includes(l)).join('');
   const out: string[] = [];
   if (perms !== '') for (const ctx of ['patient', 'user', 'system']) out.push(`${ctx}/*.${perms}`);
   if (role.dataActions.includes('smart') || role.dataActions.includes('*')) {

@@ -25,7 +25,8 @@ export class AccountError extends Error {
 }
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
-const FHIR_USER = /^(Practitioner|Patient|RelatedPerson|Person|PractitionerRole)\/[A-Za-z0-9\-.]{1,64}$/;
+const FHIR_USER =
+  /^(Practitioner|Patient|RelatedPerson|Person|PractitionerRole)\/[A-Za-z0-9\-.]{1,64}$/;
 
 export function toUserInfo(row: UserRow): UserInfo {
   return {
@@ -88,7 +89,15 @@ export class Users {
     const now = nowSeconds();
     const id = randomUUID();
     try {
-      this.#insert.run(id, user.username, hash, user.fhirUser ?? null, JSON.stringify(roles), now, now);
+      this.#insert.run(
+        id,
+        user.username,
+        hash,
+        user.fhirUser ?? null,
+        JSON.stringify(roles),
+        now,
+        now,
+      );
     } catch (err) {
       if (err instanceof Error && /UNIQUE/.test(err.message)) {
         throw new AccountError(`user ${user.username} already exists`);
@@ -136,7 +145,10 @@ export class Users {
 
   setRoles(username: string, roles: readonly string[]): void {
     const checked = this.checkRoles(roles);
-    this.changed(this.#setRoles.run(JSON.stringify(checked), nowSeconds(), username).changes, username);
+    this.changed(
+      this.#setRoles.run(JSON.stringify(checked), nowSeconds(), username).changes,
+      username,
+    );
   }
 
   private mustFind(username: string): UserInfo {
@@ -152,7 +164,8 @@ export class Users {
   private checkRoles(roles: readonly string[]): string[] {
     const valid = this.validRoles();
     for (const r of roles) {
-      if (!valid.includes(r)) throw new AccountError(`unknown role ${r} (known: ${valid.join(', ')})`);
+      if (!valid.includes(r))
+        throw new AccountError(`unknown role ${r} (known: ${valid.join(', ')})`);
     }
     return [...new Set(roles)].sort();
   }

@@ -94,9 +94,16 @@ export class Clients {
     const roles = [...new Set(input.roles ?? [])].sort();
     const valid = this.validRoles();
     for (const r of roles) {
-      if (!valid.includes(r)) throw new ClientError(`unknown role ${r} (known: ${valid.join(', ')})`);
+      if (!valid.includes(r))
+        throw new ClientError(`unknown role ${r} (known: ${valid.join(', ')})`);
     }
-    this.#insert.run(metadata.client_id, input.name, JSON.stringify(metadata), JSON.stringify(roles), nowSeconds());
+    this.#insert.run(
+      metadata.client_id,
+      input.name,
+      JSON.stringify(metadata),
+      JSON.stringify(roles),
+      nowSeconds(),
+    );
     return { clientId: metadata.client_id, clientSecret: metadata.client_secret };
   }
 
@@ -132,7 +139,8 @@ export function buildMetadata(input: NewClient): ClientMetadata & { client_id: s
     ),
   ];
   for (const g of grantTypes) {
-    if (!(GRANT_TYPES as readonly string[]).includes(g)) throw new ClientError(`unknown grant type ${g}`);
+    if (!(GRANT_TYPES as readonly string[]).includes(g))
+      throw new ClientError(`unknown grant type ${g}`);
   }
   if (grantTypes.length === 0) throw new ClientError('give --redirect-uri or --grant-type');
   const code = grantTypes.includes('authorization_code');
@@ -142,7 +150,11 @@ export function buildMetadata(input: NewClient): ClientMetadata & { client_id: s
   if (grantTypes.includes('client_credentials') && input.authMethod === 'none') {
     throw new ClientError('client_credentials needs a confidential client (--secret or keys)');
   }
-  if (input.authMethod === 'private_key_jwt' && input.jwks === undefined && input.jwksUri === undefined) {
+  if (
+    input.authMethod === 'private_key_jwt' &&
+    input.jwks === undefined &&
+    input.jwksUri === undefined
+  ) {
     throw new ClientError('private_key_jwt needs --jwks-uri or --jwks-file');
   }
   const clientId = randomUUID();
@@ -160,6 +172,7 @@ export function buildMetadata(input: NewClient): ClientMetadata & { client_id: s
   if (input.jwksUri !== undefined) metadata.jwks_uri = input.jwksUri;
   if (input.jwks !== undefined) metadata.jwks = { keys: [...input.jwks.keys] };
   if (input.launchUri !== undefined) metadata['launch_uri'] = input.launchUri;
-  if (input.scope !== undefined) metadata['smart_scope'] = input.scope.trim().split(/\s+/).join(' ');
+  if (input.scope !== undefined)
+    metadata['smart_scope'] = input.scope.trim().split(/\s+/).join(' ');
   return metadata;
 }

@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK, type JSONWebKeySet } from 'jose';
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  type JWK,
+  type JSONWebKeySet,
+} from 'jose';
 import { nowSeconds, type AuthDb } from '../db/open-auth-db.js';
 
 /**
@@ -39,12 +45,11 @@ async function newSigningKey(): Promise<{ kid: string; jwk: JWK }> {
   return { kid, jwk: { ...jwk, kid, alg: 'RS256', use: 'sig' } };
 }
 
+const PUBLIC_MEMBERS = ['kty', 'n', 'e', 'crv', 'x', 'y', 'kid', 'alg', 'use'] as const;
+
 function publicPart(jwk: JWK): JWK {
-  const { kty, n, e, crv, x, y, kid, alg, use } = jwk;
-  const out: JWK = { kty };
-  for (const [k, v] of Object.entries({ n, e, crv, x, y, kid, alg, use })) {
-    if (v !== undefined) out[k] = v;
-  }
+  const out: JWK = {};
+  for (const k of PUBLIC_MEMBERS) if (jwk[k] !== undefined) out[k] = jwk[k];
   return out;
 }
 
@@ -80,7 +85,13 @@ export class KeyStore {
     this.db.transaction(() => {
       const now = nowSeconds();
       if (sig !== undefined) this.#insert.run(sig.kid, 'sig', JSON.stringify(sig.jwk), now);
-      if (!hasCookie) this.#insert.run(`cookie-${randomBytes(8).toString('hex')}`, 'cookie', JSON.stringify(randomBytes(32).toString('base64url')), now);
+      if (!hasCookie)
+        this.#insert.run(
+          `cookie-${randomBytes(8).toString('hex')}`,
+          'cookie',
+          JSON.stringify(randomBytes(32).toString('base64url')),
+          now,
+        );
     })();
   }
 
@@ -92,7 +103,12 @@ export class KeyStore {
       this.#retire.run(now, now + SIGNING_KEY_GRACE_SECONDS, 'sig');
       this.#retire.run(now, now + COOKIE_KEY_GRACE_SECONDS, 'cookie');
       this.#insert.run(sig.kid, 'sig', JSON.stringify(sig.jwk), now);
-      this.#insert.run(`cookie-${randomBytes(8).toString('hex')}`, 'cookie', JSON.stringify(randomBytes(32).toString('base64url')), now);
+      this.#insert.run(
+        `cookie-${randomBytes(8).toString('hex')}`,
+        'cookie',
+        JSON.stringify(randomBytes(32).toString('base64url')),
+        now,
+      );
     })();
     return { kid: sig.kid };
   }
@@ -105,9 +121,12 @@ export class KeyStore {
   material(): KeyMaterial {
     const rows = this.#live.all(nowSeconds());
     const sig = rows.filter((r) => r.use === 'sig').map((r) => JSON.parse(r.private_jwk) as JWK);
-    const cookieKeys = rows.filter((r) => r.use === 'cookie').map((r) => JSON.parse(r.private_jwk) as string);
+    const cookieKeys = rows
+      .filter((r) => r.use === 'cookie')
+      .map((r) => JSON.parse(r.private_jwk) as string);
     const signing = sig[0];
-    if (signing === undefined || cookieKeys.length === 0) throw new Error('no signing key: call ensure() first');
+    if (signing === undefined || cookieKeys.length === 0)
+      throw new Error('no signing key: call ensure() first');
     return { signing, jwks: { keys: sig.map(publicPart) }, cookieKeys, version: this.version() };
   }
 }

@@ -16,9 +16,12 @@ export class SqliteOidcStorage implements OidcStorage {
   readonly #destroy;
   readonly #revoke;
   readonly #purge;
+  readonly #extend;
 
   constructor(db: AuthDb) {
-    this.#upsert = db.prepare<[string, string, string, string | null, string | null, string | null, number | null]>(
+    this.#upsert = db.prepare<
+      [string, string, string, string | null, string | null, string | null, number | null]
+    >(
       `INSERT INTO oidc_payloads (model, id, payload, grant_id, uid, user_code, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
@@ -37,16 +40,27 @@ export class SqliteOidcStorage implements OidcStorage {
     this.#consume = db.prepare<[number, string, string]>(
       `UPDATE oidc_payloads SET payload = json_set(payload, '$.consumed', ?) WHERE model = ? AND id = ?`,
     );
-    this.#destroy = db.prepare<[string, string]>('DELETE FROM oidc_payloads WHERE model = ? AND id = ?');
+    this.#destroy = db.prepare<[string, string]>(
+      'DELETE FROM oidc_payloads WHERE model = ? AND id = ?',
+    );
     this.#revoke = db.prepare<[string, string]>(
       'DELETE FROM oidc_payloads WHERE model = ? AND grant_id = ?',
+    );
+    this.#extend = db.prepare<[number, number, string, string]>(
+      `UPDATE oidc_payloads SET expires_at = ?, payload = json_set(payload, '$.exp', ?)
+       WHERE model = ? AND id = ?`,
     );
     this.#purge = db.prepare<[number]>(
       'DELETE FROM oidc_payloads WHERE expires_at IS NOT NULL AND expires_at <= ?',
     );
   }
 
-  upsert(model: string, id: string, payload: AdapterPayload, expiresIn: number | undefined): Promise<void> {
+  upsert(
+    model: string,
+    id: string,
+    payload: AdapterPayload,
+    expiresIn: number | undefined,
+  ): Promise<void> {
     const expiresAt = expiresIn === undefined ? null : nowSeconds() + expiresIn;
     this.#upsert.run(
       model,
@@ -84,6 +98,12 @@ export class SqliteOidcStorage implements OidcStorage {
 
   revokeByGrantId(model: string, grantId: string): Promise<void> {
     this.#revoke.run(model, grantId);
+    return Promise.resolve();
+  }
+
+  extend(model: string, id: string, expiresIn: number): Promise<void> {
+    const exp = nowSeconds() + expiresIn;
+    this.#extend.run(exp, exp, model, id);
     return Promise.resolve();
   }
 
