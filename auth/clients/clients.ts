@@ -88,15 +88,18 @@ export class Clients {
     this.#remove = db.prepare<[string]>('DELETE FROM clients WHERE client_id = ?');
   }
 
-  /** Registers a client; the secret (for client_secret_* methods) is returned only here. */
-  add(input: NewClient): { clientId: string; clientSecret: string | undefined } {
-    const metadata = buildMetadata(input);
-    const roles = [...new Set(input.roles ?? [])].sort();
-    const valid = this.validRoles();
-    for (const r of roles) {
-      if (!valid.includes(r))
-        throw new ClientError(`unknown role ${r} (known: ${valid.join(', ')})`);
-    }
+  /** The metadata a registration would store (validated, not yet stored). */
+  preview(input: NewClient): ClientMetadata & { client_id: string } {
+    this.checkRoles(input.roles ?? []);
+    return buildMetadata(input);
+  }
+
+  /** Stores a client; the secret (for client_secret_* methods) is returned only here. */
+  insert(
+    input: NewClient,
+    metadata: ClientMetadata & { client_id: string } = this.preview(input),
+  ): { clientId: string; clientSecret: string | undefined } {
+    const roles = this.checkRoles(input.roles ?? []);
     this.#insert.run(
       metadata.client_id,
       input.name,
@@ -105,6 +108,16 @@ export class Clients {
       nowSeconds(),
     );
     return { clientId: metadata.client_id, clientSecret: metadata.client_secret };
+  }
+
+  private checkRoles(list: readonly string[]): string[] {
+    const roles = [...new Set(list)].sort();
+    const valid = this.validRoles();
+    for (const r of roles) {
+      if (!valid.includes(r))
+        throw new ClientError(`unknown role ${r} (known: ${valid.join(', ')})`);
+    }
+    return roles;
   }
 
   get(clientId: string): ClientRecord | undefined {

@@ -24,6 +24,20 @@ export function cookieOptions(secure: boolean) {
     : { httpOnly: true, sameSite: 'lax' as const, path: '/' };
 }
 
+/** The configuration that decides which client registrations are valid (shared with the CLI). */
+export function clientSchemaConfiguration() {
+  return {
+    scopes: [...STATIC_SCOPES],
+    responseTypes: ['code'],
+    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    enabledJWA: {
+      clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS],
+      idTokenSigningAlgValues: ['RS256'],
+    },
+    extraClientMetadata: { properties: ['launch_uri', 'smart_scope'] },
+  } satisfies Configuration;
+}
+
 /** The oidc-provider instance configured for SMART App Launch 2.2 (see ../shared/reference). */
 export function createProvider(deps: ProviderDeps): Provider {
   const { config } = deps;
@@ -34,24 +48,17 @@ export function createProvider(deps: ProviderDeps): Provider {
     jwks: { keys: [deps.keys.signing] },
     cookies: { keys: deps.keys.cookieKeys, long: cookies, short: cookies },
     findAccount: findAccount(deps),
-    scopes: [...STATIC_SCOPES],
+    ...clientSchemaConfiguration(),
     claims: {
       openid: ['sub'],
       fhirUser: ['fhirUser'],
       profile: ['name', 'preferred_username'],
     },
     conformIdTokenClaims: false,
-    responseTypes: ['code'],
-    clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-    enabledJWA: {
-      clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS],
-      idTokenSigningAlgValues: ['RS256'],
-    },
     clockTolerance: CLOCK_TOLERANCE,
     assertJwtClientAuthClaimsAndHeader: assertClientAssertion(`${config.issuer}/token`),
     pkce: { required: () => true },
     extraParams: smartExtraParams(deps),
-    extraClientMetadata: { properties: ['launch_uri', 'smart_scope'] },
     extraTokenClaims: extraTokenClaims(deps) as unknown as Configuration['extraTokenClaims'],
     formats: {
       customizers: {
