@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import Provider, { type ClientMetadata } from 'oidc-provider';
+import Provider from 'oidc-provider';
 import type { Config } from '../../common/config.js';
 import { Users } from '../accounts/users.js';
 import { Clients, ClientError, type NewClient } from '../clients/clients.js';
@@ -39,7 +39,7 @@ export function openAdmin(config: Config): Admin {
       });
       const metadata = clients.preview(input);
       try {
-        await validator.Client.validate(metadata as ClientMetadata);
+        await validator.Client.validate(metadata);
       } catch (err) {
         const e = err as { error_description?: string; message?: string };
         throw new ClientError(`invalid client: ${e.error_description ?? e.message ?? String(err)}`);
