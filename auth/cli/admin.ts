@@ -5,7 +5,9 @@ import { Users } from '../accounts/users.js';
 import { Clients, ClientError, type NewClient } from '../clients/clients.js';
 import { openAuthDb, type AuthDb } from '../db/open-auth-db.js';
 import { KeyStore } from '../keys/key-store.js';
+import { adapterFactory } from '../provider/adapter.js';
 import { clientSchemaConfiguration } from '../provider/create-provider.js';
+import { SqliteOidcStorage } from '../storage/sqlite-oidc-storage.js';
 import { loadRoleCatalog, type RoleCatalog } from '../roles.js';
 
 /** The account, client and key stores the CLI works on (the server's DATA_DIR, also while it runs). */
@@ -25,18 +27,24 @@ export function openAdmin(config: Config): Admin {
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const db = openAuthDb(config.dataDir, config.sqliteSync);
   const clients = new Clients(db, () => roles.names);
+  const keys = new KeyStore(db);
   let validator: Provider | undefined;
   return {
     db,
     users: new Users(db, () => roles.names),
     clients,
-    keys: new KeyStore(db),
+    keys,
     roles,
     async addClient(input) {
-      validator ??= new Provider(config.issuer, {
-        ...clientSchemaConfiguration(),
-        features: { devInteractions: { enabled: false }, clientCredentials: { enabled: true } },
-      });
+      if (validator === undefined) {
+        await keys.ensure();
+        validator = new Provider(config.issuer, {
+          ...clientSchemaConfiguration(),
+          adapter: adapterFactory(new SqliteOidcStorage(db), clients),
+          jwks: { keys: [keys.material().signing] },
+          features: { devInteractions: { enabled: false }, clientCredentials: { enabled: true } },
+        });
+      }
       const metadata = clients.preview(input);
       try {
         await validator.Client.validate(metadata);

@@ -113,7 +113,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       Interaction: TTL.Interaction,
       Session: TTL.Session,
     },
-    clientBasedCORS: (_ctx, _origin, client) => client.clientAuthMethod === 'none',
+    // Browser apps call the token endpoint cross-origin; PKCE and client authentication, not CORS,
+    // protect it.
+    clientBasedCORS: () => true,
     fetch: (url, options) => {
       // Client jwks_uri fetches are SSRF-guarded (no loopback/private addresses) unless the tests
       // ask for loopback with ALLOW_LOOPBACK_JWKS=1. oidc-provider adds a 2.5 s timeout.

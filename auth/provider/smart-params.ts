@@ -11,7 +11,8 @@ export function smartExtraParams(deps: ProviderDeps) {
   const same = (v: string) => v.replace(/\/+$/, '') === base;
   return {
     aud(ctx: KoaContextWithOIDC, value: string | undefined): void {
-      const resource = ctx.oidc.params?.['resource'];
+      // The client's own `resource` (RFC 8707) may stand in for `aud`; the defaulted one may not.
+      const resource = ctx.query['resource'];
       if (value === undefined || value === '') {
         if (typeof resource === 'string' && same(resource)) return;
         throw new errors.InvalidRequest("missing required parameter 'aud' (the FHIR base URL)");
