@@ -7,3 +7,9 @@ export { createInteractionViews } from './views/interaction-views.js';
 export { describeScope } from './scope-text.js';
 export { SAMPLE_APP, sampleAppUrls } from './sample-app.js';
 export type { LaunchUiAuth, LaunchUiOptions } from './types.js';
+export {
+  createFhirPatientSearch,
+  summarisePatient,
+  type FetchSearchBundle,
+  type FhirPatientSearchOptions,
+} from './fhir-patient-search.js';
