@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { loadConfig, type Config } from '../common/config.js';
+import { registerGatewayCommands } from '../gateway/index.js';
 import { CliError } from './output.js';
 
 /**
@@ -9,7 +10,7 @@ import { CliError } from './output.js';
 
 export type Register = (program: Command, config: () => Config) => void;
 
-const registrations: Register[] = [];
+const registrations: Register[] = [registerGatewayCommands];
 
 async function run(argv: string[]): Promise<void> {
   const program = new Command('hearth')
