@@ -27,7 +27,15 @@ export interface Queryable {
 }
 
 /** A unit of work that commits or rolls back as a whole. */
-export type Tx = Queryable;
+export interface Tx extends Queryable {
+  /**
+   * Orders this transaction after every other transaction, in this or any other process, that
+   * locked the same key, until this one ends (commit or rollback). Conditional operations lock
+   * what they search (e.g. `cond:Patient`), `If-Match` updates the resource (`Patient/123`), as the
+   * first call of the transaction. SQLite: a no-op, its transactions already run one at a time.
+   */
+  lockKey(key: string): Promise<void>;
+}
 
 export interface Engine extends Queryable {
   /** Applies DDL statements idempotently (versioned migrations where the engine needs them). */

@@ -38,9 +38,12 @@ describe('config', () => {
   });
 
   it('rejects bad values naming the variable', () => {
-    assert.throws(() => loadConfig({ PORT: 'eighty' }), (e: unknown) => {
-      return e instanceof ConfigError && e.message.includes('PORT');
-    });
+    assert.throws(
+      () => loadConfig({ PORT: 'eighty' }),
+      (e: unknown) => {
+        return e instanceof ConfigError && e.message.includes('PORT');
+      },
+    );
     assert.throws(() => loadConfig({ SQLITE_SYNC: 'off' }), /SQLITE_SYNC/);
     assert.throws(() => loadConfig({ FHIR_UPSTREAM: 'not a url' }), /FHIR_UPSTREAM/);
     assert.throws(() => loadConfig({ STORE_URL: 'mysql://x' }), /STORE_URL/);

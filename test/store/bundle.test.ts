@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { describeOnEngines } from '../support/engines.js';
 import { BASE, testStore, type TestStore } from './helpers.js';
 
 interface ResponseEntry {
@@ -14,11 +15,11 @@ interface ResponseEntry {
 
 const tx = (entry: unknown[], type = 'transaction') => ({ resourceType: 'Bundle', type, entry });
 
-describe('store REST: batch and transaction Bundles', function () {
+describeOnEngines('store REST: batch and transaction Bundles', function (engine) {
   this.timeout(20_000);
   let t: TestStore;
   before(async () => {
-    t = await testStore({ BUNDLE_MAX_ENTRIES: '10' });
+    t = await testStore({ BUNDLE_MAX_ENTRIES: '10' }, {}, engine);
   });
   after(async () => {
     await t.close();

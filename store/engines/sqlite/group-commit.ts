@@ -98,9 +98,18 @@ export class GroupCommitter {
   private async runOne(p: Pending): Promise<Outcome> {
     const db = this.conn.db;
     let open = true;
-    const tx = queryable(this.conn, () => {
+    const guard = () => {
       if (!open) throw new Error('transaction already ended (a query was not awaited)');
-    });
+    };
+    // lockKey is a no-op: SQLite has one writer, so transactions never overlap in any process.
+    const tx: Tx = {
+      ...queryable(this.conn, guard),
+      lockKey: () =>
+        new Promise<void>((resolve) => {
+          guard();
+          resolve();
+        }),
+    };
     db.exec('SAVEPOINT hearth_tx');
     try {
       const value = await p.fn(tx);

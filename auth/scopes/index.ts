@@ -1,0 +1,21 @@
+export {
+  PERMISSION_ORDER,
+  STATIC_SCOPES,
+  canonicalQuery,
+  formatScope,
+  formatScopeQuery,
+  formatScopes,
+  parseScope,
+  parseScopeQuery,
+  parseScopes,
+  type ClinicalScope,
+  type ParsedScopes,
+  type Permission,
+  type Scope,
+  type ScopeContext,
+  type ScopeQuery,
+  type ScopeVersion,
+  type StaticScope,
+  type StaticScopeValue,
+} from './grammar.js';
+export { covers, intersect, intersectAll, minimise, scopesGranting } from './algebra.js';

@@ -1,0 +1,52 @@
+import autocannon, { type Request } from 'autocannon';
+
+/**
+ * Runs one autocannon load and prints its summary as JSON on stdout. Started by load.ts under
+ * `taskset` so the load generator stays on its own core.
+ */
+
+interface WorkerInput {
+  url: string;
+  connections: number;
+  durationSeconds: number;
+  method?: string;
+  headers?: Record<string, string>;
+  /** Paths cycled through in order (e.g. random ids); absent: `url` itself. */
+  paths?: string[];
+  body?: string;
+}
+
+const input = JSON.parse(process.argv[2] ?? '{}') as WorkerInput;
+let i = 0;
+const paths = input.paths;
+const result = await autocannon({
+  url: input.url,
+  connections: input.connections,
+  duration: input.durationSeconds,
+  method: (input.method ?? 'GET') as 'GET',
+  headers: input.headers ?? {},
+  ...(input.body === undefined ? {} : { body: input.body }),
+  ...(paths === undefined || paths.length === 0
+    ? {}
+    : {
+        requests: [
+          {
+            setupRequest: (req: Request): Request => {
+              const path = paths[i++ % paths.length] ?? '/';
+              return { ...req, path };
+            },
+          },
+        ],
+      }),
+});
+process.stdout.write(
+  JSON.stringify({
+    requests: result.requests.total,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  }),
+);

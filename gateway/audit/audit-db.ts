@@ -1,0 +1,72 @@
+import Database from 'better-sqlite3';
+import type { SqliteSync } from '../../common/config.js';
+
+/**
+ * The audit database (`DATA_DIR/audit.db`): append-only records chained by hash, derived search
+ * rows, and signed checkpoints. Triggers refuse UPDATE and DELETE of records and checkpoints, so
+ * tampering needs deliberate effort, and `hearth audit verify` detects the rest.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS audit_record (
+  seq INTEGER PRIMARY KEY,
+  recorded TEXT NOT NULL,
+  event TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_ref (
+  seq INTEGER NOT NULL,
+  param TEXT NOT NULL,
+  value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_ref_lookup ON audit_ref (param, value, seq);
+CREATE INDEX IF NOT EXISTS audit_record_recorded ON audit_record (recorded);
+CREATE TABLE IF NOT EXISTS audit_checkpoint (
+  id INTEGER PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  created TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  signature TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_record_no_update BEFORE UPDATE ON audit_record
+  BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_record_no_delete BEFORE DELETE ON audit_record
+  BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_checkpoint_no_update BEFORE UPDATE ON audit_checkpoint
+  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint
+  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+`;
+
+export type AuditDb = Database.Database;
+
+export function openAuditDb(file: string, sync: SqliteSync, readonly = false): AuditDb {
+  const db = new Database(file, readonly ? { readonly: true, fileMustExist: true } : {});
+  db.pragma('busy_timeout = 5000');
+  if (!readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.exec(SCHEMA);
+  }
+  return db;
+}
+
+export interface RecordRow {
+  seq: number;
+  recorded: string;
+  event: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface CheckpointRow {
+  id: number;
+  seq: number;
+  hash: string;
+  created: string;
+  key_id: string;
+  public_key: string;
+  signature: string;
+}

@@ -1,0 +1,263 @@
+import type { AuditEvent, AuditEventAgent, AuditEventEntity, Extension } from '@medplum/fhirtypes';
+import type { Principal } from '../auth/principal.js';
+import {
+  AGENT_CLIENT,
+  AGENT_SERVER,
+  AGENT_USER,
+  APPLICATION_ACTIVITY_TYPE,
+  AUTHENTICATION_TYPE,
+  AUTH_SUBTYPES,
+  CUSTOM_HEADER_EXTENSION,
+  ENTITY_PERSON,
+  ENTITY_SYSTEM_OBJECT,
+  HEARTH_AUDIT,
+  RESTFUL_INTERACTION,
+  REST_TYPE,
+  ROLE_DOMAIN_RESOURCE,
+  ROLE_JOB,
+  ROLE_PATIENT,
+  ROLE_QUERY,
+  SOURCE_APPLICATION_SERVER,
+  outcomeForStatus,
+  type AuthEventKind,
+} from './vocabulary.js';
+
+export type AuditAction = 'C' | 'R' | 'U' | 'D' | 'E';
+
+/** Who observed the event: this Hearth server. */
+export function auditSource(site: string): AuditEvent['source'] {
+  return { site, observer: { display: 'Hearth FHIR gateway' }, type: [SOURCE_APPLICATION_SERVER] };
+}
+
+function agentsFor(
+  principal: Pick<Principal, 'sub' | 'clientId' | 'fhirUser'> | undefined,
+  clientIp: string | undefined,
+): AuditEventAgent[] {
+  const agents: AuditEventAgent[] = [];
+  const network =
+    clientIp === undefined ? {} : { network: { address: clientIp, type: '2' as const } };
+  if (
+    principal?.fhirUser !== undefined ||
+    (principal?.sub !== undefined && principal.sub !== principal.clientId)
+  ) {
+    agents.push({
+      type: { coding: [AGENT_USER] },
+      who: {
+        ...(principal.fhirUser === undefined ? {} : { reference: principal.fhirUser }),
+        ...(principal.sub === undefined ? {} : { identifier: { value: principal.sub } }),
+      },
+      requestor: true,
+    });
+  }
+  agents.push({
+    type: { coding: [AGENT_CLIENT] },
+    who:
+      principal?.clientId === undefined
+        ? { display: 'anonymous' }
+        : { identifier: { system: 'urn:hearth:client', value: principal.clientId } },
+    requestor: agents.length === 0,
+    ...network,
+  });
+  agents.push({ type: { coding: [AGENT_SERVER] }, who: { display: 'Hearth' }, requestor: false });
+  return agents;
+}
+
+function customHeaderExtensions(headers: Record<string, string>): Extension[] {
+  return Object.entries(headers).map(([name, value]) => ({
+    url: CUSTOM_HEADER_EXTENSION,
+    extension: [
+      { url: 'name', valueString: name },
+      { url: 'value', valueString: value },
+    ],
+  }));
+}
+
+export interface RestAuditInput {
+  requestId: string;
+  recorded: Date;
+  site: string;
+  /** BALP subtype: a restful-interaction code (`read`, `search-type`…) or an operation name. */
+  interaction: string;
+  action: AuditAction;
+  status: number;
+  principal: Principal | undefined;
+  clientIp: string | undefined;
+  method: string;
+  /** The request path and query relative to the FHIR base (`Observation?code=…`). */
+  url: string;
+  /** Whether `url` is a query whose text belongs in entity.query. */
+  isQuery: boolean;
+  /** `Type/id` or `Type/id/_history/v` of every resource disclosed or changed. */
+  entities: string[];
+  /** Ids of the patients whose data was disclosed or changed. */
+  patients: string[];
+  customHeaders: Record<string, string>;
+  /** Why a request was refused (stable code and message). */
+  reason?: string | undefined;
+}
+
+const REST_CODES = new Set([
+  'read',
+  'vread',
+  'update',
+  'patch',
+  'delete',
+  'history',
+  'history-instance',
+  'history-type',
+  'history-system',
+  'create',
+  'search',
+  'search-type',
+  'search-system',
+  'capabilities',
+  'transaction',
+  'batch',
+  'operation',
+]);
+
+/**
+ * The AuditEvents of one REST request (IHE BALP): one per patient whose data was disclosed or
+ * changed (BALP PatientRead/PatientQuery), or one without a patient entity when none was.
+ */
+export function restAuditEvents(input: RestAuditInput): AuditEvent[] {
+  const subtype = REST_CODES.has(input.interaction)
+    ? { system: RESTFUL_INTERACTION, code: input.interaction }
+    : { system: HEARTH_AUDIT, code: input.interaction };
+  const entities: AuditEventEntity[] = [];
+  if (input.isQuery) {
+    entities.push({
+      type: ENTITY_SYSTEM_OBJECT,
+      role: ROLE_QUERY,
+      query: Buffer.from(input.url, 'utf8').toString('base64'),
+      description: `${input.method} ${input.url}`,
+    });
+  }
+  for (const e of input.entities) {
+    entities.push({
+      what: { reference: e },
+      type: ENTITY_SYSTEM_OBJECT,
+      role: ROLE_DOMAIN_RESOURCE,
+    });
+  }
+  entities.push({
+    type: ENTITY_SYSTEM_OBJECT,
+    role: ROLE_JOB,
+    what: { identifier: { system: 'urn:hearth:request-id', value: input.requestId } },
+  });
+  const base: AuditEvent = {
+    resourceType: 'AuditEvent',
+    type: REST_TYPE,
+    subtype: [subtype],
+    action: input.action,
+    recorded: input.recorded.toISOString(),
+    outcome: outcomeForStatus(input.status),
+    outcomeDesc:
+      input.reason === undefined ? `HTTP ${input.status}` : `HTTP ${input.status}: ${input.reason}`,
+    agent: agentsFor(input.principal, input.clientIp),
+    source: auditSource(input.site),
+    entity: entities,
+  };
+  if (Object.keys(input.customHeaders).length > 0) {
+    base.extension = customHeaderExtensions(input.customHeaders);
+  }
+  if (input.patients.length === 0) return [base];
+  return input.patients.map((id) => ({
+    ...base,
+    entity: [
+      { what: { reference: `Patient/${id}` }, type: ENTITY_PERSON, role: ROLE_PATIENT },
+      ...entities,
+    ],
+  }));
+}
+
+/** An authentication/authorization-server event, as the composition root feeds them from auth. */
+export interface AuthAuditInput {
+  kind: AuthEventKind;
+  success: boolean;
+  recorded?: Date;
+  site: string;
+  /** The user's account id (`sub`) and fhirUser, when known. */
+  sub?: string | undefined;
+  fhirUser?: string | undefined;
+  clientId?: string | undefined;
+  clientIp?: string | undefined;
+  /** The patient the event concerns (e.g. the one picked in the patient picker or in a token). */
+  patient?: string | undefined;
+  /** Granted or requested scopes. */
+  scope?: string | undefined;
+  /** A short reason for a failure (an OAuth error code, never a secret). */
+  reason?: string | undefined;
+}
+
+export function authAuditEvent(input: AuthAuditInput): AuditEvent {
+  const entities: AuditEventEntity[] = [];
+  if (input.patient !== undefined) {
+    entities.push({
+      what: { reference: `Patient/${input.patient}` },
+      type: ENTITY_PERSON,
+      role: ROLE_PATIENT,
+    });
+  }
+  if (input.scope !== undefined) {
+    entities.push({
+      type: ENTITY_SYSTEM_OBJECT,
+      role: ROLE_QUERY,
+      description: `scope: ${input.scope}`,
+    });
+  }
+  const event: AuditEvent = {
+    resourceType: 'AuditEvent',
+    type: AUTHENTICATION_TYPE,
+    subtype: [AUTH_SUBTYPES[input.kind]],
+    action: 'E',
+    recorded: (input.recorded ?? new Date()).toISOString(),
+    outcome: input.success ? '0' : '4',
+    agent: agentsFor(
+      { sub: input.sub, clientId: input.clientId, fhirUser: input.fhirUser },
+      input.clientIp,
+    ),
+    source: auditSource(input.site),
+  };
+  if (input.reason !== undefined) event.outcomeDesc = input.reason;
+  if (entities.length > 0) event.entity = entities;
+  return event;
+}
+
+/** An administrative event: CLI changes, `hearth import`, demo seeding. */
+export interface AdminAuditInput {
+  /** e.g. `client-add`, `user-disable`, `import`, `demo-seed`, `keys-rotate`. */
+  activity: string;
+  action: AuditAction;
+  success: boolean;
+  site: string;
+  /** Who ran it (OS user or `hearth-cli`). */
+  actor?: string;
+  /** What it touched (`Patient/1`, `client:abc`, a file name…). */
+  what?: string[];
+  detail?: string;
+  recorded?: Date;
+}
+
+export function adminAuditEvent(input: AdminAuditInput): AuditEvent {
+  const event: AuditEvent = {
+    resourceType: 'AuditEvent',
+    type: APPLICATION_ACTIVITY_TYPE,
+    subtype: [{ system: HEARTH_AUDIT, code: input.activity }],
+    action: input.action,
+    recorded: (input.recorded ?? new Date()).toISOString(),
+    outcome: input.success ? '0' : '4',
+    agent: [{ who: { display: input.actor ?? 'hearth-cli' }, requestor: true }],
+    source: auditSource(input.site),
+  };
+  if (input.detail !== undefined) event.outcomeDesc = input.detail;
+  const what = input.what ?? [];
+  if (what.length > 0) {
+    event.entity = what.map((w) =>
+      /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]+$/.test(w)
+        ? { what: { reference: w }, type: ENTITY_SYSTEM_OBJECT, role: ROLE_DOMAIN_RESOURCE }
+        : { what: { display: w }, type: ENTITY_SYSTEM_OBJECT },
+    );
+  }
+  return event;
+}

@@ -1,0 +1,109 @@
+import type { AuditEvent } from '@medplum/fhirtypes';
+import type { AuditDb } from './audit-db.js';
+import type { AuditRefParam } from './index-values.js';
+
+/** A parsed `/fhir/AuditEvent` search: each list is AND of its entries, each entry OR of its values. */
+export interface AuditQuery {
+  date?: string[];
+  refs?: Partial<Record<AuditRefParam, string[][]>>;
+  count: number;
+  offset: number;
+}
+
+export interface AuditPage {
+  events: AuditEvent[];
+  total: number;
+}
+
+export class AuditQueryError extends Error {
+  override readonly name = 'AuditQueryError';
+}
+
+const PREFIXES = ['eq', 'ge', 'gt', 'le', 'lt', 'ne'] as const;
+type Prefix = (typeof PREFIXES)[number];
+
+/** The half-open range [start, end) an ISO date or instant of some precision denotes. */
+export function dateRange(value: string): [string, string] {
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(value);
+  if (m !== null) {
+    const y = Number(m[1]);
+    const mo = m[2] === undefined ? undefined : Number(m[2]) - 1;
+    const d = m[3] === undefined ? undefined : Number(m[3]);
+    const start = new Date(Date.UTC(y, mo ?? 0, d ?? 1));
+    const end =
+      d !== undefined
+        ? new Date(Date.UTC(y, mo ?? 0, d + 1))
+        : mo !== undefined
+          ? new Date(Date.UTC(y, mo + 1, 1))
+          : new Date(Date.UTC(y + 1, 0, 1));
+    if (Number.isNaN(start.getTime())) throw new AuditQueryError(`bad date: ${value}`);
+    return [start.toISOString(), end.toISOString()];
+  }
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+    throw new AuditQueryError(`bad date: ${value}`);
+  }
+  const t = new Date(value).getTime();
+  if (Number.isNaN(t)) throw new AuditQueryError(`bad date: ${value}`);
+  const seconds = /:\d{2}:\d{2}/.test(value);
+  return [new Date(t).toISOString(), new Date(t + (seconds ? 1000 : 60_000)).toISOString()];
+}
+
+function dateCondition(raw: string, params: string[]): string {
+  const prefix: Prefix = (PREFIXES as readonly string[]).includes(raw.slice(0, 2))
+    ? (raw.slice(0, 2) as Prefix)
+    : 'eq';
+  const value = prefix === 'eq' && !raw.startsWith('eq') ? raw : raw.slice(2);
+  const [start, end] = dateRange(value);
+  switch (prefix) {
+    case 'eq':
+      params.push(start, end);
+      return 'recorded >= ? AND recorded < ?';
+    case 'ne':
+      params.push(start, end);
+      return '(recorded < ? OR recorded >= ?)';
+    case 'ge':
+      params.push(start);
+      return 'recorded >= ?';
+    case 'gt':
+      params.push(end);
+      return 'recorded >= ?';
+    case 'le':
+      params.push(end);
+      return 'recorded < ?';
+    case 'lt':
+      params.push(start);
+      return 'recorded < ?';
+  }
+}
+
+/** Runs a search over the audit database, newest first. */
+export function searchAudit(db: AuditDb, q: AuditQuery): AuditPage {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  for (const d of q.date ?? []) {
+    const p: string[] = [];
+    where.push(dateCondition(d, p));
+    params.push(...p);
+  }
+  for (const [param, groups] of Object.entries(q.refs ?? {})) {
+    for (const values of groups) {
+      where.push(
+        `seq IN (SELECT seq FROM audit_ref WHERE param = ? AND value IN (${values.map(() => '?').join(', ')}))`,
+      );
+      params.push(param, ...values);
+    }
+  }
+  const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+  const total =
+    db
+      .prepare<(string | number)[], { n: number }>(
+        `SELECT count(*) AS n FROM audit_record ${clause}`,
+      )
+      .get(...params)?.n ?? 0;
+  const rows = db
+    .prepare<(string | number)[], { event: string }>(
+      `SELECT event FROM audit_record ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`,
+    )
+    .all(...params, q.count, q.offset);
+  return { events: rows.map((r) => JSON.parse(r.event) as AuditEvent), total };
+}

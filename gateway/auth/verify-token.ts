@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { Principal } from './principal.js';
+
+/** What token verification needs, injected by the composition root (never auth internals). */
+export interface TokenVerifierDeps {
+  /** The OAuth issuer (`config.issuer`). */
+  issuer: string;
+  /** The FHIR base URL (`config.fhirBaseUrl`): every access token's `aud`. */
+  audience: string;
+  /** auth's signing keys: an in-process JWKS following rotation, or createRemoteJWKSet(AUTH_JWKS_URL). */
+  getKey: JWTVerifyGetKey;
+  /** auth's per-request liveness check: revoked token, disabled user, removed client, changed roles. */
+  isTokenAlive(claims: JWTPayload): boolean | Promise<boolean>;
+  /** Allowed clock skew for exp/nbf/iat, seconds (default 30). */
+  clockToleranceSec?: number;
+  /** Most verified tokens kept in the cache (default 10,000). */
+  cacheSize?: number;
+}
+
+/** Asymmetric algorithms only: no `none`, no HMAC (an HS256 token "signed" with a public key fails). */
+export const ALLOWED_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
+
+export class InvalidTokenError extends Error {
+  override readonly name = 'InvalidTokenError';
+}
+
+export interface TokenVerifier {
+  /** Verifies a bearer token; throws InvalidTokenError with a safe description. */
+  verify(token: string): Promise<Principal>;
+}
+
+function stringList(v: unknown): string[] {
+  if (typeof v === 'string') return v.split(/\s+/).filter((s) => s !== '');
+  if (Array.isArray(v)) return v.filter((s): s is string => typeof s === 'string');
+  return [];
+}
+
+/** `Type/id` from a fhirUser that is relative or an absolute URL ending in `/Type/id`. */
+export function relativeReference(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const m = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(v);
+  return m === null ? undefined : `${m[1] ?? ''}/${m[2] ?? ''}`;
+}
+
+export function principalFromClaims(claims: JWTPayload): Principal {
+  const clientId =
+    typeof claims.client_id === 'string'
+      ? claims.client_id
+      : typeof claims.azp === 'string'
+        ? claims.azp
+        : undefined;
+  return {
+    sub: claims.sub,
+    clientId,
+    fhirUser: relativeReference(claims.fhirUser),
+    patient: typeof claims.patient === 'string' ? claims.patient : undefined,
+    scopes: stringList(claims.scope ?? claims.scp),
+    roles: stringList(claims.roles),
+    exp: claims.exp ?? 0,
+    claims,
+  };
+}
+
+function describe(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'the token has expired';
+  if (err instanceof errors.JWTClaimValidationFailed)
+    return `the token's "${err.claim}" claim is not valid here`;
+  if (err instanceof errors.JOSEAlgNotAllowed)
+    return 'the token is signed with an algorithm that is not allowed';
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return 'the token signature is not valid';
+  if (err instanceof errors.JWKSNoMatchingKey) return 'the token is signed with an unknown key';
+  return 'the token is not a valid access token';
+}
+
+/**
+ * Verifies RFC 9068 JWT access tokens: `typ` at+jwt, asymmetric algorithm, known key, `iss`,
+ * `aud` = the FHIR base, `exp`/`nbf` with small skew. A verified token is cached until it expires,
+ * but auth's liveness check runs on every request, so revocation takes effect at once.
+ */
+export function createTokenVerifier(deps: TokenVerifierDeps): TokenVerifier {
+  const cache = new Map<string, Principal>();
+  const max = deps.cacheSize ?? 10_000;
+  const keyOf = (token: string): string => createHash('sha256').update(token).digest('base64url');
+  return {
+    async verify(token) {
+      const key = keyOf(token);
+      let principal = cache.get(key);
+      if (principal !== undefined && principal.exp * 1000 <= Date.now()) {
+        cache.delete(key);
+        principal = undefined;
+      }
+      if (principal === undefined) {
+        try {
+          const { payload } = await jwtVerify(token, deps.getKey, {
+            issuer: deps.issuer,
+            audience: deps.audience,
+            algorithms: ALLOWED_ALGORITHMS,
+            typ: 'at+jwt',
+            clockTolerance: deps.clockToleranceSec ?? 30,
+            requiredClaims: ['exp', 'iat'],
+          });
+          principal = principalFromClaims(payload);
+        } catch (err) {
+          throw new InvalidTokenError(describe(err));
+        }
+        if (cache.size >= max) {
+          const oldest = cache.keys().next();
+          if (oldest.done !== true) cache.delete(oldest.value);
+        }
+        cache.set(key, principal);
+      }
+      let alive: boolean;
+      try {
+        alive = await deps.isTokenAlive(principal.claims);
+      } catch {
+        alive = false;
+      }
+      if (!alive) {
+        cache.delete(key);
+        throw new InvalidTokenError('the token has been revoked or its grant is no longer valid');
+      }
+      return principal;
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/** What a FHIR response body disclosed: resource versions and the patients they belong to. */
+export interface Disclosure {
+  entities: string[];
+  patients: string[];
+}
+
+export type PatientsOf = (resource: { resourceType?: unknown; id?: unknown }) => string[];
+
+interface ResourceLike {
+  resourceType?: unknown;
+  id?: unknown;
+  meta?: { versionId?: unknown };
+  entry?: unknown;
+}
+
+function versioned(r: ResourceLike): string | undefined {
+  if (typeof r.resourceType !== 'string' || typeof r.id !== 'string') return undefined;
+  const v = r.meta?.versionId;
+  return typeof v === 'string'
+    ? `${r.resourceType}/${r.id}/_history/${v}`
+    : `${r.resourceType}/${r.id}`;
+}
+
+/** The resources a parsed response carries: a resource itself, or a Bundle's entries. */
+export function resourcesIn(body: unknown): ResourceLike[] {
+  if (typeof body !== 'object' || body === null) return [];
+  const r = body as ResourceLike;
+  if (r.resourceType === 'OperationOutcome') return [];
+  if (r.resourceType !== 'Bundle') return [r];
+  const entries = Array.isArray(r.entry) ? (r.entry as { resource?: unknown }[]) : [];
+  return entries.flatMap((e) => resourcesIn(e.resource));
+}
+
+/** Entities and patients of a parsed response body (for backends that do not report them). */
+export function disclosureOf(body: unknown, patientsOf: PatientsOf): Disclosure {
+  const entities = new Set<string>();
+  const patients = new Set<string>();
+  for (const r of resourcesIn(body)) {
+    const e = versioned(r);
+    if (e !== undefined) entities.add(e);
+    for (const p of patientsOf(r)) patients.add(p);
+  }
+  return { entities: [...entities], patients: [...patients] };
+}
+
+/** A comma-separated trusted header (`x-hearth-entities`) as a list. */
+export function headerList(value: string | string[] | undefined): string[] {
+  const v = Array.isArray(value) ? value.join(',') : value;
+  return v === undefined || v === ''
+    ? []
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+}

@@ -1,0 +1,234 @@
+import http, {
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+import httpProxy from 'http-proxy';
+import { badGateway, gatewayTimeout } from '../../store/fhir/outcome.js';
+import {
+  CONSTRAINT_HEADER,
+  INTERNAL_HEADER_PREFIX,
+  INTERNAL_SECRET_HEADER,
+  REQUEST_ID_HEADER,
+  encodeConstraint,
+  type AccessConstraint,
+} from '../../store/protocol.js';
+
+/** Where the gateway sends FHIR requests. */
+export interface UpstreamOptions {
+  /** The built-in store's Unix socket. */
+  socketPath?: string | undefined;
+  /**
+   * The backend's FHIR base URL: `FHIR_UPSTREAM`, or for the socket the base path it is served at
+   * (`http://localhost/fhir`; default `http://localhost` with `socketPath`).
+   */
+  url?: string | undefined;
+  /** The shared secret proving the gateway is the store's trusted caller. */
+  internalSecret?: string | undefined;
+  /** The built-in store: honours the access constraint and reports disclosed entities. */
+  isBuiltInStore: boolean;
+  /** `FHIR_UPSTREAM_AUTHORIZATION`: the Authorization header sent to an external upstream. */
+  authorization?: string | undefined;
+  /** A request taking longer is answered 504 (default 30 s). */
+  timeoutMs?: number | undefined;
+}
+
+export interface UpstreamCall {
+  method: string;
+  /** Path and query below the FHIR base (`Observation?code=x`). */
+  path: string;
+  headers: IncomingHttpHeaders;
+  body?: Buffer | undefined;
+  constraint?: AccessConstraint | undefined;
+  requestId: string;
+}
+
+export interface BufferedResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** Request headers never passed on: credentials, hop-by-hop, and anything internal. */
+const DROP = new Set([
+  'authorization',
+  'cookie',
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'expect',
+]);
+
+/**
+ * The connection to the FHIR backend: http-proxy with keep-alive for client requests, plain
+ * requests on the same agent for the gateway's own calls (batch entries, metadata, `$authz`).
+ */
+export class Upstream {
+  readonly isBuiltInStore: boolean;
+  readonly baseUrl: URL;
+  private readonly opts: UpstreamOptions;
+  private readonly agent: http.Agent;
+  private readonly proxy: httpProxy;
+  private readonly timeoutMs: number;
+  private readonly pending = new WeakMap<IncomingMessage, (res: IncomingMessage) => void>();
+
+  constructor(opts: UpstreamOptions) {
+    if (opts.socketPath === undefined && opts.url === undefined) {
+      throw new Error('upstream needs a socketPath or a url');
+    }
+    this.opts = opts;
+    this.isBuiltInStore = opts.isBuiltInStore;
+    this.baseUrl = new URL((opts.url ?? 'http://localhost').replace(/\/+$/, ''));
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    const agentOpts = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64 };
+    this.agent =
+      this.baseUrl.protocol === 'https:' && opts.socketPath === undefined
+        ? new https.Agent(agentOpts)
+        : new http.Agent(agentOpts);
+    this.proxy = httpProxy.createProxyServer({
+      agent: this.agent,
+      selfHandleResponse: true,
+      ignorePath: true,
+      xfwd: false,
+      proxyTimeout: this.timeoutMs,
+    });
+    this.proxy.on('proxyRes', (proxyRes, req) => {
+      const done = this.pending.get(req);
+      this.pending.delete(req);
+      done?.(proxyRes);
+    });
+  }
+
+  /** The path on the backend for a path below the FHIR base. */
+  targetPath(path: string): string {
+    const base = this.baseUrl.pathname === '/' ? '' : this.baseUrl.pathname;
+    return `${base}/${path.replace(/^\/+/, '')}`;
+  }
+
+  private outgoingHeaders(call: UpstreamCall): OutgoingHttpHeaders {
+    const out: OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(call.headers)) {
+      if (value === undefined || DROP.has(name) || name.startsWith(INTERNAL_HEADER_PREFIX))
+        continue;
+      out[name] = value;
+    }
+    out.host = this.baseUrl.host;
+    out[REQUEST_ID_HEADER] = call.requestId;
+    if (call.body !== undefined) out['content-length'] = String(call.body.length);
+    if (this.opts.isBuiltInStore) {
+      if (this.opts.internalSecret !== undefined)
+        out[INTERNAL_SECRET_HEADER] = this.opts.internalSecret;
+      if (call.constraint !== undefined) out[CONSTRAINT_HEADER] = encodeConstraint(call.constraint);
+    } else if (this.opts.authorization !== undefined) {
+      out.authorization = this.opts.authorization;
+    }
+    return out;
+  }
+
+  private target(path: string): {
+    protocol: string;
+    host: string;
+    port: number;
+    path: string;
+    socketPath?: string;
+  } {
+    const t = {
+      protocol: this.opts.socketPath === undefined ? this.baseUrl.protocol : 'http:',
+      host: this.baseUrl.hostname,
+      port: Number(this.baseUrl.port || (this.baseUrl.protocol === 'https:' ? 443 : 80)),
+      path: this.targetPath(path),
+    };
+    return this.opts.socketPath === undefined ? t : { ...t, socketPath: this.opts.socketPath };
+  }
+
+  private failure(err: unknown, started: number): Error {
+    const code = (err as { code?: string }).code;
+    if (performance.now() - started >= this.timeoutMs - 5 || code === 'ETIMEDOUT') {
+      return gatewayTimeout('the FHIR backend did not answer in time');
+    }
+    return badGateway('the FHIR backend is unavailable');
+  }
+
+  /**
+   * Proxies a client request with http-proxy; resolves with the backend's response stream (its
+   * body not yet read) so the caller can audit before releasing it.
+   */
+  forward(
+    req: IncomingMessage,
+    res: http.ServerResponse,
+    call: UpstreamCall,
+  ): Promise<IncomingMessage> {
+    const started = performance.now();
+    req.headers = this.outgoingHeaders(call) as IncomingHttpHeaders;
+    return new Promise((resolve, reject) => {
+      this.pending.set(req, resolve);
+      this.proxy.web(
+        req,
+        res,
+        {
+          target: this.target(call.path),
+          buffer: Readable.from(call.body === undefined ? [] : [call.body]),
+        },
+        (err) => {
+          this.pending.delete(req);
+          reject(this.failure(err, started));
+        },
+      );
+    });
+  }
+
+  /** Sends a request of the gateway's own and reads the whole answer. */
+  request(call: UpstreamCall): Promise<BufferedResponse> {
+    const started = performance.now();
+    const t = this.target(call.path);
+    const lib = t.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = lib.request(
+        {
+          agent: this.agent,
+          method: call.method,
+          path: t.path,
+          headers: this.outgoingHeaders(call),
+          ...(this.opts.socketPath === undefined
+            ? { host: t.host, port: t.port }
+            : { socketPath: this.opts.socketPath }),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            resolve({
+              status: res.statusCode ?? 502,
+              headers: res.headers,
+              body: Buffer.concat(chunks),
+            });
+          });
+          res.on('error', (err) => {
+            reject(this.failure(err, started));
+          });
+        },
+      );
+      req.setTimeout(this.timeoutMs, () =>
+        req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
+      );
+      req.on('error', (err) => {
+        reject(this.failure(err, started));
+      });
+      req.end(call.body);
+    });
+  }
+
+  close(): void {
+    this.proxy.close();
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,79 @@
+import type { Queryable } from '../engines/engine.js';
+import { createRegistry, type SearchRegistry } from './definitions/registry.js';
+import type { SearchParam, SearchParameterResource } from './definitions/search-param.js';
+import {
+  compileExtractor,
+  compileRelative,
+  type Extractor,
+} from './indexing/compile-expression.js';
+
+/**
+ * What search knows at one generation: the registry (shipped plus the custom SearchParameters
+ * activated by the last reindex) and the compiled extractors. A reindex writes a new generation
+ * into `search_meta`; writers and readers pick it up on their next call.
+ */
+export class SearchContext {
+  private readonly extractors = new Map<string, Extractor | null>();
+
+  constructor(
+    readonly generation: string,
+    readonly registry: SearchRegistry,
+  ) {}
+
+  /** The compiled extractor of a parameter, compiled once; null when it has no expression. */
+  extractor(param: SearchParam): Extractor | null {
+    let e = this.extractors.get(param.key);
+    if (e === undefined) {
+      e =
+        param.expression === undefined
+          ? null
+          : compileExtractor(param.expression, param.type === 'composite');
+      this.extractors.set(param.key, e);
+    }
+    return e;
+  }
+
+  componentExtractor(param: SearchParam, index: number): Extractor | null {
+    const key = `${param.key}#${index}`;
+    let e = this.extractors.get(key);
+    if (e === undefined) {
+      const c = param.components[index];
+      e = c === undefined ? null : compileRelative(c.expression);
+      this.extractors.set(key, e);
+    }
+    return e;
+  }
+}
+
+const contexts = new Map<string, SearchContext>();
+
+export const GENERATION_KEY = 'generation';
+export const CUSTOM_KEY = 'custom';
+
+export function contextFor(generation: string, custom: SearchParameterResource[]): SearchContext {
+  let ctx = contexts.get(generation);
+  if (ctx === undefined) {
+    ctx = new SearchContext(generation, createRegistry(custom));
+    if (contexts.size > 16) contexts.clear();
+    contexts.set(generation, ctx);
+  }
+  return ctx;
+}
+
+/** The context of the database `q` reads (one indexed lookup, then cached per generation). */
+export async function loadContext(q: Queryable): Promise<SearchContext> {
+  const row = await q.get<{ value: string }>('SELECT value FROM search_meta WHERE key = ?', [
+    GENERATION_KEY,
+  ]);
+  const generation = row?.value ?? '';
+  const cached = contexts.get(generation);
+  if (cached !== undefined) return cached;
+  let custom: SearchParameterResource[] = [];
+  if (generation !== '') {
+    const c = await q.get<{ value: string }>('SELECT value FROM search_meta WHERE key = ?', [
+      CUSTOM_KEY,
+    ]);
+    custom = c === undefined ? [] : (JSON.parse(c.value) as SearchParameterResource[]);
+  }
+  return contextFor(generation, custom);
+}

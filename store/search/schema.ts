@@ -1,0 +1,62 @@
+import { dialectOf } from '../engines/dialect.js';
+import type { DialectName } from '../engines/engine.js';
+
+/**
+ * The search index: one table per parameter type, keyed by the resource's `rid` and the
+ * parameter key (`Observation.code`; composite components `Observation.code-value-quantity#0`
+ * with `grp` tying the components of one tuple together), the Patient compartment, and the
+ * search generation (custom parameters active since the last reindex).
+ */
+export function searchSchema(dialect: DialectName): string[] {
+  const d = dialectOf(dialect);
+  const { int, real } = d.types;
+  // Byte-wise text on PostgreSQL too: the range predicates (prefix = [v, v + U+FFFF)) and sort order
+  // then match SQLite's BINARY collation whatever the database's locale.
+  const TEXT = d.types.bytewiseText;
+  const key = `rid ${int} NOT NULL, sp ${TEXT} NOT NULL, grp INTEGER`;
+  const trigram = d.containsIndex('sp_string_trgm', 'sp_string', 'norm');
+  return [
+    `CREATE TABLE IF NOT EXISTS sp_string (${key}, norm ${TEXT} NOT NULL, exact ${TEXT} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS sp_token (${key}, system ${TEXT}, code ${TEXT}, text ${TEXT})`,
+    `CREATE TABLE IF NOT EXISTS sp_date (${key}, lo ${int} NOT NULL, hi ${int} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS sp_ref (${key}, ttype ${TEXT}, tid ${TEXT}, url ${TEXT}, isys ${TEXT}, ival ${TEXT})`,
+    `CREATE TABLE IF NOT EXISTS sp_quantity (${key}, lo ${real} NOT NULL, hi ${real} NOT NULL, system ${TEXT}, code ${TEXT}, unit ${TEXT}, clo ${real}, chi ${real}, cunit ${TEXT})`,
+    `CREATE TABLE IF NOT EXISTS sp_number (${key}, lo ${real} NOT NULL, hi ${real} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS sp_uri (${key}, uri ${TEXT} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS compartment (rid ${int} NOT NULL, ctype ${TEXT} NOT NULL, cid ${TEXT} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS search_meta (key ${TEXT} PRIMARY KEY, value ${TEXT} NOT NULL)`,
+    'CREATE INDEX IF NOT EXISTS sp_string_v ON sp_string (sp, norm, rid)',
+    'CREATE INDEX IF NOT EXISTS sp_string_rid ON sp_string (rid)',
+    'CREATE INDEX IF NOT EXISTS sp_token_code ON sp_token (sp, code, system, rid)',
+    'CREATE INDEX IF NOT EXISTS sp_token_sys ON sp_token (sp, system, code, rid)',
+    'CREATE INDEX IF NOT EXISTS sp_token_rid ON sp_token (rid, sp)',
+    'CREATE INDEX IF NOT EXISTS sp_date_lo ON sp_date (sp, lo, hi, rid)',
+    'CREATE INDEX IF NOT EXISTS sp_date_hi ON sp_date (sp, hi, lo, rid)',
+    'CREATE INDEX IF NOT EXISTS sp_date_rid ON sp_date (rid, sp)',
+    'CREATE INDEX IF NOT EXISTS sp_ref_t ON sp_ref (sp, tid, ttype, rid)',
+    'CREATE INDEX IF NOT EXISTS sp_ref_target ON sp_ref (tid, ttype, sp)',
+    'CREATE INDEX IF NOT EXISTS sp_ref_rid ON sp_ref (rid, sp)',
+    'CREATE INDEX IF NOT EXISTS sp_ref_url ON sp_ref (sp, url)',
+    'CREATE INDEX IF NOT EXISTS sp_quantity_v ON sp_quantity (sp, lo, hi, rid)',
+    'CREATE INDEX IF NOT EXISTS sp_quantity_c ON sp_quantity (sp, cunit, clo, rid)',
+    'CREATE INDEX IF NOT EXISTS sp_quantity_rid ON sp_quantity (rid, sp)',
+    'CREATE INDEX IF NOT EXISTS sp_number_v ON sp_number (sp, lo, rid)',
+    'CREATE INDEX IF NOT EXISTS sp_number_rid ON sp_number (rid, sp)',
+    'CREATE INDEX IF NOT EXISTS sp_uri_v ON sp_uri (sp, uri, rid)',
+    'CREATE INDEX IF NOT EXISTS sp_uri_rid ON sp_uri (rid, sp)',
+    'CREATE INDEX IF NOT EXISTS compartment_c ON compartment (ctype, cid, rid)',
+    'CREATE INDEX IF NOT EXISTS compartment_rid ON compartment (rid)',
+    ...(trigram === undefined ? [] : [trigram]),
+  ];
+}
+
+export const INDEX_TABLES = [
+  'sp_string',
+  'sp_token',
+  'sp_date',
+  'sp_ref',
+  'sp_quantity',
+  'sp_number',
+  'sp_uri',
+  'compartment',
+] as const;

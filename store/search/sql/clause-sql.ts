@@ -1,0 +1,134 @@
+import { badRequest } from '../../fhir/outcome.js';
+import type { AccessConstraint } from '../../protocol.js';
+import type { SearchRegistry } from '../definitions/registry.js';
+import type { SearchParam } from '../definitions/search-param.js';
+import type { Clause } from '../query/request.js';
+import { splitSystem, splitUnescaped } from '../query/values.js';
+import { and, or, type SqlBuilder } from './builder.js';
+import { constraintSql } from './constraint-sql.js';
+import { datePredicate, valuePredicate, type PredicateEnv } from './predicates.js';
+import { TABLE_OF } from './tables.js';
+
+export interface ClauseEnv extends PredicateEnv {
+  registry: SearchRegistry;
+  constraint: AccessConstraint | undefined;
+  /** Parsed constraint filters, per `type\nquery`. */
+  constraintCache: Map<string, Clause[]>;
+  /** How deep constraint filters are nested in each other (bounded). */
+  depth: number;
+}
+
+function spTest(
+  b: SqlBuilder,
+  x: string,
+  r: string,
+  param: SearchParam,
+  anyType: boolean,
+  suffix = '',
+): string {
+  return anyType
+    ? `${x}.sp = ${r}.type || ${b.p(`.${param.code}${suffix}`)}`
+    : `${x}.sp = ${b.p(param.key + suffix)}`;
+}
+
+function missingSql(
+  b: SqlBuilder,
+  r: string,
+  param: SearchParam,
+  anyType: boolean,
+  value: string,
+): string {
+  if (value !== 'true' && value !== 'false')
+    throw badRequest(`:missing takes true or false, not '${value}'`);
+  const table =
+    param.type === 'composite'
+      ? TABLE_OF[param.components[0]?.param.type ?? 'token']
+      : TABLE_OF[param.type];
+  if (table === undefined) throw badRequest(`'${param.code}' has no :missing`);
+  const x = b.alias('m');
+  const exists = `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${spTest(b, x, r, param, anyType, param.type === 'composite' ? '#0' : '')})`;
+  return value === 'true' ? `NOT ${exists}` : exists;
+}
+
+function compositeSql(
+  b: SqlBuilder,
+  r: string,
+  param: SearchParam,
+  raw: string,
+  env: ClauseEnv,
+): string {
+  const parts = splitUnescaped(raw, '$');
+  if (parts.length !== param.components.length)
+    throw badRequest(`'${raw}' needs ${param.components.length} parts joined by $`);
+  let sql = '';
+  let prev: string | undefined;
+  const closers: string[] = [];
+  param.components.forEach((c, i) => {
+    const table = TABLE_OF[c.param.type];
+    if (table === undefined) throw badRequest(`composite '${param.code}' cannot be searched`);
+    const x = b.alias('c');
+    const link =
+      prev === undefined ? `${x}.rid = ${r}.rid` : `${x}.rid = ${r}.rid AND ${x}.grp = ${prev}.grp`;
+    sql += `${i === 0 ? '' : ' AND '}EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${link} AND ${x}.sp = ${b.p(`${param.key}#${i}`)} AND ${valuePredicate(b, c.param.type, x, parts[i] ?? '', undefined, env)}`;
+    closers.push(')');
+    prev = x;
+  });
+  return `(${sql}${closers.join('')})`;
+}
+
+function leafSql(
+  b: SqlBuilder,
+  r: string,
+  c: Extract<Clause, { kind: 'param' }>,
+  env: ClauseEnv,
+): string {
+  const { param, modifier, values } = c;
+  const anyType = c.anyType === true;
+  if (modifier === 'missing') return missingSql(b, r, param, anyType, values[0] ?? '');
+  if (param.code === '_id') {
+    const test = `${r}.id IN (${b.list(values.map((v) => splitSystem(v).code))})`;
+    return modifier === 'not' ? `NOT ${test}` : test;
+  }
+  if (param.code === '_lastUpdated')
+    return or(values.map((v) => datePredicate(b, r, v, env, 'last_updated', 'last_updated')));
+  if (param.type === 'composite') return or(values.map((v) => compositeSql(b, r, param, v, env)));
+  const table = TABLE_OF[param.type];
+  if (table === undefined) throw badRequest(`'${param.code}' cannot be searched`);
+  const x = b.alias('x');
+  const negate = modifier === 'not' || modifier === 'not-in';
+  const sp = spTest(b, x, r, param, anyType);
+  const tests = or(values.map((v) => valuePredicate(b, param.type, x, v, modifier, env)));
+  const budget = modifier === 'contains' ? ' AND hearth_budget() = 1' : '';
+  const exists = `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${sp} AND ${tests}${budget})`;
+  return negate ? `NOT ${exists}` : exists;
+}
+
+/** SQL (on resource alias `r`) for one clause: a parameter, a chain or a `_has`. */
+export function clauseSql(b: SqlBuilder, clause: Clause, r: string, env: ClauseEnv): string {
+  if (clause.kind === 'param') return leafSql(b, r, clause, env);
+  const x = b.alias('l');
+  const t = b.alias('r');
+  if (clause.kind === 'chain') {
+    const sp = spTest(b, x, r, clause.param, clause.anyType === true);
+    const targets = or(
+      clause.targets.map((target) =>
+        and([
+          `${t}.type = ${b.p(target.type)}`,
+          clauseSql(b, target.next, t, env),
+          constraintSql(b, target.type, t, env),
+        ]),
+      ),
+    );
+    return `EXISTS (SELECT 1 FROM sp_ref ${x} JOIN resource ${t} ON ${t}.type = ${x}.ttype AND ${t}.id = ${x}.tid WHERE ${x}.rid = ${r}.rid AND ${sp} AND ${t}.deleted = 0 AND ${targets})`;
+  }
+  return `EXISTS (SELECT 1 FROM sp_ref ${x} JOIN resource ${t} ON ${t}.rid = ${x}.rid WHERE ${x}.sp = ${b.p(clause.param.key)} AND ${x}.ttype = ${r}.type AND ${x}.tid = ${r}.id AND ${t}.deleted = 0 AND ${clauseSql(b, clause.next, t, env)} AND ${constraintSql(b, clause.type, t, env)})`;
+}
+
+export function clausesSql(
+  b: SqlBuilder,
+  clauses: readonly Clause[],
+  r: string,
+  env: ClauseEnv,
+): string {
+  return and(clauses.map((c) => clauseSql(b, c, r, env)));
+}
