@@ -96,12 +96,12 @@ function baseWhere(
   }
   if (input.compartment !== undefined) {
     parts.push(
-      `EXISTS (SELECT 1 FROM compartment kc WHERE kc.rid = ${r}.rid AND kc.ctype = 'Patient' AND kc.cid = ${b.p(input.compartment.id)})`,
+      `${r}.rid IN (SELECT kc.rid FROM compartment kc WHERE kc.ctype = 'Patient' AND kc.cid = ${b.p(input.compartment.id)})`,
     );
   }
   if (input.everything !== undefined) {
     const id = input.everything.id;
-    parts.push(`(EXISTS (SELECT 1 FROM compartment ke WHERE ke.rid = ${r}.rid AND ke.ctype = 'Patient' AND ke.cid = ${b.p(id)})
+    parts.push(`(${r}.rid IN (SELECT ke.rid FROM compartment ke WHERE ke.ctype = 'Patient' AND ke.cid = ${b.p(id)})
       OR ${r}.rid IN (SELECT te.rid FROM compartment ke JOIN sp_ref xe ON xe.rid = ke.rid JOIN resource te ON te.type = xe.ttype AND te.id = xe.tid
         WHERE ke.ctype = 'Patient' AND ke.cid = ${b.p(id)}))`);
     for (const [name, value] of extra) {
@@ -209,7 +209,9 @@ async function run(
   const keyCols = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
   const where = baseWhere(b, input, req, env, everythingExtra);
   const inner = `SELECT r.rid, r.type, r.id, r.version, r.json, ${keyCols} FROM resource r WHERE ${where} AND r.rid <= ${b.p(maxRid)}`;
-  const whereParams = [...b.params];
+  // the total counts the same WHERE without the sort-key columns
+  const cb = new SqlBuilder();
+  const countSql = `SELECT COUNT(*) AS n FROM resource r WHERE ${baseWhere(cb, input, req, env, everythingExtra)} AND r.rid <= ${cb.p(maxRid)}`;
 
   let rows: (Row & Record<string, SqlValue>)[] = [];
   let more = false;
@@ -232,12 +234,9 @@ async function run(
     if (cursor === undefined && !more && req.count > 0 && req.summary !== 'count')
       total = rows.length;
     else
-      total =
-        (
-          await q.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (${inner}) c`, whereParams, {
-            deadline,
-          })
-        )?.n ?? 0;
+      total = Number(
+        (await q.get<{ n: number | string }>(countSql, cb.params, { deadline }))?.n ?? 0,
+      );
   }
 
   const keyOf = (row: Record<string, SqlValue> | undefined): SqlValue[] =>
