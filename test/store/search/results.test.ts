@@ -137,9 +137,9 @@ describeOnEngines('store/search results', (engine) => {
   });
   it('returns the stored JSON text verbatim when no trimming applies', async () => {
     const p = await search(store, 'Patient?_id=p1');
-    const row = await store.engine.get<{ json: string }>(
-      "SELECT json FROM resource WHERE id = 'p1'",
-    );
+    const row = await store.engine.get<{ json: string }>('SELECT json FROM resource WHERE id = ?', [
+      'p1',
+    ]);
     assert.equal(p.entries[0]?.json, row?.json);
   });
   it('follows _include:iterate and marks included entries', async () => {
