@@ -67,7 +67,7 @@ describe('backend services (client_credentials + private_key_jwt)', function () 
   });
   after(async () => {
     jwksServer.closeAllConnections();
-    await new Promise<void>((resolve) => jwksServer.close(() => resolve()));
+    await new Promise<void>((resolve) => jwksServer.close(() => { resolve(); }));
     await h.close();
   });
 
@@ -121,6 +121,8 @@ describe('backend services (client_credentials + private_key_jwt)', function () 
           },
         },
       ),
+      // The test server speaks plain HTTP on loopback.
+      // eslint-disable-next-line @typescript-eslint/no-deprecated
       { execute: [client.allowInsecureRequests] },
     );
     const tokens = await client.clientCredentialsGrant(config, {
@@ -290,7 +292,7 @@ describe('backend services without ALLOW_LOOPBACK_JWKS', function () {
       assert.equal(t.body['error'], 'invalid_client');
     } finally {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
       await h.close();
     }
   });
