@@ -67,7 +67,11 @@ describe('backend services (client_credentials + private_key_jwt)', function () 
   });
   after(async () => {
     jwksServer.closeAllConnections();
-    await new Promise<void>((resolve) => jwksServer.close(() => { resolve(); }));
+    await new Promise<void>((resolve) =>
+      jwksServer.close(() => {
+        resolve();
+      }),
+    );
     await h.close();
   });
 
@@ -292,7 +296,11 @@ describe('backend services without ALLOW_LOOPBACK_JWKS', function () {
       assert.equal(t.body['error'], 'invalid_client');
     } finally {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
       await h.close();
     }
   });
