@@ -131,8 +131,9 @@ describe('standalone launch with fhirclient (Node)', function () {
     assert.equal(typeof client.state.tokenResponse?.refresh_token, 'string');
     const patient = (await client.patient.read()) as { resourceType: string; id: string };
     assert.deepEqual(patient, { resourceType: 'Patient', id: 'pat-2' });
+    const before = client.state.tokenResponse?.access_token;
     const refreshed = await client.refresh();
     assert.equal(refreshed.tokenResponse?.patient, 'pat-2');
-    assert.notEqual(refreshed.tokenResponse.access_token, client.state.tokenResponse?.access_token);
+    assert.notEqual(refreshed.tokenResponse.access_token, before);
   });
 });
