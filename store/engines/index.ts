@@ -17,3 +17,4 @@ export function openEngine(config: Config): Engine {
   if (file === undefined) return openPostgresEngine({ url: config.storeUrl });
   return openSqliteEngine({ file, sync: config.sqliteSync });
 }
+export { dialectOf, escapeLike, type Dialect, type ColumnTypes, type Fragment } from './dialect.js';

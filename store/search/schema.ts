@@ -1,3 +1,4 @@
+import { dialectOf } from '../engines/dialect.js';
 import type { DialectName } from '../engines/engine.js';
 
 /**
@@ -7,19 +8,23 @@ import type { DialectName } from '../engines/engine.js';
  * search generation (custom parameters active since the last reindex).
  */
 export function searchSchema(dialect: DialectName): string[] {
-  const int = dialect === 'postgres' ? 'BIGINT' : 'INTEGER';
-  const real = dialect === 'postgres' ? 'DOUBLE PRECISION' : 'REAL';
-  const key = `rid ${int} NOT NULL, sp TEXT NOT NULL, grp INTEGER`;
+  const d = dialectOf(dialect);
+  const { int, real } = d.types;
+  // Byte-wise text on PostgreSQL too: the range predicates (prefix = [v, v + U+FFFF)) and sort order
+  // then match SQLite's BINARY collation whatever the database's locale.
+  const TEXT = d.types.bytewiseText;
+  const key = `rid ${int} NOT NULL, sp ${TEXT} NOT NULL, grp INTEGER`;
+  const trigram = d.containsIndex('sp_string_trgm', 'sp_string', 'norm');
   return [
-    `CREATE TABLE IF NOT EXISTS sp_string (${key}, norm TEXT NOT NULL, exact TEXT NOT NULL)`,
-    `CREATE TABLE IF NOT EXISTS sp_token (${key}, system TEXT, code TEXT, text TEXT)`,
+    `CREATE TABLE IF NOT EXISTS sp_string (${key}, norm ${TEXT} NOT NULL, exact ${TEXT} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS sp_token (${key}, system ${TEXT}, code ${TEXT}, text ${TEXT})`,
     `CREATE TABLE IF NOT EXISTS sp_date (${key}, lo ${int} NOT NULL, hi ${int} NOT NULL)`,
-    `CREATE TABLE IF NOT EXISTS sp_ref (${key}, ttype TEXT, tid TEXT, url TEXT, isys TEXT, ival TEXT)`,
-    `CREATE TABLE IF NOT EXISTS sp_quantity (${key}, lo ${real} NOT NULL, hi ${real} NOT NULL, system TEXT, code TEXT, unit TEXT, clo ${real}, chi ${real}, cunit TEXT)`,
+    `CREATE TABLE IF NOT EXISTS sp_ref (${key}, ttype ${TEXT}, tid ${TEXT}, url ${TEXT}, isys ${TEXT}, ival ${TEXT})`,
+    `CREATE TABLE IF NOT EXISTS sp_quantity (${key}, lo ${real} NOT NULL, hi ${real} NOT NULL, system ${TEXT}, code ${TEXT}, unit ${TEXT}, clo ${real}, chi ${real}, cunit ${TEXT})`,
     `CREATE TABLE IF NOT EXISTS sp_number (${key}, lo ${real} NOT NULL, hi ${real} NOT NULL)`,
-    `CREATE TABLE IF NOT EXISTS sp_uri (${key}, uri TEXT NOT NULL)`,
-    `CREATE TABLE IF NOT EXISTS compartment (rid ${int} NOT NULL, ctype TEXT NOT NULL, cid TEXT NOT NULL)`,
-    `CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS sp_uri (${key}, uri ${TEXT} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS compartment (rid ${int} NOT NULL, ctype ${TEXT} NOT NULL, cid ${TEXT} NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS search_meta (key ${TEXT} PRIMARY KEY, value ${TEXT} NOT NULL)`,
     'CREATE INDEX IF NOT EXISTS sp_string_v ON sp_string (sp, norm, rid)',
     'CREATE INDEX IF NOT EXISTS sp_string_rid ON sp_string (rid)',
     'CREATE INDEX IF NOT EXISTS sp_token_code ON sp_token (sp, code, system, rid)',
@@ -41,6 +46,7 @@ export function searchSchema(dialect: DialectName): string[] {
     'CREATE INDEX IF NOT EXISTS sp_uri_rid ON sp_uri (rid, sp)',
     'CREATE INDEX IF NOT EXISTS compartment_c ON compartment (ctype, cid, rid)',
     'CREATE INDEX IF NOT EXISTS compartment_rid ON compartment (rid)',
+    ...(trigram === undefined ? [] : [trigram]),
   ];
 }
 

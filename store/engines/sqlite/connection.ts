@@ -31,9 +31,9 @@ export class Connection {
     });
   }
 
-  get<T>(sql: string, params: Params, opts: QueryOptions): T | undefined {
+  get(sql: string, params: Params, opts: QueryOptions): unknown {
     const stmt = this.statements.get(sql);
-    return this.budget.within(opts.deadline, () => stmt.get(...bind(params)) as T | undefined);
+    return this.budget.within(opts.deadline, () => stmt.get(...bind(params)));
   }
 
   run(sql: string, params: Params): RunResult {
@@ -57,7 +57,7 @@ export function queryable(conn: Connection, guard: () => void = () => undefined)
     get: <T>(sql: string, params: Params = [], opts: QueryOptions = {}) =>
       attempt(() => {
         guard();
-        return conn.get<T>(sql, params, opts);
+        return conn.get(sql, params, opts) as T | undefined;
       }),
     run: (sql: string, params: Params = []) =>
       attempt(() => {

@@ -44,10 +44,12 @@ async function forward(
   const b = new SqlBuilder();
   const targets =
     spec.targetType !== undefined ? [spec.targetType] : spec.params.flatMap((p) => p.target);
-  const typeTest = spec.targetType === undefined ? '' : ` AND t.type = ${b.p(spec.targetType)}`;
-  const sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.json FROM sp_ref x JOIN resource t ON t.type = x.ttype AND t.id = x.tid
-    WHERE x.rid IN (${b.list(from.map((s) => s.rid))}) AND x.sp IN (${b.list(spec.params.map((p) => p.key))}) AND t.deleted = 0${typeTest}
-    AND ${constraintForTypes(b, targets.length > 0 ? targets : undefined, 't', env)} ORDER BY t.rid LIMIT ${b.p(limit)}`;
+  // placeholders are bound in text order
+  let sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.json FROM sp_ref x JOIN resource t ON t.type = x.ttype AND t.id = x.tid
+    WHERE x.rid IN (${b.list(from.map((s) => s.rid))}) AND x.sp IN (${b.list(spec.params.map((p) => p.key))}) AND t.deleted = 0 AND hearth_budget() = 1`;
+  if (spec.targetType !== undefined) sql += ` AND t.type = ${b.p(spec.targetType)}`;
+  sql += ` AND ${constraintForTypes(b, targets.length > 0 ? targets : undefined, 't', env)}`;
+  sql += ` ORDER BY t.rid LIMIT ${b.p(limit)}`;
   return q.all<Row>(sql, b.params, { deadline });
 }
 
@@ -63,12 +65,10 @@ async function reverse(
   const b = new SqlBuilder();
   const byType = new Map<string, string[]>();
   for (const s of sources) byType.set(s.type, [...(byType.get(s.type) ?? []), s.id]);
-  const targets = or(
-    [...byType].map(([type, ids]) => `(x.ttype = ${b.p(type)} AND x.tid IN (${b.list(ids)}))`),
-  );
-  const sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.json FROM sp_ref x JOIN resource t ON t.rid = x.rid
-    WHERE x.sp IN (${b.list(spec.params.map((p) => p.key))}) AND ${targets} AND t.deleted = 0
-    AND ${constraintSql(b, spec.sourceType, 't', env)} ORDER BY t.rid LIMIT ${b.p(limit)}`;
+  let sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.json FROM sp_ref x JOIN resource t ON t.rid = x.rid
+    WHERE x.sp IN (${b.list(spec.params.map((p) => p.key))})`;
+  sql += ` AND ${or([...byType].map(([type, ids]) => `(x.ttype = ${b.p(type)} AND x.tid IN (${b.list(ids)}))`))}`;
+  sql += ` AND t.deleted = 0 AND hearth_budget() = 1 AND ${constraintSql(b, spec.sourceType, 't', env)} ORDER BY t.rid LIMIT ${b.p(limit)}`;
   return q.all<Row>(sql, b.params, { deadline });
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { ids } from './support/run-search.js';
+import { describeOnEngines } from '../../support/engines.js';
 import { TestStore } from './support/test-store.js';
 
 /** Hand-worked expectations per parameter type, prefix and modifier. */
@@ -210,10 +211,10 @@ const cases: [string, string[]][] = [
   ['Patient?_lastUpdated=lt2024-01-01', []],
 ];
 
-describe('store/search parameter types (table-driven)', () => {
+describeOnEngines('store/search parameter types (table-driven)', (engine) => {
   let store: TestStore;
   before(async () => {
-    store = await new TestStore().init();
+    store = await new TestStore(engine).init();
     for (const r of fixtures) await store.put(r);
   });
   after(() => store.close());

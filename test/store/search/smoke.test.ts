@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { ids, search } from './support/run-search.js';
+import { describeOnEngines } from '../../support/engines.js';
 import { TestStore } from './support/test-store.js';
 
-describe('store/search smoke', () => {
+describeOnEngines('store/search smoke', (engine) => {
   let store: TestStore;
   before(async () => {
-    store = await new TestStore().init();
+    store = await new TestStore(engine).init();
     await store.put({
       resourceType: 'Patient',
       id: 'p1',

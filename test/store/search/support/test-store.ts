@@ -1,17 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { dialectOf } from '../../../../store/engines/index.js';
 import { indexResource, searchSchema, unindexResource } from '../../../../store/search/index.js';
-import { TestSqliteEngine } from './sqlite-engine.js';
+import { testEngines, type TestEngine } from '../../../support/engines.js';
 
 /** The core tables the store owns (same shape as the store's), for search tests. */
-const CORE = [
-  `CREATE TABLE IF NOT EXISTS resource (rid INTEGER PRIMARY KEY, type TEXT NOT NULL, id TEXT NOT NULL,
-    version INTEGER NOT NULL, last_updated INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,
+const core = ({ key, int }: { key: string; int: string }) => [
+  `CREATE TABLE IF NOT EXISTS resource (rid ${key}, type TEXT NOT NULL, id TEXT NOT NULL,
+    version ${int} NOT NULL, last_updated ${int} NOT NULL, deleted ${int} NOT NULL DEFAULT 0,
     json TEXT NOT NULL, UNIQUE(type, id))`,
   'CREATE INDEX IF NOT EXISTS resource_type_lu ON resource (type, last_updated)',
-  `CREATE TABLE IF NOT EXISTS history (hid INTEGER PRIMARY KEY, rid INTEGER NOT NULL, version INTEGER NOT NULL,
-    last_updated INTEGER NOT NULL, method TEXT NOT NULL, json TEXT, UNIQUE(rid, version))`,
+  `CREATE TABLE IF NOT EXISTS history (hid ${key}, rid ${int} NOT NULL, version ${int} NOT NULL,
+    last_updated ${int} NOT NULL, method TEXT NOT NULL, json TEXT, UNIQUE(rid, version))`,
 ];
 
 export interface Res {
@@ -21,14 +19,20 @@ export interface Res {
   [k: string]: unknown;
 }
 
-/** A temp-dir SQLite database with the core tables and the search schema, and a write helper. */
+/** A fresh database (SQLite by default) with the core tables and the search schema, and a write helper. */
 export class TestStore {
-  readonly dir = mkdtempSync(path.join(tmpdir(), 'hearth-search-'));
-  readonly engine = new TestSqliteEngine(path.join(this.dir, 'fhir.db'));
+  private readonly db;
+  readonly engine;
   private clock = Date.UTC(2024, 0, 1);
 
+  constructor(on: TestEngine = testEngines[0] as TestEngine) {
+    this.db = on.open();
+    this.engine = this.db.engine;
+  }
+
   async init(): Promise<this> {
-    await this.engine.migrate([...CORE, ...searchSchema('sqlite')]);
+    const d = this.engine.dialect;
+    await this.engine.migrate([...core(dialectOf(d).types), ...searchSchema(d)]);
     return this;
   }
 
@@ -54,12 +58,11 @@ export class TestStore {
       const json = JSON.stringify(stored);
       let rid: number;
       if (prev === undefined) {
-        rid = (
-          await tx.run(
-            'INSERT INTO resource (type, id, version, last_updated, deleted, json) VALUES (?, ?, ?, ?, 0, ?)',
-            [resource.resourceType, id, version, when, json],
-          )
-        ).lastInsertRowid;
+        const row = await tx.get<{ rid: number }>(
+          'INSERT INTO resource (type, id, version, last_updated, deleted, json) VALUES (?, ?, ?, ?, 0, ?) RETURNING rid',
+          [resource.resourceType, id, version, when, json],
+        );
+        rid = row?.rid ?? 0;
       } else {
         rid = prev.rid;
         await tx.run(
@@ -86,8 +89,7 @@ export class TestStore {
     });
   }
 
-  async close(): Promise<void> {
-    await this.engine.close();
-    rmSync(this.dir, { recursive: true, force: true });
+  close(): Promise<void> {
+    return this.db.cleanup();
   }
 }

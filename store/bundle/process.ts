@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import type { Tx } from '../engines/engine.js';
+import { isJsonObject, type JsonValue } from '../fhir/json.js';
+import { badRequest, FhirError, issue } from '../fhir/outcome.js';
+import { errorResponse } from '../http/errors.js';
+import { FHIR_JSON } from '../http/respond.js';
+import type {
+  Disclosure,
+  Handler,
+  StoreContext,
+  StoreRequest,
+  StoreResponse,
+} from '../http/types.js';
+import { bundleText, entryText } from '../rest/bundle-text.js';
+import { entryRequest, entryResponse, parseEntry, type ParsedEntry } from './entry.js';
+import { rewriteReferences, rewriteUrl } from './references.js';
+
+/** Processing order of a transaction (R4 http.html#trules): DELETE, POST, PUT/PATCH, GET/HEAD. */
+const ORDER: Record<ParsedEntry['method'], number> = {
+  DELETE: 0,
+  POST: 1,
+  PUT: 2,
+  PATCH: 2,
+  GET: 3,
+  HEAD: 3,
+};
+
+const isPlaceholder = (u: string | undefined): u is string =>
+  u !== undefined && /^urn:(uuid|oid):/.test(u);
+
+function describe(e: ParsedEntry): string {
+  return `Bundle.entry[${e.index}] (${e.method} ${e.url})`;
+}
+
+/** Re-throws an entry's failure naming the entry, keeping its status. */
+function entryFailure(e: ParsedEntry, err: unknown): unknown {
+  if (err instanceof FhirError) {
+    return new FhirError(
+      err.status,
+      err.issues.map((i) => ({
+        ...i,
+        diagnostics: `${describe(e)}: ${i.diagnostics ?? i.code}`,
+        expression: [`Bundle.entry[${e.index}]`, ...(i.expression ?? [])],
+      })),
+      err.headers,
+    );
+  }
+  return err;
+}
+
+function entryTarget(e: ParsedEntry, req: StoreRequest): string | undefined {
+  const [type, id] = req.path;
+  return type !== undefined && id !== undefined && req.path.length === 2 && e.method !== 'POST'
+    ? `${type}/${id}`
+    : undefined;
+}
+
+async function runTransaction(
+  parent: StoreRequest,
+  ctx: StoreContext,
+  dispatch: Handler,
+  entries: ParsedEntry[],
+  tx: Tx,
+): Promise<{ responses: StoreResponse[]; fullUrls: (string | undefined)[] }> {
+  // Placeholders: every POST gets its id now, so references can be rewritten before anything runs.
+  const map = new Map<string, string>();
+  const assigned = new Map<number, string>();
+  for (const e of entries) {
+    if (e.method === 'POST') {
+      const id = randomUUID();
+      assigned.set(e.index, id);
+      const type = e.url.split(/[/?]/)[0] ?? '';
+      if (isPlaceholder(e.fullUrl)) {
+        if (map.has(e.fullUrl))
+          throw badRequest(`${describe(e)}: fullUrl ${e.fullUrl} appears twice`);
+        map.set(e.fullUrl, `${type}/${id}`);
+      }
+    } else if (e.method === 'PUT' && isPlaceholder(e.fullUrl) && !e.url.includes('?')) {
+      map.set(e.fullUrl, e.url.replace(/^\/+/, ''));
+    }
+  }
+  const responses: StoreResponse[] = [];
+  const fullUrls: (string | undefined)[] = [];
+  const touched = new Set<string>();
+  const ordered = [...entries].sort(
+    (a, b) => ORDER[a.method] - ORDER[b.method] || a.index - b.index,
+  );
+  // Conditional creates run first among POSTs: a match changes what their placeholder means.
+  const posts = ordered.filter((e) => e.method === 'POST');
+  const conditionalPosts = new Set(posts.filter((e) => e.request.ifNoneExist !== undefined));
+  const sequence = [
+    ...ordered.filter((e) => e.method === 'DELETE'),
+    ...posts.filter((e) => conditionalPosts.has(e)),
+    ...posts.filter((e) => !conditionalPosts.has(e)),
+    ...ordered.filter((e) => ORDER[e.method] >= 2),
+  ];
+  for (const e of sequence) {
+    const resource = e.resource === undefined ? undefined : rewriteReferences(e.resource, map);
+    const req = entryRequest(
+      parent,
+      ctx,
+      resource === undefined ? e : { ...e, resource },
+      rewriteUrl(e.url, map),
+    );
+    req.tx = tx;
+    const assignedId = assigned.get(e.index);
+    if (assignedId !== undefined) req.assignId = assignedId;
+    if (req.path.length === 0)
+      throw badRequest(`${describe(e)}: a Bundle cannot contain a batch or transaction`);
+    let res: StoreResponse;
+    try {
+      res = await dispatch(req, ctx);
+    } catch (err) {
+      throw entryFailure(e, err);
+    }
+    if (e.method !== 'GET' && e.method !== 'HEAD') {
+      const ids = new Set([
+        entryTarget(e, req),
+        ...(res.disclosed ?? []).map((d) => `${d.type}/${d.id}`),
+      ]);
+      for (const id of ids) {
+        if (id === undefined) continue;
+        if (touched.has(id)) {
+          throw entryFailure(
+            e,
+            badRequest(`${id} is changed by more than one entry of this transaction`),
+          );
+        }
+        touched.add(id);
+      }
+    }
+    if (e.method === 'POST' && isPlaceholder(e.fullUrl)) {
+      const made = res.disclosed?.[0];
+      if (made !== undefined) map.set(e.fullUrl, `${made.type}/${made.id}`);
+    }
+    responses[e.index] = res;
+    const d = res.disclosed?.[0];
+    fullUrls[e.index] =
+      d === undefined || e.method === 'GET' ? undefined : `${ctx.baseUrl}/${d.type}/${d.id}`;
+  }
+  return { responses, fullUrls };
+}
+
+function assemble(
+  type: string,
+  responses: StoreResponse[],
+  fullUrls: (string | undefined)[],
+): StoreResponse {
+  const disclosed: Disclosure[] = [];
+  const entries = responses.map((res, i) => {
+    disclosed.push(...(res.disclosed ?? []));
+    const { resource, response } = entryResponse(res);
+    const fullUrl = fullUrls[i];
+    return entryText({
+      ...(fullUrl === undefined ? {} : { fullUrl }),
+      ...(resource === undefined ? {} : { resource }),
+      response,
+    });
+  });
+  return {
+    status: 200,
+    headers: { 'content-type': FHIR_JSON },
+    body: bundleText(type, entries),
+    disclosed,
+  };
+}
+
+/** POST [base] with a batch or transaction Bundle. */
+export async function processBundle(
+  req: StoreRequest,
+  ctx: StoreContext,
+  dispatch: Handler,
+  bundle: Record<string, JsonValue>,
+): Promise<StoreResponse> {
+  const kind = bundle.type;
+  if (kind !== 'batch' && kind !== 'transaction') {
+    throw badRequest('POST to the base takes a Bundle of type batch or transaction', [
+      'Bundle.type',
+    ]);
+  }
+  const raw = Array.isArray(bundle.entry) ? bundle.entry : [];
+  if (raw.length > ctx.config.bundleMaxEntries) {
+    throw new FhirError(400, [
+      issue(
+        'error',
+        'too-costly',
+        `a Bundle may have at most ${ctx.config.bundleMaxEntries} entries (BUNDLE_MAX_ENTRIES)`,
+      ),
+    ]);
+  }
+  if (kind === 'transaction') {
+    const entries = raw.map((e, i) => parseEntry(e, i));
+    const run = (tx: Tx) => runTransaction(req, ctx, dispatch, entries, tx);
+    const { responses, fullUrls } =
+      req.tx !== undefined ? await run(req.tx) : await ctx.engine.transaction(run);
+    return assemble('transaction-response', responses, fullUrls);
+  }
+  // batch: every entry on its own (own transaction, own success or failure), all in flight at once.
+  const responses = await Promise.all(
+    raw.map(async (value, i): Promise<StoreResponse> => {
+      try {
+        const e = parseEntry(value, i);
+        const sub = entryRequest(req, ctx, e, e.url);
+        if (sub.path.length === 0)
+          throw badRequest(`${describe(e)}: a Bundle cannot contain a batch or transaction`);
+        return await dispatch(sub, ctx);
+      } catch (err) {
+        return errorResponse(err, ctx.log);
+      }
+    }),
+  );
+  const fullUrls = responses.map((r, i) => {
+    const d = r.disclosed?.[0];
+    const method =
+      isJsonObject(raw[i]) && isJsonObject(raw[i].request) ? raw[i].request.method : undefined;
+    return d === undefined || method === 'GET' ? undefined : `${ctx.baseUrl}/${d.type}/${d.id}`;
+  });
+  return assemble('batch-response', responses, fullUrls);
+}

@@ -1,0 +1,63 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Config } from '../common/config.js';
+import type { Logger } from '../common/logger.js';
+import type { Engine } from './engines/engine.js';
+import { loadValidator } from './fhir/validate.js';
+import { nodeHandler } from './http/node-handler.js';
+import { dispatch } from './http/router.js';
+import type { SearchProvider, StoreContext, StoreRequest, StoreResponse } from './http/types.js';
+import type { Indexer } from './repo/indexer.js';
+import { Repository } from './repo/repository.js';
+import { storeSchema } from './repo/schema.js';
+
+export interface CreateStoreOptions {
+  config: Config;
+  engine: Engine;
+  /** The search-index hook of the write path (`noIndexing` until search is wired in). */
+  indexer: Indexer;
+  log: Logger;
+  /** Searches and conditional operations (store/search); without it they answer 501 / 400. */
+  search?: SearchProvider;
+  /** Public FHIR base URL used in every URL the store emits (default `config.fhirBaseUrl`). */
+  baseUrl?: string;
+  /** Protocol headers (store/protocol.ts) are honoured only when `x-hearth-internal` equals this. */
+  internalSecret?: string;
+  /** Clock for `meta.lastUpdated` (tests). */
+  clock?: () => number;
+}
+
+export interface Store {
+  /** The node:http request listener (give it to `http.createServer` or call it from tests). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** A server using `handle`, not listening (the caller calls `listen`). */
+  server(): Server;
+  /** Runs one FHIR request in-process (the import CLI uses it: same write path as HTTP). */
+  dispatch(req: StoreRequest): Promise<StoreResponse>;
+  readonly context: StoreContext;
+}
+
+/**
+ * The built-in FHIR R4 store: applies the schema (store tables and the indexer's), loads the R4
+ * definitions, and returns the request handler. Never listens itself.
+ */
+export async function createStore(opts: CreateStoreOptions): Promise<Store> {
+  const { config, engine, indexer, log } = opts;
+  await engine.migrate([...storeSchema(engine.dialect), ...indexer.schema(engine.dialect)]);
+  loadValidator();
+  const context: StoreContext = {
+    config,
+    engine,
+    repo: new Repository(indexer, opts.clock),
+    log,
+    baseUrl: (opts.baseUrl ?? config.fhirBaseUrl).replace(/\/+$/, ''),
+    search: opts.search,
+    deadline: () => Date.now() + config.queryTimeoutMs,
+  };
+  const handle = nodeHandler(context, opts.internalSecret);
+  return {
+    handle,
+    server: () => createServer({ keepAliveTimeout: 65_000 }, handle),
+    dispatch: (req) => dispatch(req, context),
+    context,
+  };
+}

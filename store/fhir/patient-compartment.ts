@@ -1,0 +1,87 @@
+import fhirpath from 'fhirpath';
+import r4 from 'fhirpath/fhir-context/r4';
+import { readDefinition } from './definitions.js';
+
+/**
+ * Patient compartment membership (R4 CompartmentDefinition `patient`): which patients' compartments
+ * a resource belongs to, from the compartment's search parameters evaluated with FHIRPath.
+ */
+
+interface SearchParameter {
+  code: string;
+  base: string[];
+  expression?: string;
+}
+
+type Evaluator = (resource: unknown) => unknown[];
+
+let evaluators: Map<string, Evaluator[]> | undefined;
+
+/** One union branch per type; `resolve()` checks become a reference-prefix filter (applied below). */
+function branchesFor(type: string, expression: string): string[] {
+  return expression
+    .split('|')
+    .map((b) => b.trim())
+    .filter((b) => b.startsWith(`${type}.`) || b.startsWith(`(${type}.`))
+    .map((b) =>
+      b
+        .replace(/\.where\(resolve\(\) is [A-Za-z]+\)/g, '')
+        .replace(/ as ([A-Za-z]+)\)/g, '.ofType($1))'),
+    );
+}
+
+function build(): Map<string, Evaluator[]> {
+  if (evaluators !== undefined) return evaluators;
+  const comp = readDefinition<{ resource?: { code: string; param?: string[] }[] }>(
+    'compartmentdefinition-patient.json',
+  );
+  const sps = readDefinition<{ entry?: { resource: SearchParameter }[] }>('search-parameters.json');
+  const map = new Map<string, Evaluator[]>();
+  for (const r of comp.resource ?? []) {
+    const list: Evaluator[] = [];
+    for (const code of r.param ?? []) {
+      const sp = (sps.entry ?? []).find(
+        (e) =>
+          e.resource.code === code &&
+          (e.resource.base.includes(r.code) || e.resource.base.includes('Resource')),
+      )?.resource;
+      if (sp?.expression === undefined) continue;
+      for (const branch of branchesFor(r.code, sp.expression)) {
+        try {
+          const fn = fhirpath.compile(branch, r4) as (res: unknown) => unknown[];
+          list.push(fn);
+        } catch {
+          // an expression this engine cannot compile does not decide membership
+        }
+      }
+    }
+    map.set(r.code, list);
+  }
+  evaluators = map;
+  return map;
+}
+
+const PATIENT_REF = /^(?:.*\/)?Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
+
+/** Ids of the patients whose compartment `resource` is in (a Patient is in its own). */
+export function patientCompartments(resource: { resourceType?: unknown; id?: unknown }): string[] {
+  const ids = new Set<string>();
+  if (resource.resourceType === 'Patient' && typeof resource.id === 'string') ids.add(resource.id);
+  const type = typeof resource.resourceType === 'string' ? resource.resourceType : '';
+  for (const evaluate of build().get(type) ?? []) {
+    let values: unknown[];
+    try {
+      values = evaluate(resource);
+    } catch {
+      continue;
+    }
+    for (const v of values) {
+      const ref =
+        typeof v === 'object' && v !== null ? (v as { reference?: unknown }).reference : undefined;
+      if (typeof ref !== 'string') continue;
+      const m = PATIENT_REF.exec(ref);
+      if (m?.[1] !== undefined) ids.add(m[1]);
+    }
+  }
+  return [...ids];
+}

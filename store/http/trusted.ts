@@ -1,0 +1,53 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { badRequest } from '../fhir/outcome.js';
+import { patientCompartments } from '../fhir/patient-compartment.js';
+import {
+  CONSTRAINT_HEADER,
+  decodeConstraint,
+  ENTITIES_HEADER,
+  INTERNAL_SECRET_HEADER,
+  PATIENTS_HEADER,
+  type AccessConstraint,
+} from '../protocol.js';
+import type { Disclosure } from './types.js';
+
+/** Whether the caller proved it is trusted (x-hearth-internal equals the shared secret). */
+export function isTrusted(headers: IncomingHttpHeaders, secret: string | undefined): boolean {
+  const sent = headers[INTERNAL_SECRET_HEADER];
+  if (secret === undefined || secret === '' || typeof sent !== 'string') return false;
+  const a = Buffer.from(sent);
+  const b = Buffer.from(secret);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The trusted caller's access constraint, if it sent one; malformed is a 400, never ignored. */
+export function constraintOf(headers: IncomingHttpHeaders): AccessConstraint | undefined {
+  const raw = headers[CONSTRAINT_HEADER];
+  if (typeof raw !== 'string' || raw === '') return undefined;
+  try {
+    return decodeConstraint(raw);
+  } catch (err) {
+    throw badRequest(
+      `bad ${CONSTRAINT_HEADER}: ${err instanceof Error ? err.message : 'malformed'}`,
+    );
+  }
+}
+
+/** The audit headers for a trusted caller: disclosed entities and their patient compartments. */
+export function disclosureHeaders(disclosed: Disclosure[]): Record<string, string> {
+  const entities = new Set<string>();
+  const patients = new Set<string>();
+  for (const d of disclosed) {
+    entities.add(d.version > 0 ? `${d.type}/${d.id}/_history/${d.version}` : `${d.type}/${d.id}`);
+    const resource =
+      d.resource ??
+      (d.json === undefined ? undefined : (JSON.parse(d.json) as Record<string, unknown>));
+    if (resource !== undefined) for (const p of patientCompartments(resource)) patients.add(p);
+    else if (d.type === 'Patient') patients.add(d.id);
+  }
+  const out: Record<string, string> = {};
+  if (entities.size > 0) out[ENTITIES_HEADER] = [...entities].join(',');
+  if (patients.size > 0) out[PATIENTS_HEADER] = [...patients].join(',');
+  return out;
+}

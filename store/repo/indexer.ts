@@ -1,0 +1,24 @@
+import type { DialectName, Tx } from '../engines/engine.js';
+
+/**
+ * The search-index hook of the write path. The store calls `index` inside the write transaction,
+ * right after a resource's current row is written (create, update, patch, import), and `unindex`
+ * when it is deleted; so the index never disagrees with a committed resource.
+ */
+export interface Indexer {
+  /** DDL of the index tables, applied with the store's migrations. */
+  schema(dialect: DialectName): string[];
+  /** `resource` is the plain JSON of the new current version (numbers as numbers). */
+  index(tx: Tx, rid: number, resource: Record<string, unknown>): Promise<void>;
+  unindex(tx: Tx, rid: number): Promise<void>;
+}
+
+/**
+ * An Indexer that writes nothing: the store without search. Used until search is wired in
+ * (store/search), and by tests that do not exercise search.
+ */
+export const noIndexing: Indexer = {
+  schema: () => [],
+  index: () => Promise.resolve(),
+  unindex: () => Promise.resolve(),
+};

@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import type { Queryable, Tx } from '../engines/engine.js';
+import { stringifyJson, toPlain, type JsonObject } from '../fhir/json.js';
+import { gone, notFound, preconditionFailed } from '../fhir/outcome.js';
+import type { Indexer } from './indexer.js';
+import { withServerMeta } from './meta.js';
+import { HISTORY_COLUMNS, RESOURCE_COLUMNS, type HistoryRow, type ResourceRow } from './rows.js';
+
+/** A version the store has just written. */
+export interface Written {
+  rid: number;
+  type: string;
+  id: string;
+  version: number;
+  lastUpdated: number;
+  /** The stored JSON text (what a read returns). */
+  json: string;
+  /** Plain JSON of the stored version. */
+  resource: Record<string, unknown>;
+  /** True when this write created the resource (or re-created a deleted one). */
+  created: boolean;
+}
+
+export interface Deleted {
+  type: string;
+  id: string;
+  /** Version of the delete, when something was deleted. */
+  version?: number;
+  lastUpdated?: number;
+  /** Plain JSON of the version that was deleted. */
+  previous?: Record<string, unknown>;
+}
+
+export type WriteMethod = 'POST' | 'PUT' | 'PATCH';
+
+/**
+ * Reads and writes resources and their history. Every write runs inside a caller's transaction,
+ * and calls the Indexer in that same transaction right after the resource row is written.
+ */
+export class Repository {
+  constructor(
+    private readonly indexer: Indexer,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  read(db: Queryable, type: string, id: string): Promise<ResourceRow | undefined> {
+    return db.get<ResourceRow>(
+      `SELECT ${RESOURCE_COLUMNS} FROM resource WHERE type = ? AND id = ?`,
+      [type, id],
+    );
+  }
+
+  /** The current, not deleted version: 404 when it never existed, 410 when deleted. */
+  async readLive(db: Queryable, type: string, id: string): Promise<ResourceRow> {
+    const row = await this.read(db, type, id);
+    if (row === undefined) throw notFound(`${type}/${id} is not known`);
+    if (row.deleted !== 0) throw gone(`${type}/${id} was deleted`);
+    return row;
+  }
+
+  async vread(
+    db: Queryable,
+    type: string,
+    id: string,
+    version: number,
+  ): Promise<HistoryRow | undefined> {
+    return db.get<HistoryRow>(
+      `SELECT ${HISTORY_COLUMNS} FROM history WHERE type = ? AND id = ? AND version = ?`,
+      [type, id, version],
+    );
+  }
+
+  private nextTime(previous?: number): number {
+    const now = this.clock();
+    return previous !== undefined && now <= previous ? previous + 1 : now;
+  }
+
+  /** Creates a resource with a new server id (or `id` when given: import keeps ids). */
+  async create(
+    tx: Tx,
+    type: string,
+    resource: JsonObject,
+    id: string = randomUUID(),
+  ): Promise<Written> {
+    return this.put(tx, type, id, resource, 'POST');
+  }
+
+  /**
+   * Writes a new version of `type/id` (update, or update-as-create). `ifMatch`: the version the
+   * client last saw; a different current version (or none) is a 412.
+   */
+  async put(
+    tx: Tx,
+    type: string,
+    id: string,
+    resource: JsonObject,
+    method: WriteMethod,
+    ifMatch?: number,
+  ): Promise<Written> {
+    await tx.lockKey(`${type}/${id}`);
+    const current = await this.read(tx, type, id);
+    if (
+      ifMatch !== undefined &&
+      (current === undefined || current.deleted !== 0 || current.version !== ifMatch)
+    ) {
+      throw preconditionFailed(
+        `If-Match version ${ifMatch} does not match the current version of ${type}/${id}` +
+          (current === undefined
+            ? ' (none)'
+            : ` (${current.version}${current.deleted !== 0 ? ', deleted' : ''})`),
+      );
+    }
+    const version = current === undefined ? 1 : current.version + 1;
+    const lastUpdated = this.nextTime(current?.last_updated);
+    const stored = withServerMeta(resource, id, version, lastUpdated);
+    const json = stringifyJson(stored);
+    let rid: number;
+    if (current === undefined) {
+      const r = await tx.get<{ rid: number }>(
+        'INSERT INTO resource (type, id, version, last_updated, deleted, json) VALUES (?, ?, ?, ?, 0, ?) RETURNING rid',
+        [type, id, version, lastUpdated, json],
+      );
+      if (r === undefined) throw new Error('INSERT … RETURNING returned no row');
+      rid = r.rid;
+    } else {
+      rid = current.rid;
+      await tx.run(
+        'UPDATE resource SET version = ?, last_updated = ?, deleted = 0, json = ? WHERE rid = ?',
+        [version, lastUpdated, json, rid],
+      );
+    }
+    await tx.run(
+      'INSERT INTO history (rid, type, id, version, last_updated, method, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [rid, type, id, version, lastUpdated, method, json],
+    );
+    const plain = toPlain(stored) as Record<string, unknown>;
+    await this.indexer.index(tx, rid, plain);
+    const created = current === undefined || current.deleted !== 0;
+    return { rid, type, id, version, lastUpdated, json, resource: plain, created };
+  }
+
+  /** Soft delete: a new version marked deleted; deleting a missing or deleted resource changes nothing. */
+  async remove(tx: Tx, type: string, id: string, ifMatch?: number): Promise<Deleted> {
+    await tx.lockKey(`${type}/${id}`);
+    const current = await this.read(tx, type, id);
+    if (
+      ifMatch !== undefined &&
+      (current === undefined || current.deleted !== 0 || current.version !== ifMatch)
+    ) {
+      throw preconditionFailed(
+        `If-Match version ${ifMatch} does not match the current version of ${type}/${id}`,
+      );
+    }
+    if (current === undefined || current.deleted !== 0) return { type, id };
+    const version = current.version + 1;
+    const lastUpdated = this.nextTime(current.last_updated);
+    await tx.run('UPDATE resource SET version = ?, last_updated = ?, deleted = 1 WHERE rid = ?', [
+      version,
+      lastUpdated,
+      current.rid,
+    ]);
+    await tx.run(
+      'INSERT INTO history (rid, type, id, version, last_updated, method, json) VALUES (?, ?, ?, ?, ?, ?, NULL)',
+      [current.rid, type, id, version, lastUpdated, 'DELETE'],
+    );
+    await this.indexer.unindex(tx, current.rid);
+    const previous = JSON.parse(current.json) as Record<string, unknown>;
+    return { type, id, version, lastUpdated, previous };
+  }
+
+  /** Removes the resource and every version of it. Returns how many versions were removed. */
+  async hardDelete(
+    tx: Tx,
+    type: string,
+    id: string,
+  ): Promise<{ versions: number; previous?: Record<string, unknown> }> {
+    const current = await this.read(tx, type, id);
+    if (current === undefined) return { versions: 0 };
+    await this.indexer.unindex(tx, current.rid);
+    const h = await tx.run('DELETE FROM history WHERE rid = ?', [current.rid]);
+    await tx.run('DELETE FROM resource WHERE rid = ?', [current.rid]);
+    const previous =
+      current.deleted === 0 ? (JSON.parse(current.json) as Record<string, unknown>) : undefined;
+    return previous === undefined ? { versions: h.changes } : { versions: h.changes, previous };
+  }
+
+  /** Removes every version but the current one (`$purge-history`). */
+  async purgeHistory(tx: Tx, type: string, id: string): Promise<number> {
+    const current = await this.readLive(tx, type, id);
+    const r = await tx.run('DELETE FROM history WHERE rid = ? AND version < ?', [
+      current.rid,
+      current.version,
+    ]);
+    return r.changes;
+  }
+}

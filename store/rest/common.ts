@@ -1,0 +1,38 @@
+import type { Tx } from '../engines/engine.js';
+import { allows } from '../access/constraint.js';
+import { badRequest, notFound, preconditionFailed } from '../fhir/outcome.js';
+import { isResourceType, isValidId } from '../fhir/resource-types.js';
+import { parseETag } from '../http/respond.js';
+import type { StoreContext, StoreRequest } from '../http/types.js';
+
+/** Runs `fn` in the enclosing transaction Bundle's transaction, or in a transaction of its own. */
+export function inTx<T>(
+  req: StoreRequest,
+  ctx: StoreContext,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  return req.tx !== undefined ? fn(req.tx) : ctx.engine.transaction(fn);
+}
+
+export function assertType(type: string): void {
+  if (!isResourceType(type)) throw notFound(`unknown resource type ${type}`);
+}
+
+export function assertId(id: string): void {
+  if (!isValidId(id)) throw badRequest(`invalid id "${id}": 1-64 characters of A-Z a-z 0-9 - .`);
+}
+
+/** The If-Match version, undefined when absent; a 412 when it is not a version ETag. */
+export function ifMatch(req: StoreRequest): number | undefined {
+  const v = parseETag(req.headers['if-match']);
+  if (v !== undefined && Number.isNaN(v))
+    throw preconditionFailed('If-Match must be a version ETag like W/"3"');
+  return v;
+}
+
+/** Whether the caller's constraint lets it see this stored version. */
+export function visible(req: StoreRequest, json: string | null | undefined): boolean {
+  if (req.constraint === undefined) return true;
+  if (json === null || json === undefined) return false;
+  return allows(req.constraint, JSON.parse(json) as Record<string, unknown>);
+}

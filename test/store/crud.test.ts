@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { describeOnEngines } from '../support/engines.js';
+import { BASE, FHIR, testStore, type TestStore } from './helpers.js';
+
+describeOnEngines('store REST: create, read, vread, update, delete', function (engine) {
+  this.timeout(20_000);
+  let t: TestStore;
+  before(async () => {
+    t = await testStore({}, {}, engine);
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('creates with a server id (ignoring the body id) and answers 201 with versioned Location and ETag', async () => {
+    const res = await t.api
+      .post('/Patient')
+      .set('content-type', FHIR)
+      .send({ resourceType: 'Patient', id: 'client-chosen', name: [{ family: 'Chalmers' }] });
+    assert.equal(res.status, 201);
+    assert.notEqual(res.body.id, 'client-chosen');
+    assert.match(res.body.id as string, /^[0-9a-f-]{36}$/);
+    assert.equal(res.body.meta.versionId, '1');
+    assert.equal(res.headers.etag, 'W/"1"');
+    assert.equal(res.headers.location, `${BASE}/Patient/${res.body.id}/_history/1`);
+    assert.ok(res.headers['last-modified']);
+    assert.equal(
+      new Date(res.body.meta.lastUpdated as string).toUTCString(),
+      res.headers['last-modified'],
+    );
+  });
+
+  it('reads back exactly the stored text of the version, byte for byte, including meta', async () => {
+    const created = await t.api
+      .post('/Observation')
+      .set('content-type', FHIR)
+      .send(
+        '{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":0.010,"unit":"mg"}}',
+      );
+    assert.equal(created.status, 201);
+    assert.ok(created.text.includes('"value":0.010'), created.text);
+    const read = await t.api.get(`/Observation/${created.body.id}`);
+    assert.equal(read.status, 200);
+    assert.equal(read.text, created.text);
+    assert.equal(read.headers['content-type'], 'application/fhir+json; charset=utf-8');
+  });
+
+  it('keeps decimals, exponents and big integers exactly as sent', async () => {
+    const body =
+      '{"resourceType":"Observation","status":"final","code":{"text":"x"},"component":[' +
+      '{"code":{"text":"a"},"valueQuantity":{"value":1.50}},{"code":{"text":"b"},"valueQuantity":{"value":1e2}},' +
+      '{"code":{"text":"c"},"valueQuantity":{"value":123456789012345678901234567890}},{"code":{"text":"d"},"valueInteger":7}]}';
+    const created = await t.api.post('/Observation').set('content-type', FHIR).send(body);
+    assert.equal(created.status, 201, created.text);
+    const read = await t.api.get(`/Observation/${created.body.id}`);
+    for (const text of [
+      '"value":1.50',
+      '"value":1e2',
+      '"value":123456789012345678901234567890',
+      '"valueInteger":7',
+    ]) {
+      assert.ok(read.text.includes(text), `${text} in ${read.text}`);
+    }
+  });
+
+  it('updates with a new version, contiguous versionIds, and vread returns each version', async () => {
+    const c = await t.api.post('/Patient').send({ resourceType: 'Patient', active: true });
+    const id = c.body.id as string;
+    const u = await t.api
+      .put(`/Patient/${id}`)
+      .send({ resourceType: 'Patient', id, active: false });
+    assert.equal(u.status, 200);
+    assert.equal(u.body.meta.versionId, '2');
+    assert.equal(u.headers.etag, 'W/"2"');
+    assert.equal(u.headers['content-location'], `${BASE}/Patient/${id}/_history/2`);
+    const v1 = await t.api.get(`/Patient/${id}/_history/1`);
+    assert.equal(v1.status, 200);
+    assert.equal(v1.body.active, true);
+    assert.equal(v1.text, c.text);
+    const v3 = await t.api.get(`/Patient/${id}/_history/3`);
+    assert.equal(v3.status, 404);
+    assert.equal(v3.body.resourceType, 'OperationOutcome');
+  });
+
+  it('creates on PUT with the client id (update-as-create) and answers 201', async () => {
+    const res = await t.api
+      .put('/Patient/client-id-1')
+      .send({ resourceType: 'Patient', id: 'client-id-1' });
+    assert.equal(res.status, 201);
+    assert.equal(res.body.id, 'client-id-1');
+    assert.equal(res.headers.location, `${BASE}/Patient/client-id-1/_history/1`);
+  });
+
+  it('rejects a PUT whose body id differs from the URL id, or has none', async () => {
+    const a = await t.api.put('/Patient/abc').send({ resourceType: 'Patient', id: 'xyz' });
+    assert.equal(a.status, 400);
+    const b = await t.api.put('/Patient/abc').send({ resourceType: 'Patient' });
+    assert.equal(b.status, 400);
+    assert.equal(b.body.resourceType, 'OperationOutcome');
+  });
+
+  it('answers 412 to a stale If-Match and accepts the current one', async () => {
+    const c = await t.api.post('/Patient').send({ resourceType: 'Patient' });
+    const id = c.body.id as string;
+    const ok = await t.api
+      .put(`/Patient/${id}`)
+      .set('if-match', 'W/"1"')
+      .send({ resourceType: 'Patient', id, active: true });
+    assert.equal(ok.status, 200);
+    const stale = await t.api
+      .put(`/Patient/${id}`)
+      .set('if-match', 'W/"1"')
+      .send({ resourceType: 'Patient', id });
+    assert.equal(stale.status, 412);
+    assert.equal(stale.body.issue[0].code, 'conflict');
+  });
+
+  it('answers 304 to If-None-Match with the current ETag and to a later If-Modified-Since', async () => {
+    const c = await t.api.post('/Patient').send({ resourceType: 'Patient' });
+    const id = c.body.id as string;
+    const a = await t.api.get(`/Patient/${id}`).set('if-none-match', 'W/"1"');
+    assert.equal(a.status, 304);
+    assert.equal(a.text, '');
+    const b = await t.api.get(`/Patient/${id}`).set('if-none-match', 'W/"7"');
+    assert.equal(b.status, 200);
+    const d = await t.api
+      .get(`/Patient/${id}`)
+      .set('if-modified-since', new Date(Date.now() + 60_000).toUTCString());
+    assert.equal(d.status, 304);
+    const e = await t.api
+      .get(`/Patient/${id}`)
+      .set('if-modified-since', new Date(Date.now() - 3_600_000).toUTCString());
+    assert.equal(e.status, 200);
+  });
+
+  it('honours Prefer return=minimal, representation and OperationOutcome', async () => {
+    const min = await t.api
+      .post('/Patient')
+      .set('prefer', 'return=minimal')
+      .send({ resourceType: 'Patient' });
+    assert.equal(min.status, 201);
+    assert.equal(min.text, '');
+    assert.ok(min.headers.location);
+    const oo = await t.api
+      .post('/Patient')
+      .set('prefer', 'return=OperationOutcome')
+      .send({ resourceType: 'Patient' });
+    assert.equal(oo.status, 201);
+    assert.equal(oo.body.resourceType, 'OperationOutcome');
+    const rep = await t.api
+      .post('/Patient')
+      .set('prefer', 'return=representation')
+      .send({ resourceType: 'Patient' });
+    assert.equal(rep.body.resourceType, 'Patient');
+  });
+
+  it('soft-deletes: 204, then 410 Gone on read, and deleting again or deleting a missing one is 204', async () => {
+    const c = await t.api.post('/Patient').send({ resourceType: 'Patient' });
+    const id = c.body.id as string;
+    const d = await t.api.delete(`/Patient/${id}`);
+    assert.equal(d.status, 204);
+    assert.equal(d.headers.etag, 'W/"2"');
+    const r = await t.api.get(`/Patient/${id}`);
+    assert.equal(r.status, 410);
+    assert.equal(r.body.issue[0].code, 'deleted');
+    assert.equal((await t.api.delete(`/Patient/${id}`)).status, 204);
+    assert.equal((await t.api.delete('/Patient/never-existed')).status, 204);
+    const v2 = await t.api.get(`/Patient/${id}/_history/2`);
+    assert.equal(v2.status, 410);
+    const v1 = await t.api.get(`/Patient/${id}/_history/1`);
+    assert.equal(v1.status, 200);
+    const again = await t.api.put(`/Patient/${id}`).send({ resourceType: 'Patient', id });
+    assert.equal(again.status, 201);
+    assert.equal(again.body.meta.versionId, '3');
+  });
+
+  it('answers 404 for an unknown id and an unknown resource type, 400 for a malformed id', async () => {
+    const a = await t.api.get('/Patient/nope');
+    assert.equal(a.status, 404);
+    assert.equal(a.body.issue[0].code, 'not-found');
+    const b = await t.api.get('/Spaceship/1');
+    assert.equal(b.status, 404);
+    const c = await t.api.post('/Spaceship').send({ resourceType: 'Spaceship' });
+    assert.equal(c.status, 404);
+    const d = await t.api.get(`/Patient/${'x'.repeat(65)}`);
+    assert.equal(d.status, 400);
+    const e = await t.api.put('/Patient/bad$id').send({ resourceType: 'Patient', id: 'bad$id' });
+    assert.equal(e.status, 400);
+  });
+
+  it('serves the FHIR base under /fhir as well as at the root', async () => {
+    const c = await t.api.post('/fhir/Patient').send({ resourceType: 'Patient' });
+    assert.equal(c.status, 201);
+    assert.equal((await t.api.get(`/fhir/Patient/${c.body.id}`)).status, 200);
+  });
+
+  it('answers 405 for a method an endpoint does not take', async () => {
+    const res = await t.api.post('/Patient/abc').send({ resourceType: 'Patient' });
+    assert.equal(res.status, 405);
+    assert.equal(res.body.resourceType, 'OperationOutcome');
+  });
+
+  it('answers HEAD like GET without a body', async () => {
+    const c = await t.api.post('/Patient').send({ resourceType: 'Patient' });
+    const h = await t.api.head(`/Patient/${c.body.id}`);
+    assert.equal(h.status, 200);
+    assert.equal(h.headers.etag, 'W/"1"');
+  });
+});
