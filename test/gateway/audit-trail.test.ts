@@ -8,6 +8,7 @@ import { openAuditDb } from '../../gateway/audit/audit-db.js';
 import { adminAuditEvent, authAuditEvent, restAuditEvents } from '../../gateway/audit/events.js';
 import { AUDIT_DB_FILE, AuditTrail } from '../../gateway/audit/trail.js';
 import { verifyAudit } from '../../gateway/audit/verify.js';
+import { runGatewayCli } from './support/run-cli.js';
 import { silentLog, tempDir } from './support/temp.js';
 
 const SITE = 'http://localhost:8080/fhir';
@@ -196,21 +197,21 @@ describe('gateway audit trail', () => {
     assert.match(r.problem, /invalid signature/);
   });
 
-  it('hearth audit checkpoint prints a signed checkpoint and hearth audit verify exits 0 when intact', async () => {
+  it('hearth audit checkpoint prints a signed checkpoint and hearth audit verify accepts it when intact', async () => {
     await trail.close();
-    const cp = cli(t.dir, ['--json', 'audit', 'checkpoint']);
-    assert.equal(cp.status, 0, cp.stderr);
+    const cp = await runGatewayCli(t.dir, ['--json', 'audit', 'checkpoint']);
+    assert.equal(cp.error, undefined);
     const checkpoint = JSON.parse(cp.stdout) as { seq: number; signature: string };
     assert.equal(checkpoint.seq, 10);
     writeFileSync(path.join(t.dir, 'kept.json'), cp.stdout);
-    const ok = cli(t.dir, [
+    const ok = await runGatewayCli(t.dir, [
       '--json',
       'audit',
       'verify',
       '--checkpoint',
       path.join(t.dir, 'kept.json'),
     ]);
-    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.error, undefined);
     assert.equal((JSON.parse(ok.stdout) as { ok: boolean }).ok, true);
   });
 

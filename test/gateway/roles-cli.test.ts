@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { CliError } from '../../cli/output.js';
+import { runGatewayCli } from './support/run-cli.js';
 import { tempDir } from './support/temp.js';
 
-function hearth(env: Record<string, string>, args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-  });
-}
-
 describe('hearth roles', () => {
-  it('prints every built-in and custom role with its data actions', () => {
+  it('prints every built-in and custom role with its data actions', async () => {
     const t = tempDir();
     try {
       const file = path.join(t.dir, 'roles.json');
@@ -30,8 +24,8 @@ describe('hearth roles', () => {
           ],
         }),
       );
-      const res = hearth({ DATA_DIR: t.dir, ROLES_FILE: file }, ['--json', 'roles']);
-      assert.equal(res.status, 0, res.stderr);
+      const res = await runGatewayCli(t.dir, ['--json', 'roles'], { ROLES_FILE: file });
+      assert.equal(res.error, undefined);
       const roles = JSON.parse(res.stdout) as {
         name: string;
         dataActions: string[];
@@ -54,13 +48,13 @@ describe('hearth roles', () => {
       const reader = roles.find((r) => r.name === 'fhir-data-reader');
       assert.deepEqual(reader?.dataActions.sort(), ['read', 'readById', 'search']);
       assert.ok(
-        reader?.azureDataActions.includes(
+        reader.azureDataActions.includes(
           'Microsoft.HealthcareApis/workspaces/fhirservices/resources/read',
         ),
       );
       const lab = roles.find((r) => r.name === 'lab-writer');
       assert.deepEqual(lab?.resourceTypes, ['Observation', 'DiagnosticReport']);
-      assert.ok(lab?.dataActions.includes('create'));
+      assert.ok(lab.dataActions.includes('create'));
       const audit = roles.find((r) => r.name === 'fhir-audit-reader');
       assert.deepEqual(audit?.dataActions, ['auditRead']);
     } finally {
@@ -68,14 +62,14 @@ describe('hearth roles', () => {
     }
   });
 
-  it('fails with a one-line reason on a bad ROLES_FILE', () => {
+  it('fails with a one-line reason on a bad ROLES_FILE', async () => {
     const t = tempDir();
     try {
       const file = path.join(t.dir, 'roles.json');
       writeFileSync(file, JSON.stringify({ roles: [{ name: 'x', dataActions: ['fly'] }] }));
-      const res = hearth({ DATA_DIR: t.dir, ROLES_FILE: file }, ['roles']);
-      assert.equal(res.status, 1);
-      assert.match(res.stderr, /^hearth: .*unknown data action "fly"\n$/);
+      const res = await runGatewayCli(t.dir, ['roles'], { ROLES_FILE: file });
+      assert.ok(res.error instanceof CliError);
+      assert.match(res.error.message, /^ROLES_FILE .*: role x: unknown data action "fly"$/);
     } finally {
       t.cleanup();
     }

@@ -28,7 +28,10 @@ const gw = createGateway({
   rateLimit: false,
   defaultMetrics: false,
 });
-const server = http.createServer(gw.app.callback());
+const handler = gw.app.callback();
+const server = http.createServer((req, res) => {
+  void handler(req, res);
+});
 server.listen(0, '127.0.0.1', () => {
   const addr = server.address();
   process.stdout.write(`PORT ${typeof addr === 'object' && addr !== null ? addr.port : 0}\n`);
