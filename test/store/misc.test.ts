@@ -9,6 +9,7 @@ import {
   INTERNAL_SECRET_HEADER,
   PATIENTS_HEADER,
 } from '../../store/protocol.js';
+import { describeOnEngines } from '../support/engines.js';
 import { testStore, type TestStore } from './helpers.js';
 
 const SECRET = 'test-secret-value';
@@ -26,13 +27,14 @@ const slowSearch: SearchProvider = {
   match: (_db: Queryable) => Promise.resolve([]),
 };
 
-describe('store REST: Binary, metadata, trusted callers, time budget', function () {
+describeOnEngines('store REST: Binary, metadata, trusted callers, time budget', function (engine) {
   this.timeout(20_000);
   let t: TestStore;
   before(async () => {
     t = await testStore(
       { QUERY_TIMEOUT_MS: '200' },
       { internalSecret: SECRET, search: slowSearch },
+      engine,
     );
   });
   after(async () => {
@@ -69,7 +71,7 @@ describe('store REST: Binary, metadata, trusted callers, time budget', function 
   });
 
   it('publishes a CapabilityStatement of what works, without claiming search it lacks', async () => {
-    const t2 = await testStore();
+    const t2 = await testStore({}, {}, engine);
     try {
       const res = await t2.api.get('/metadata');
       assert.equal(res.status, 200);

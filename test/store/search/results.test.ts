@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { BASE, ids, search } from './support/run-search.js';
+import { describeOnEngines } from '../../support/engines.js';
 import { TestStore } from './support/test-store.js';
 
 /** Sorting, paging under concurrent writes, totals, summary/elements, includes, unsupported parameters. */
@@ -7,10 +8,10 @@ import { TestStore } from './support/test-store.js';
 const next = (links: { relation: string; url: string }[], rel = 'next') =>
   links.find((l) => l.relation === rel)?.url.slice(BASE.length + 1);
 
-describe('store/search results', () => {
+describeOnEngines('store/search results', (engine) => {
   let store: TestStore;
   before(async () => {
-    store = await new TestStore().init();
+    store = await new TestStore(engine).init();
     const names = ['Eve', 'Bob', 'Dora', 'Ann', 'Carl', 'Bob'];
     for (let i = 0; i < names.length; i++) {
       await store.put({
