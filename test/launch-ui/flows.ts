@@ -49,8 +49,9 @@ export async function authorize(
   consent: ConsentChoice,
   tag: string,
   pick: (page: Page) => Locator = (p) => p.locator('button[data-patient-id]').first(),
-): Promise<string[]> {
+): Promise<{ steps: string[]; picked: string | undefined }> {
   const seen: string[] = [];
+  let picked: string | undefined;
   for (let step = 0; step < 8; step++) {
     await page.waitForLoadState('load');
     const url = new URL(page.url());
@@ -58,7 +59,7 @@ export async function authorize(
       await page.waitForURL((u) => !u.pathname.endsWith('/launch.html'), { timeout: 30_000 });
       continue;
     }
-    if (url.pathname.startsWith('/apps/sample/')) return seen;
+    if (url.pathname.startsWith('/apps/sample/')) return { steps: seen, picked };
     if ((await page.locator('input[name=password]').count()) > 0) {
       seen.push('login');
       await accessible(page, `${tag}-login`);
@@ -68,7 +69,9 @@ export async function authorize(
     } else if ((await page.locator('[data-patient-id]').count()) > 0) {
       seen.push('picker');
       await accessible(page, `${tag}-picker`);
-      await submit(page, pick(page));
+      const choice = pick(page);
+      picked = (await choice.getAttribute('data-patient-id')) ?? undefined;
+      await submit(page, choice);
     } else if ((await page.locator('input[name=scope]').count()) > 0) {
       seen.push('consent');
       await accessible(page, `${tag}-consent`);
