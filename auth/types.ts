@@ -25,8 +25,8 @@ export interface ClientInfo {
   readonly name: string;
   readonly redirectUris: readonly string[];
   readonly launchUri: string | undefined;
-  /** The SMART scopes this client may be granted (space-delimited). */
-  readonly scope: string;
+  /** The scopes this client may be granted (space-delimited); undefined: any (within its roles). */
+  readonly scope: string | undefined;
   readonly grantTypes: readonly string[];
   readonly authMethod: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
   readonly roles: readonly string[];

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { loadConfig, type Config } from '../common/config.js';
+import { registerAuthCommands } from '../auth/index.js';
 import { registerGatewayCommands } from '../gateway/index.js';
+import { registerStoreCommands } from '../store/index.js';
 import { CliError } from './output.js';
 
 /**
@@ -10,7 +12,11 @@ import { CliError } from './output.js';
 
 export type Register = (program: Command, config: () => Config) => void;
 
-const registrations: Register[] = [registerGatewayCommands];
+const registrations: Register[] = [
+  registerStoreCommands,
+  registerAuthCommands,
+  registerGatewayCommands,
+];
 
 async function run(argv: string[]): Promise<void> {
   const program = new Command('hearth')

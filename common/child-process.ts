@@ -32,10 +32,19 @@ export function startChild(
   env: NodeJS.ProcessEnv,
   log: Logger,
   startTimeoutMs = 30_000,
+  args: readonly string[] = [],
 ): Promise<StartedChild> {
   const execArgv = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = fork(entry, [], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
+  const child = fork(entry, args, {
+    env,
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      resolve();
+    }),
+  );
   const stop = async (graceMs = 10_000): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');

@@ -80,24 +80,55 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const roles = opts.roles ?? RoleSet.fromFile(config.rolesFile);
   const upstream = new Upstream({
     ...opts.upstream,
-    authorization: opts.upstream.authorization ?? (opts.upstream.isBuiltInStore ? undefined : config.fhirUpstreamAuthorization),
+    authorization:
+      opts.upstream.authorization ??
+      (opts.upstream.isBuiltInStore ? undefined : config.fhirUpstreamAuthorization),
   });
-  const rewriter = upstream.isBuiltInStore ? undefined : createUrlRewriter(fhirBase, upstream.baseUrl.toString());
+  const rewriter = upstream.isBuiltInStore
+    ? undefined
+    : createUrlRewriter(fhirBase, upstream.baseUrl.toString());
   const metrics = createMetrics(opts.audit, opts.defaultMetrics ?? true);
-  const verifier = createTokenVerifier({ issuer: config.issuer, audience: fhirBase, getKey: opts.auth.getKey, isTokenAlive: (c) => opts.auth.isTokenAlive(c) });
-  const authz = { roles, grantsOf: grantsCache(), inQueryEnforcement: upstream.isBuiltInStore, realm: fhirBase };
+  const verifier = createTokenVerifier({
+    issuer: config.issuer,
+    audience: fhirBase,
+    getKey: opts.auth.getKey,
+    isTokenAlive: (c) => opts.auth.isTokenAlive(c),
+  });
+  const authz = {
+    roles,
+    grantsOf: grantsCache(),
+    inQueryEnforcement: upstream.isBuiltInStore,
+    realm: fhirBase,
+  };
   const steps: Middleware<GatewayState>[] = [
     requestId(prefix),
-    audit({ trail: opts.audit, site: fhirBase, log, onRecorded: (ctx) => { metrics.observe(ctx); } }),
+    audit({
+      trail: opts.audit,
+      site: fhirBase,
+      log,
+      onRecorded: (ctx) => {
+        metrics.observe(ctx);
+      },
+    }),
     corsAndSecurityHeaders(opts.cors),
     ...(opts.rateLimit === false ? [] : [rateLimit(opts.rateLimit ?? DEFAULT_RATE_LIMIT)]),
     customAuditHeaders(),
     authenticate(verifier, fhirBase),
-    openEndpoints({ upstream, rewriter, smartConfiguration: opts.auth.smartConfiguration, fhirBase }),
+    openEndpoints({
+      upstream,
+      rewriter,
+      smartConfiguration: opts.auth.smartConfiguration,
+      fhirBase,
+    }),
     authzEndpoint({ ...authz, upstream, allows: resourceAllowed, fhirBase }),
     parseFhirInteraction(config.maxBodyBytes),
     authorizeRequest(authz),
-    auditEventEndpoint({ trail: opts.audit, fhirBase, defaultCount: config.searchDefaultCount, maxCount: config.searchMaxCount }),
+    auditEventEndpoint({
+      trail: opts.audit,
+      fhirBase,
+      defaultCount: config.searchDefaultCount,
+      maxCount: config.searchMaxCount,
+    }),
     proxyToBackend({ upstream, rewriter, allows: resourceAllowed, patientsOf, log }),
   ];
   const pipeline = compose(steps);
@@ -106,7 +137,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       await next();
       return;
     }
-    await pipeline(ctx as Koa.ParameterizedContext<GatewayState>);
+    await pipeline(ctx);
   };
   const metricsMw = metricsHandler(metrics) as Middleware;
   const healthCheck = (): Promise<HealthReport> => {
@@ -116,7 +147,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const app = new Koa({ proxy: config.trustProxy });
   app.use(middleware);
   app.use(async (ctx, next) => {
-    if (ctx.path === '/metrics') return metricsMw(ctx, next);
+    if (ctx.path === '/metrics') {
+      await metricsMw(ctx, next);
+      return;
+    }
     if (ctx.path === '/health') {
       const h = await healthCheck();
       ctx.status = h.ok ? 200 : 503;

@@ -1,9 +1,16 @@
 import type { Command } from 'commander';
 import type { Config } from '../../common/config.js';
+import { clientCommands } from './client-commands.js';
+import { keysCommands } from './keys-commands.js';
+import { userCommands } from './user-commands.js';
 
 /**
- * Registers `hearth user …`, `hearth client …` and `hearth keys rotate` (../shared/CONTRACT.md).
+ * Registers `hearth user …`, `hearth client …` and `hearth keys rotate` (../shared/CONTRACT.md). Each
+ * command opens DATA_DIR/auth.db itself, so it works while the server runs; the server reads accounts,
+ * clients and keys from the database on demand.
  */
-export function registerAuthCommands(_program: Command, _getConfig: () => Config): void {
-  // implemented on branch auth
+export function registerAuthCommands(program: Command, getConfig: () => Config): void {
+  program.addCommand(userCommands(getConfig));
+  program.addCommand(clientCommands(getConfig));
+  program.addCommand(keysCommands(getConfig));
 }

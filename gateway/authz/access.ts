@@ -1,6 +1,10 @@
 import type { AccessConstraint } from '../../store/protocol.js';
 import type { Access, Grant, Permission } from './grant.js';
-import { allResourceTypes, inPatientCompartment, NOT_UNDER_PATIENT_SCOPES } from './resource-types.js';
+import {
+  allResourceTypes,
+  inPatientCompartment,
+  NOT_UNDER_PATIENT_SCOPES,
+} from './resource-types.js';
 
 /** Who the token speaks for, as far as compartment binding needs it. */
 export interface Subject {
@@ -62,7 +66,11 @@ export function unionAccess(list: readonly Access[]): Access | undefined {
 
 /** What both `a` and `b` allow, under-approximated; undefined when nothing can be expressed. */
 export function intersectAccess(a: Access, b: Access): Access | undefined {
-  if (a.compartment !== undefined && b.compartment !== undefined && a.compartment !== b.compartment) {
+  if (
+    a.compartment !== undefined &&
+    b.compartment !== undefined &&
+    a.compartment !== b.compartment
+  ) {
     return undefined;
   }
   const compartment = a.compartment ?? b.compartment;

@@ -3,7 +3,10 @@ import { invalidToken, noCredentials } from '../errors.js';
 import type { GatewayMiddleware } from '../state.js';
 
 /** Paths below the FHIR base that need no token. */
-export const OPEN_PATHS: ReadonlySet<string> = new Set(['metadata', '.well-known/smart-configuration']);
+export const OPEN_PATHS: ReadonlySet<string> = new Set([
+  'metadata',
+  '.well-known/smart-configuration',
+]);
 
 /**
  * RFC 6750 bearer authentication. No credentials: 401 with a bare challenge; a bad, expired,
@@ -22,7 +25,8 @@ export function authenticate(verifier: TokenVerifier, realm: string): GatewayMid
     if (header === '') throw noCredentials(realm);
     const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
     const token = m?.[1];
-    if (token === undefined) throw invalidToken(realm, 'the Authorization header must be "Bearer <token>"');
+    if (token === undefined)
+      throw invalidToken(realm, 'the Authorization header must be "Bearer <token>"');
     try {
       ctx.state.principal = await verifier.verify(token);
     } catch (err) {

@@ -35,12 +35,13 @@ export function patientsOf(resource: { resourceType?: unknown; id?: unknown }): 
     if (expression === undefined) continue;
     let values: unknown[];
     try {
-      values = evalFhirPath(expression, resource as Resource);
+      values = evalFhirPath(expression, resource);
     } catch {
       continue;
     }
     for (const v of values) {
-      const ref = typeof v === 'object' && v !== null ? (v as { reference?: unknown }).reference : undefined;
+      const ref =
+        typeof v === 'object' && v !== null ? (v as { reference?: unknown }).reference : undefined;
       const m = typeof ref === 'string' ? PATIENT_REF.exec(ref) : null;
       if (m?.[1] !== undefined) ids.add(m[1]);
     }
@@ -61,7 +62,10 @@ export function resourceAllowed(c: AccessConstraint, resource: Record<string, un
     ensureIndexed();
     return access.anyOf.some((q) => {
       try {
-        return matchesSearchRequest(resource as unknown as Resource, parseSearchRequest(`${type}?${q}`));
+        return matchesSearchRequest(
+          resource as unknown as Resource,
+          parseSearchRequest(`${type}?${q}`),
+        );
       } catch {
         return false;
       }

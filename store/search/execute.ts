@@ -24,6 +24,8 @@ export interface SearchLimits {
   maxIncludes?: number;
   /** `:iterate` rounds (default 3). */
   maxIterate?: number;
+  /** Absolute deadline (ms since epoch); default now + queryTimeoutMs. */
+  deadline?: number;
 }
 
 /** One search as the REST layer hands it over. */
@@ -65,7 +67,8 @@ function baseWhere(
   extra: [string, string][],
 ): string {
   const r = 'r';
-  const parts = [`${r}.deleted = 0`];
+  // hearth_budget(): the engines' in-query time budget check, evaluated per scanned row
+  const parts = [`${r}.deleted = 0`, 'hearth_budget() = 1'];
   if (req.types.length === 1 && input.types.length === 1) {
     const t = req.types[0] ?? '';
     parts.push(
@@ -134,7 +137,7 @@ export async function executeSearch(
   input: SearchInput,
   limits: SearchLimits,
 ): Promise<SearchPage> {
-  const deadline = Date.now() + limits.queryTimeoutMs;
+  const deadline = limits.deadline ?? Date.now() + limits.queryTimeoutMs;
   try {
     return await run(q, input, limits, deadline);
   } catch (e) {

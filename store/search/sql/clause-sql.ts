@@ -98,7 +98,8 @@ function leafSql(
   const negate = modifier === 'not' || modifier === 'not-in';
   const sp = spTest(b, x, r, param, anyType);
   const tests = or(values.map((v) => valuePredicate(b, param.type, x, v, modifier, env)));
-  const exists = `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${sp} AND ${tests})`;
+  const budget = modifier === 'contains' ? ' AND hearth_budget() = 1' : '';
+  const exists = `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${sp} AND ${tests}${budget})`;
   return negate ? `NOT ${exists}` : exists;
 }
 
