@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { loadConfig, type Config } from '../common/config.js';
 import { registerAuthCommands } from '../auth/index.js';
 import { registerGatewayCommands } from '../gateway/index.js';
-import { registerStoreCommands } from '../store/index.js';
+import { registerSearchCommands, registerStoreCommands } from '../store/index.js';
 import { CliError } from './output.js';
 
 /**
@@ -14,6 +14,7 @@ export type Register = (program: Command, config: () => Config) => void;
 
 const registrations: Register[] = [
   registerStoreCommands,
+  registerSearchCommands,
   registerAuthCommands,
   registerGatewayCommands,
 ];

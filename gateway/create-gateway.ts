@@ -4,6 +4,8 @@ import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { AuditTrail } from './audit/trail.js';
+import { InternalTokens } from './auth/internal-tokens.js';
+import type { Principal } from './auth/principal.js';
 import { createTokenVerifier } from './auth/verify-token.js';
 import { grantsCache } from './authz/grants.js';
 import { RoleSet } from './authz/roles.js';
@@ -65,6 +67,11 @@ export interface Gateway {
   healthCheck(): Promise<HealthReport>;
   /** A standalone Koa app (the middleware plus `/metrics` and `/health`), for tests and tools. */
   app: Koa;
+  /**
+   * A bearer token, valid for `ttlMs` inside this process only, that makes a request on behalf of
+   * `principal` (Hearth's own callers, e.g. the patient picker reading as the signed-in user).
+   */
+  issueInternalToken(principal: Omit<Principal, 'exp' | 'claims'>, ttlMs?: number): string;
   close(): Promise<void>;
 }
 
@@ -88,6 +95,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     ? undefined
     : createUrlRewriter(fhirBase, upstream.baseUrl.toString());
   const metrics = createMetrics(opts.audit, opts.defaultMetrics ?? true);
+  const internalTokens = new InternalTokens();
   const verifier = createTokenVerifier({
     issuer: config.issuer,
     audience: fhirBase,
@@ -113,7 +121,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     corsAndSecurityHeaders(opts.cors),
     ...(opts.rateLimit === false ? [] : [rateLimit(opts.rateLimit ?? DEFAULT_RATE_LIMIT)]),
     customAuditHeaders(),
-    authenticate(verifier, fhirBase),
+    authenticate(verifier, fhirBase, internalTokens),
     openEndpoints({
       upstream,
       rewriter,
@@ -165,6 +173,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     metrics,
     healthCheck,
     app,
+    issueInternalToken: (principal, ttlMs) => internalTokens.issue(principal, ttlMs),
     close: () => {
       upstream.close();
       return Promise.resolve();

@@ -9,6 +9,7 @@ export { createStore, type CreateStoreOptions, type Store } from './create-store
 export { storeIndexer, storeSearch } from './wiring.js';
 export { parseStoreProcessEnv, type StoreProcessEnv } from './process-env.js';
 export { registerStoreCommands } from './cli/register.js';
+export { registerSearchCommands } from './search/index.js';
 export { importFiles, type ImportSummary } from './cli/import-files.js';
 
 // Engines

@@ -18,13 +18,13 @@ async function main(): Promise<void> {
   const wiring = parseStoreProcessEnv(process.env);
   const log = createLogger(config.logLevel, 'store');
   const engine = openEngine(config);
-  const search = storeSearch();
+  const search = storeSearch(config);
   const store = await createStore({
     config,
     engine,
     indexer: storeIndexer(),
     log,
-    ...(search === undefined ? {} : { search }),
+    search,
     ...(wiring.fhirBaseUrl === undefined ? {} : { baseUrl: wiring.fhirBaseUrl }),
     ...(wiring.internalSecret === undefined ? {} : { internalSecret: wiring.internalSecret }),
   });

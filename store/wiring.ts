@@ -1,15 +1,17 @@
+import type { Config } from '../common/config.js';
 import type { SearchProvider } from './http/types.js';
-import { noIndexing, type Indexer } from './repo/indexer.js';
+import type { Indexer } from './repo/indexer.js';
+import { createSearchProvider, searchIndexer } from './search/index.js';
 
 /**
  * Where search plugs into the store, for the store process (store/main.ts) and the admin CLI alike,
- * so both write through the same indexer. When store/search lands, these return its Indexer and
- * SearchProvider.
+ * so both write through the same indexer: every R4 search parameter indexed in the write
+ * transaction, and searches, conditional operations and `$everything` answered by store/search.
  */
 export function storeIndexer(): Indexer {
-  return noIndexing;
+  return searchIndexer;
 }
 
-export function storeSearch(): SearchProvider | undefined {
-  return undefined;
+export function storeSearch(config: Config): SearchProvider {
+  return createSearchProvider(config);
 }

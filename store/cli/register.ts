@@ -28,7 +28,7 @@ export function registerStoreCommands(program: Command, getConfig: () => Config)
         throw new CliError(err instanceof Error ? err.message : String(err));
       }
       const engine = openEngine(config);
-      const search = storeSearch();
+      const search = storeSearch(config);
       try {
         const store = await createStore({
           // An import file is the operator's own: no per-request entry cap on its Bundles.
@@ -36,7 +36,7 @@ export function registerStoreCommands(program: Command, getConfig: () => Config)
           engine,
           indexer: storeIndexer(),
           log,
-          ...(search === undefined ? {} : { search }),
+          search,
         });
         const bar =
           process.stderr.isTTY && !wantsJson(cmd)
