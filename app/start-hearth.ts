@@ -170,14 +170,7 @@ export async function startHearth(
   if (opts.demoPatients !== undefined && storeSocket !== undefined) {
     const admin = openAdmin(config);
     try {
-      await seedDemoData(
-        config,
-        { socketPath: storeSocket, internalSecret },
-        admin,
-        audit,
-        log,
-        opts.demoPatients,
-      );
+      await seedDemoData(config, { socketPath: storeSocket }, admin, audit, log, opts.demoPatients);
     } finally {
       admin.close();
     }
