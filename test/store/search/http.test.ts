@@ -5,6 +5,7 @@ import {
   INTERNAL_SECRET_HEADER,
 } from '../../../store/protocol.js';
 import { createSearchProvider, searchIndexer } from '../../../store/search/index.js';
+import { describeOnEngines } from '../../support/engines.js';
 import { FHIR, testStore, type TestStore } from '../helpers.js';
 import { loadConfig } from '../../../common/config.js';
 
@@ -22,13 +23,14 @@ interface Bundle {
   }[];
 }
 
-describe('store/search over HTTP', () => {
+describeOnEngines('store/search over HTTP', (engine) => {
   let t: TestStore;
   before(async () => {
     const config = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://fhir.test' });
     t = await testStore(
       {},
       { indexer: searchIndexer, search: createSearchProvider(config), internalSecret: SECRET },
+      engine,
     );
     const post = (body: object) =>
       t.api
@@ -145,6 +147,39 @@ describe('store/search over HTTP', () => {
       (await t.api.get(`/fhir/Patient/${ida}/$everything`).set(headers).expect(200)).text,
     ) as Bundle;
     assert.equal(all.entry?.length, 2);
+  });
+  it('refuses a SearchParameter whose expression does not compile', async () => {
+    const sp = {
+      resourceType: 'SearchParameter',
+      url: 'http://x/sp/bad',
+      name: 'bad',
+      code: 'bad',
+      base: ['Patient'],
+      type: 'string',
+      status: 'active',
+      description: 'bad',
+      expression: 'Patient.name.where(',
+    };
+    const res = await t.api
+      .post('/fhir/SearchParameter')
+      .set('content-type', FHIR)
+      .send(JSON.stringify(sp));
+    assert.equal(res.status, 400);
+    assert.equal(
+      (JSON.parse(res.text) as { resourceType: string }).resourceType,
+      'OperationOutcome',
+    );
+    const good = {
+      ...sp,
+      url: 'http://x/sp/good',
+      code: 'good',
+      expression: 'Patient.name.family',
+    };
+    await t.api
+      .post('/fhir/SearchParameter')
+      .set('content-type', FHIR)
+      .send(JSON.stringify(good))
+      .expect(201);
   });
   it('lists search parameters in the CapabilityStatement', async () => {
     const cs = JSON.parse((await t.api.get('/fhir/metadata').expect(200)).text) as {
