@@ -3,6 +3,7 @@ import { loadConfig, type Config } from '../common/config.js';
 import { registerAuthCommands } from '../auth/index.js';
 import { registerGatewayCommands } from '../gateway/index.js';
 import { registerSearchCommands, registerStoreCommands } from '../store/index.js';
+import { auditCliCommand } from './audit-admin.js';
 import { CliError } from './output.js';
 
 /**
@@ -28,7 +29,24 @@ async function run(argv: string[]): Promise<void> {
   let config: Config | undefined;
   const getConfig = (): Config => (config ??= loadConfig());
   for (const register of registrations) register(program, getConfig);
-  await program.parseAsync(argv);
+  let running: Command | undefined;
+  program.hook('preAction', (_root, action) => {
+    running = action;
+  });
+  program.hook('postAction', async (_root, action) => {
+    running = undefined;
+    await auditCliCommand(getConfig(), action, true);
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    const failed = running;
+    if (failed !== undefined && !(err instanceof CommanderError)) {
+      const reason = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      await auditCliCommand(getConfig(), failed, false, reason).catch(() => undefined);
+    }
+    throw err;
+  }
 }
 
 run(process.argv).catch((err: unknown) => {

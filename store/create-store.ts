@@ -56,7 +56,8 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
   const handle = nodeHandler(context, opts.internalSecret);
   return {
     handle,
-    server: () => createServer({ keepAliveTimeout: 65_000 }, handle),
+    // The gateway's access constraint can be several KB (one entry per type under patient scopes).
+    server: () => createServer({ keepAliveTimeout: 65_000, maxHeaderSize: 256 * 1024 }, handle),
     dispatch: (req) => dispatch(req, context),
     context,
   };

@@ -174,6 +174,10 @@ describe('Hearth end to end (npm start)', function () {
     assert.equal(res.status, 200);
     const bundle = (await res.json()) as { entry?: { resource: { resourceType: string } }[] };
     assert.ok((bundle.entry?.length ?? 0) >= 1);
+    const cliChange = (await (await fhir('AuditEvent?subtype=client-add')).json()) as {
+      entry?: unknown[];
+    };
+    assert.ok((cliChange.entry?.length ?? 0) >= 1, 'the CLI client registration is audited');
     const verify = await hearth.cli(['audit', 'verify']);
     assert.equal(verify.code, 0, verify.stderr);
   });
