@@ -22,7 +22,7 @@ import { parseFhirInteraction } from './middleware/parse-interaction.js';
 import { proxyToBackend } from './middleware/proxy.js';
 import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitOptions } from './middleware/rate-limit.js';
 import { requestId } from './middleware/request-id.js';
-import { patientsOf, resourceAllowed } from './proxy/membership.js';
+import { constraintAllows, patientCompartments } from '../store/index.js';
 import { createUrlRewriter } from './proxy/rewrite.js';
 import { Upstream, type UpstreamOptions } from './proxy/upstream.js';
 import type { GatewayState } from './state.js';
@@ -45,7 +45,7 @@ export interface GatewayOptions {
   audit: AuditTrail;
   /** Default: built-in roles plus `config.rolesFile`. */
   roles?: RoleSet;
-  /** Per-client token bucket; `false` turns it off. Default 5,000/s with bursts of 10,000. */
+  /** Per-client token bucket; `false` turns it off. Default 20,000/s with bursts of 40,000. */
   rateLimit?: RateLimitOptions | false;
   cors?: CorsOptions;
   /** Collect Node's default process metrics in the registry (default true). */
@@ -128,7 +128,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       smartConfiguration: opts.auth.smartConfiguration,
       fhirBase,
     }),
-    authzEndpoint({ ...authz, upstream, allows: resourceAllowed, fhirBase }),
+    authzEndpoint({ ...authz, upstream, allows: constraintAllows, fhirBase }),
     parseFhirInteraction(config.maxBodyBytes),
     authorizeRequest(authz),
     auditEventEndpoint({
@@ -137,7 +137,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
       defaultCount: config.searchDefaultCount,
       maxCount: config.searchMaxCount,
     }),
-    proxyToBackend({ upstream, rewriter, allows: resourceAllowed, patientsOf, log }),
+    proxyToBackend({
+      upstream,
+      rewriter,
+      allows: constraintAllows,
+      patientsOf: patientCompartments,
+      log,
+    }),
   ];
   const pipeline = compose(steps);
   const middleware: Middleware = async function fhirGateway(ctx, next) {
