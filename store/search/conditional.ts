@@ -125,3 +125,28 @@ export async function resolveConditionalReference(
   if (found === undefined) throw preconditionFailed(`no ${m[1]} matches ${reference}`);
   return `${m[1]}/${found.id}`;
 }
+
+function collectConditional(value: unknown, out: Set<string>, key = ''): void {
+  if (typeof value === 'string') {
+    if (key === 'reference' && CONDITIONAL_REFERENCE.test(value)) out.add(value);
+  } else if (Array.isArray(value)) for (const v of value) collectConditional(v, out, key);
+  else if (typeof value === 'object' && value !== null)
+    for (const [k, v] of Object.entries(value)) collectConditional(v, out, k);
+}
+
+/**
+ * Every conditional reference (`"reference": "Patient?identifier=sys|v"`) in a transaction's
+ * resources, resolved to `Type/id` inside the transaction; 412 when one matches none or several.
+ * Merge the map into the urn:uuid rewrite map so each is replaced everywhere.
+ */
+export async function resolveConditionalReferences(
+  q: Queryable,
+  resources: readonly unknown[],
+  opts: Omit<FindOptions, 'limit'>,
+): Promise<Map<string, string>> {
+  const refs = new Set<string>();
+  for (const r of resources) collectConditional(r, refs);
+  const out = new Map<string, string>();
+  for (const ref of refs) out.set(ref, await resolveConditionalReference(q, ref, opts));
+  return out;
+}

@@ -60,8 +60,28 @@ export function contextFor(generation: string, custom: SearchParameterResource[]
   return ctx;
 }
 
-/** The context of the database `q` reads (one indexed lookup, then cached per generation). */
+const recent = new WeakMap<Queryable, { ctx: SearchContext; until: number }>();
+const RECHECK_MS = 1000;
+
+/** Forgets what `q` last read, so its next call sees a new generation at once (after a reindex). */
+export function forgetContext(q: Queryable): void {
+  recent.delete(q);
+}
+
+/**
+ * The context of the database `q` reads: one indexed lookup of the generation, at most once a
+ * second per connection or transaction handle, then cached per generation.
+ */
 export async function loadContext(q: Queryable): Promise<SearchContext> {
+  const now = Date.now();
+  const hit = recent.get(q);
+  if (hit !== undefined && hit.until > now) return hit.ctx;
+  const ctx = await readContext(q);
+  recent.set(q, { ctx, until: now + RECHECK_MS });
+  return ctx;
+}
+
+async function readContext(q: Queryable): Promise<SearchContext> {
   const row = await q.get<{ value: string }>('SELECT value FROM search_meta WHERE key = ?', [
     GENERATION_KEY,
   ]);

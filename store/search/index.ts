@@ -12,6 +12,7 @@ export {
   findMatches,
   conditionalTargets,
   resolveConditionalReference,
+  resolveConditionalReferences,
   CONDITIONAL_REFERENCE,
   type Match,
   type FindOptions,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Engine, Queryable } from '../engines/engine.js';
 import { badRequest } from '../fhir/outcome.js';
-import { contextFor, CUSTOM_KEY, GENERATION_KEY } from './context.js';
+import { contextFor, CUSTOM_KEY, forgetContext, GENERATION_KEY } from './context.js';
 import { isResourceType } from './definitions/resource-types.js';
 import type { SearchParameterResource } from './definitions/search-param.js';
 import { branchesForType } from './definitions/split-expression.js';
@@ -174,6 +174,7 @@ export async function reindexAll(engine: Engine, batch = 500): Promise<{ resourc
       JSON.stringify(custom),
     ]);
   });
+  forgetContext(engine);
   await refreshStatistics(engine, true);
   return { resources: count };
 }

@@ -60,57 +60,85 @@ export function extractRows(ctx: SearchContext, resource: ResourceLike): Extract
   return { rows, patients: [...patients] };
 }
 
-const CHUNK = 200;
+type ColType = 'text' | 'int' | 'real';
+const PG_CAST: Record<ColType, string> = { text: 'text', int: 'bigint', real: 'double precision' };
+const insertSql = new Map<string, string>();
 
+/**
+ * One INSERT per table whatever the row count: the rows travel as one JSON array parameter
+ * (`json_each` / `jsonb_array_elements`), so the statement text is fixed and stays prepared.
+ */
 async function insertMany(
   tx: Tx,
   table: string,
-  columns: string[],
-  values: SqlValue[][],
+  columns: readonly (readonly [string, ColType])[],
+  rid: number,
+  rows: SqlValue[][],
 ): Promise<void> {
-  const row = `(${columns.map(() => '?').join(',')})`;
-  for (let i = 0; i < values.length; i += CHUNK) {
-    const chunk = values.slice(i, i + CHUNK);
-    await tx.run(
-      `INSERT INTO ${table} (${columns.join(',')}) VALUES ${chunk.map(() => row).join(',')}`,
-      chunk.flat(),
-    );
+  if (rows.length === 0) return;
+  const key = `${tx.dialect}:${table}`;
+  let sql = insertSql.get(key);
+  if (sql === undefined) {
+    const names = ['rid', ...columns.map(([c]) => c)].join(', ');
+    sql =
+      tx.dialect === 'postgres'
+        ? `INSERT INTO ${table} (${names}) SELECT ?::bigint, ${columns.map(([, t], i) => `(x->>${i})::${PG_CAST[t]}`).join(', ')} FROM jsonb_array_elements(?::jsonb) AS x`
+        : `INSERT INTO ${table} (${names}) SELECT ?, ${columns.map((_, i) => `value->>${i}`).join(', ')} FROM json_each(?)`;
+    insertSql.set(key, sql);
   }
+  await tx.run(sql, [rid, JSON.stringify(rows)]);
 }
 
 export async function writeRows(tx: Tx, rid: number, x: Extraction): Promise<void> {
   const r = x.rows;
-  const k = ['rid', 'sp', 'grp'];
+  const k = [
+    ['sp', 'text'],
+    ['grp', 'int'],
+  ] as const;
   await insertMany(
     tx,
     'sp_string',
-    [...k, 'norm', 'exact'],
-    r.string.map((v) => [rid, v.sp, v.grp, v.norm, v.exact]),
+    [...k, ['norm', 'text'], ['exact', 'text']],
+    rid,
+    r.string.map((v) => [v.sp, v.grp, v.norm, v.exact]),
   );
   await insertMany(
     tx,
     'sp_token',
-    [...k, 'system', 'code', 'text'],
-    r.token.map((v) => [rid, v.sp, v.grp, v.system, v.code, v.text]),
+    [...k, ['system', 'text'], ['code', 'text'], ['text', 'text']],
+    rid,
+    r.token.map((v) => [v.sp, v.grp, v.system, v.code, v.text]),
   );
   await insertMany(
     tx,
     'sp_date',
-    [...k, 'lo', 'hi'],
-    r.date.map((v) => [rid, v.sp, v.grp, v.lo, v.hi]),
+    [...k, ['lo', 'int'], ['hi', 'int']],
+    rid,
+    r.date.map((v) => [v.sp, v.grp, v.lo, v.hi]),
   );
   await insertMany(
     tx,
     'sp_ref',
-    [...k, 'ttype', 'tid', 'url', 'isys', 'ival'],
-    r.reference.map((v) => [rid, v.sp, v.grp, v.ttype, v.tid, v.url, v.isys, v.ival]),
+    [...k, ['ttype', 'text'], ['tid', 'text'], ['url', 'text'], ['isys', 'text'], ['ival', 'text']],
+    rid,
+    r.reference.map((v) => [v.sp, v.grp, v.ttype, v.tid, v.url, v.isys, v.ival]),
   );
   await insertMany(
     tx,
     'sp_quantity',
-    [...k, 'lo', 'hi', 'system', 'code', 'unit', 'clo', 'chi', 'cunit'],
+    [
+      ...k,
+      ['lo', 'real'],
+      ['hi', 'real'],
+      ['system', 'text'],
+      ['code', 'text'],
+      ['unit', 'text'],
+      ['clo', 'real'],
+      ['chi', 'real'],
+      ['cunit', 'text'],
+    ],
+    rid,
     r.quantity.map((v) => [
-      rid,
       v.sp,
       v.grp,
       v.lo,
@@ -126,20 +154,26 @@ export async function writeRows(tx: Tx, rid: number, x: Extraction): Promise<voi
   await insertMany(
     tx,
     'sp_number',
-    [...k, 'lo', 'hi'],
-    r.number.map((v) => [rid, v.sp, v.grp, v.lo, v.hi]),
+    [...k, ['lo', 'real'], ['hi', 'real']],
+    rid,
+    r.number.map((v) => [v.sp, v.grp, v.lo, v.hi]),
   );
   await insertMany(
     tx,
     'sp_uri',
-    [...k, 'uri'],
-    r.uri.map((v) => [rid, v.sp, v.grp, v.uri]),
+    [...k, ['uri', 'text']],
+    rid,
+    r.uri.map((v) => [v.sp, v.grp, v.uri]),
   );
   await insertMany(
     tx,
     'compartment',
-    ['rid', 'ctype', 'cid'],
-    x.patients.map((p) => [rid, 'Patient', p]),
+    [
+      ['ctype', 'text'],
+      ['cid', 'text'],
+    ],
+    rid,
+    x.patients.map((p) => ['Patient', p]),
   );
 }
 

@@ -6,6 +6,7 @@ import {
   executeSearch,
   refreshStatistics,
   resolveConditionalReference,
+  resolveConditionalReferences,
   searchRequestFromHttp,
   reindexAll,
   registerSearchCommands,
@@ -96,6 +97,24 @@ describeOnEngines(
           status(412),
         );
       });
+    });
+    it('collects and resolves every conditional reference of a transaction', async () => {
+      const resources = [
+        {
+          resourceType: 'Observation',
+          subject: { reference: 'Patient?identifier=urn:mrn|1' },
+          code: { text: 'Patient?x' },
+        },
+        {
+          resourceType: 'Encounter',
+          subject: { reference: 'Patient?identifier=urn:mrn|1' },
+          participant: [{ individual: { reference: 'Practitioner/p' } }],
+        },
+      ];
+      const map = await store.engine.transaction((tx) =>
+        resolveConditionalReferences(tx, resources, opts),
+      );
+      assert.deepEqual([...map], [['Patient?identifier=urn:mrn|1', 'Patient/one']]);
     });
     it('answers a search past its time budget with a too-costly OperationOutcome, not a timeout', async () => {
       const input = searchRequestFromHttp({
