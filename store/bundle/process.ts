@@ -79,6 +79,16 @@ async function runTransaction(
       map.set(e.fullUrl, e.url.replace(/^\/+/, ''));
     }
   }
+  // Conditional references (`Patient?identifier=…`) resolve once, inside this transaction.
+  const resolved = await ctx.search?.resolveReferences?.(
+    tx,
+    entries.map((e) => e.resource),
+    {
+      ...(parent.constraint === undefined ? {} : { constraint: parent.constraint }),
+      deadline: ctx.deadline(),
+    },
+  );
+  for (const [reference, target] of resolved ?? []) map.set(reference, target);
   const responses: StoreResponse[] = [];
   const fullUrls: (string | undefined)[] = [];
   const touched = new Set<string>();

@@ -57,6 +57,15 @@ export interface SearchProvider {
   search(call: SearchCall): Promise<StoreResponse>;
   /** Ids of the current resources of `type` matching `params` (conditional create/update/delete/patch). */
   match(db: Queryable, type: string, params: URLSearchParams, call: MatchCall): Promise<string[]>;
+  /**
+   * Conditional references of a transaction (`"reference": "Patient?identifier=sys|v"`) resolved
+   * to `Type/id` inside it; 412 when one matches none or several.
+   */
+  resolveReferences?(
+    db: Queryable,
+    resources: readonly unknown[],
+    call: MatchCall,
+  ): Promise<Map<string, string>>;
   /** Named operations the search side implements (`$everything`…); undefined: not handled. */
   operation?(call: OperationCall): Promise<StoreResponse | undefined>;
   /** Adds what search supports (search params, includes, operations) to the CapabilityStatement. */

@@ -10,7 +10,7 @@ import type {
 } from '../http/types.js';
 import type { Indexer } from '../repo/indexer.js';
 import { describeSearch } from './capabilities.js';
-import { findMatches } from './conditional.js';
+import { findMatches, resolveConditionalReferences } from './conditional.js';
 import { executeSearch, type SearchInput, type SearchLimits } from './execute.js';
 import { indexResource, unindexResource, type ResourceLike } from './indexing/index-resource.js';
 import { statistics, validateSearchParameter } from './maintenance.js';
@@ -101,6 +101,14 @@ export function createSearchProvider(config: Config): SearchProvider {
         queryTimeoutMs: Math.max(1, call.deadline - Date.now()),
       });
       return found.map((m) => m.id);
+    },
+
+    resolveReferences(db, resources, call: MatchCall): Promise<Map<string, string>> {
+      return resolveConditionalReferences(db, resources, {
+        constraint: call.constraint,
+        baseUrl: config.fhirBaseUrl,
+        queryTimeoutMs: Math.max(1, call.deadline - Date.now()),
+      });
     },
 
     async operation(call: OperationCall): Promise<StoreResponse | undefined> {

@@ -114,6 +114,51 @@ describeOnEngines('store/search over HTTP', (engine) => {
       .send(JSON.stringify({ resourceType: 'Patient' }));
     assert.equal(res.status, 200);
   });
+  it('resolves conditional references of a transaction to the one matching resource', async () => {
+    const tx = (reference: string) =>
+      t.api
+        .post('/fhir')
+        .set('content-type', FHIR)
+        .send(
+          JSON.stringify({
+            resourceType: 'Bundle',
+            type: 'transaction',
+            entry: [
+              {
+                fullUrl: 'urn:uuid:0c5e9b52-7a61-4f0e-9d33-0b2d1c0f6a11',
+                resource: {
+                  resourceType: 'Observation',
+                  status: 'final',
+                  code: { text: 'conditional reference' },
+                  subject: { reference },
+                },
+                request: { method: 'POST', url: 'Observation' },
+              },
+            ],
+          }),
+        );
+    await t.api
+      .put('/fhir/Patient/conditional-target')
+      .set('content-type', FHIR)
+      .send(
+        JSON.stringify({
+          resourceType: 'Patient',
+          id: 'conditional-target',
+          identifier: [{ system: 'urn:mrn', value: 'Z' }],
+        }),
+      )
+      .expect(201);
+    const ok = await tx('Patient?identifier=urn:mrn|Z');
+    assert.equal(ok.status, 200, ok.text);
+    const location = (ok.body as { entry: { response: { location: string } }[] }).entry[0]?.response
+      .location;
+    const id = /Observation\/([^/]+)/.exec(location ?? '')?.[1] ?? '';
+    const stored = JSON.parse((await t.api.get(`/fhir/Observation/${id}`).expect(200)).text) as {
+      subject: { reference: string };
+    };
+    assert.equal(stored.subject.reference, 'Patient/conditional-target');
+    assert.equal((await tx('Patient?identifier=urn:mrn|nobody')).status, 412);
+  });
   it('answers an unknown parameter with 400 under Prefer: handling=strict', async () => {
     await t.api.get('/fhir/Patient?bogus=1').set('prefer', 'handling=strict').expect(400);
     const lenient = JSON.parse(
