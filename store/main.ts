@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../common/config.js';
 import { createLogger } from '../common/logger.js';
@@ -35,6 +35,8 @@ async function main(): Promise<void> {
       rmSync(wiring.socket, { force: true });
       const socket = wiring.socket;
       server.listen(socket, () => {
+        // Only the operator's account may connect (the socket may sit in a shared temp dir).
+        chmodSync(socket, 0o600);
         resolve(socket);
       });
     } else {

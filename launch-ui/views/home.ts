@@ -133,9 +133,9 @@ function patientTable(v: HomePage): SafeHtml {
           (p) =>
             html`<tr data-patient-id="${p.id}">
               <th scope="row">${p.name}</th>
-              <td>${p.birthDate ?? '—'}</td>
-              <td>${p.gender ?? '—'}</td>
-              <td>${p.identifier ?? '—'}</td>
+              <td data-label="Born">${p.birthDate ?? '—'}</td>
+              <td data-label="Gender">${p.gender ?? '—'}</td>
+              <td data-label="ID">${p.identifier ?? '—'}</td>
               <td>
                 ${canLaunch ? html`<button type="submit" form="launch" name="patient" value="${p.id}" class="button primary small" data-patient-id="${p.id}" aria-label="${`Launch app for ${p.name}`}">Launch</button>` : ''}
               </td>

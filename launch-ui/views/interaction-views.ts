@@ -27,7 +27,7 @@ function login(v: LoginView): string {
     narrow: true,
     body: html`<section class="card">
       <h1>Sign in</h1>
-      ${appLine(v.client)}
+
       <p class="lede">
         Sign in to let <strong>${v.client.name}</strong> connect to your health records.
       </p>

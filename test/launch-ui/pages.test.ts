@@ -215,6 +215,36 @@ describe('launch UI pages (Chromium, against a harness with the real views)', fu
   });
 });
 
+describe('launch UI on a phone (Chromium, 375px wide)', function () {
+  this.timeout(60_000);
+  it('fits the sign-in, patient list, picker and consent pages without sideways scrolling', async () => {
+    const harness = await startHarness();
+    const chrome = await launchBrowser();
+    try {
+      const context = await chrome.browser.newContext({
+        viewport: { width: 375, height: 740 },
+        isMobile: true,
+      });
+      const page = await context.newPage();
+      const overflow = (): Promise<number> =>
+        page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+      await page.goto(`${harness.url}/`);
+      assert.equal(await overflow(), 0, 'sign-in');
+      await signIn(page, harness.url);
+      assert.equal(await overflow(), 0, 'patients');
+      await screenshot(page, 'phone-home-patients');
+      for (const path of ['picker', 'consent']) {
+        await page.goto(`${harness.url}/auth/interaction/${path}`);
+        assert.equal(await overflow(), 0, path);
+        await screenshot(page, `phone-interaction-${path}`);
+      }
+    } finally {
+      await chrome.close();
+      await harness.close();
+    }
+  });
+});
+
 describe('launch UI idle timeout (Chromium)', function () {
   this.timeout(60_000);
   it('signs an idle clinician out and says why', async () => {

@@ -286,6 +286,7 @@
         var token = client.state.tokenResponse || {};
         $('granted-scope').textContent = token.scope || '';
         $('record').setAttribute('data-granted-scope', token.scope || '');
+        $('record').setAttribute('data-patient-id', pid);
         if (client.user && client.user.fhirUser)
           $('user').textContent = 'Signed in as ' + client.user.fhirUser;
         return client.patient.read().then(function (p) {
