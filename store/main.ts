@@ -46,6 +46,11 @@ async function main(): Promise<void> {
     }
   });
   onShutdown(log, [server], [() => engine.close()]);
+  // Started by the composition root: stop with it, even if it died without stopping us.
+  process.once('disconnect', () => {
+    log.warn('parent process went away; stopping');
+    process.kill(process.pid, 'SIGTERM');
+  });
   log.info({ address }, 'store listening');
   process.send?.({ ready: true, address });
 }
