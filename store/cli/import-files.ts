@@ -41,6 +41,8 @@ function message(res: StoreResponse): string {
 class Importer {
   readonly summary: ImportSummary = { created: 0, updated: 0, failed: 0 };
   private readonly pending = new Set<Promise<void>>();
+  /** The last queued write of each `type/id`: a later line for the same id waits for it (in file order on every engine). */
+  private readonly lastById = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly store: Store,
@@ -84,7 +86,16 @@ class Importer {
       typeof resource.id === 'string'
         ? this.request('PUT', [type, resource.id], resource)
         : this.request('POST', [type], resource);
-    const job = this.dispatch(req).then((res) => {
+    const key = typeof resource.id === 'string' ? `${type}/${resource.id}` : undefined;
+    const before = key === undefined ? undefined : this.lastById.get(key);
+    const sent = before === undefined ? this.dispatch(req) : before.then(() => this.dispatch(req));
+    if (key !== undefined) {
+      this.lastById.set(key, sent);
+      void sent.finally(() => {
+        if (this.lastById.get(key) === sent) this.lastById.delete(key);
+      });
+    }
+    const job = sent.then((res) => {
       if (res.status === 201) this.summary.created++;
       else if (res.status === 200) this.summary.updated++;
       else this.fail(where, message(res));

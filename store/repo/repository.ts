@@ -35,7 +35,9 @@ export type WriteMethod = 'POST' | 'PUT' | 'PATCH';
 
 /**
  * Reads and writes resources and their history. Every write runs inside a caller's transaction,
- * and calls the Indexer in that same transaction right after the resource row is written.
+ * and calls the Indexer in that same transaction right after the resource row is written. Every
+ * write first takes `tx.lockKey('Type/id')`: on PostgreSQL that orders writers of one resource
+ * across processes (no-op on SQLite); anything else writing these rows must take it too.
  */
 export class Repository {
   constructor(
@@ -174,6 +176,7 @@ export class Repository {
     type: string,
     id: string,
   ): Promise<{ versions: number; previous?: Record<string, unknown> }> {
+    await tx.lockKey(`${type}/${id}`);
     const current = await this.read(tx, type, id);
     if (current === undefined) return { versions: 0 };
     await this.indexer.unindex(tx, current.rid);
@@ -186,6 +189,7 @@ export class Repository {
 
   /** Removes every version but the current one (`$purge-history`). */
   async purgeHistory(tx: Tx, type: string, id: string): Promise<number> {
+    await tx.lockKey(`${type}/${id}`);
     const current = await this.readLive(tx, type, id);
     const r = await tx.run('DELETE FROM history WHERE rid = ? AND version < ?', [
       current.rid,

@@ -3,6 +3,7 @@ import type { Queryable } from '../../store/engines/engine.js';
 import type { SearchProvider } from '../../store/http/types.js';
 import { badRequest } from '../../store/fhir/outcome.js';
 import { jsonResponse } from '../../store/http/respond.js';
+import { describeOnEngines } from '../support/engines.js';
 import { testStore, type TestStore } from './helpers.js';
 
 /**
@@ -36,11 +37,11 @@ const patient = (value: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-describe('store REST: conditional operations through a SearchProvider', function () {
+describeOnEngines('store REST: conditional operations through a SearchProvider', function (engine) {
   this.timeout(20_000);
   let t: TestStore;
   before(async () => {
-    t = await testStore({}, { search: identifierMatcher });
+    t = await testStore({}, { search: identifierMatcher }, engine);
   });
   after(async () => {
     await t.close();

@@ -4,5 +4,9 @@ export {
   type PostgresEngineOptions,
 } from './postgres-engine.js';
 export { parsePostgresUrl, DEFAULT_SCHEMA, type PostgresTarget } from './connection-options.js';
-export { TransactionAbortedError, type Isolation } from './pg-transaction.js';
+export {
+  TransactionAbortedError,
+  type Isolation,
+  type IsolationSetting,
+} from './pg-transaction.js';
 export { toPositional } from './placeholders.js';

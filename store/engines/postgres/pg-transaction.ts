@@ -12,8 +12,15 @@ import type { StatementCache } from './statement-cache.js';
 
 export type Isolation = 'serializable' | 'read committed';
 
+/**
+ * `auto`: a transaction whose first call is `lockKey` declares what it conflicts with, and runs
+ * READ COMMITTED, ordered by its advisory locks (no snapshot conflicts, no false-positive aborts);
+ * any other transaction runs SERIALIZABLE. A retry keeps the isolation of the failed attempt.
+ */
+export type IsolationSetting = Isolation | 'auto';
+
 export interface TxSettings {
-  isolation: Isolation;
+  isolation: IsolationSetting;
   /** Advisory lock keys are scoped by schema, so deployments sharing a database never collide. */
   schema: string;
   statements: StatementCache;
@@ -35,11 +42,17 @@ export function budgetMs(deadline: number | undefined): number {
   return left;
 }
 
+/** A SQL string literal (the pool forces standard_conforming_strings, so only `'` is special). */
+function literal(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
 /**
- * One attempt of a transaction on one pooled client. BEGIN is sent lazily with the first query, so
- * a `lockKey` called before any query takes a session-level advisory lock *before* the snapshot
- * exists: the transaction then sees everything committed by the previous holder of the key, even
- * under SERIALIZABLE. Later `lockKey` calls take transaction-level locks. Calls are queued, so
+ * One attempt of a transaction on one pooled client. BEGIN is sent lazily with the first call. A
+ * `lockKey` before any query: under READ COMMITTED (and `auto`) BEGIN and the transaction-level
+ * lock go in one round trip; under SERIALIZABLE it takes a session-level lock *before* BEGIN, so the
+ * snapshot is taken after the wait and sees everything the previous holder committed. Later
+ * `lockKey` calls take transaction-level locks. Calls are queued, so
  * queries issued without awaiting each other still run one at a time, each under its own
  * `statement_timeout` (SET LOCAL, changed only when it differs from the previous query's).
  */
@@ -50,6 +63,8 @@ export class PgTransaction {
   sawRetryable = false;
   /** A connection-level failure: the client must not return to the pool. */
   broken: Error | undefined;
+  /** The isolation this attempt runs at (set at BEGIN); a retry keeps it. */
+  decided: Isolation | undefined;
   private begun = false;
   private ended = false;
   private sessionLocks = 0;
@@ -75,9 +90,15 @@ export class PgTransaction {
     };
   }
 
-  /** Takes session-level locks on `keys` (sorted, so two retries never wait on each other in a cycle). */
+  /** Locks `keys` before anything else (sorted, so two retries never wait on each other in a cycle). */
   async prelock(keys: Iterable<string>): Promise<void> {
-    for (const key of [...keys].sort()) await this.lock(key);
+    const sorted = [...keys].sort();
+    if (sorted.length === 0) return;
+    if (this.settings.isolation === 'serializable') {
+      for (const key of sorted) await this.lock(key);
+    } else {
+      await this.begin('read committed', 0, sorted);
+    }
   }
 
   async commit(): Promise<void> {
@@ -120,11 +141,41 @@ export class PgTransaction {
     if (this.locked.has(key)) return;
     if (this.begun) {
       await this.query(LOCK_XACT, [this.settings.schema, key], {}, true);
-    } else {
+    } else if (this.settings.isolation === 'serializable') {
       await this.raw(LOCK_SESSION, [this.settings.schema, key]);
       this.sessionLocks += 1;
+    } else {
+      await this.begin('read committed', 0, [key]);
     }
     this.locked.add(key);
+  }
+
+  /** BEGIN, the statement timeout and transaction-level locks on `keys`, in one round trip. */
+  private async begin(
+    isolation: Isolation,
+    timeoutMs: number,
+    keys: readonly string[],
+  ): Promise<void> {
+    const schema = literal(this.settings.schema);
+    const parts = [
+      `BEGIN ISOLATION LEVEL ${isolation.toUpperCase()}`,
+      ...(timeoutMs === 0 ? [] : [`SET LOCAL statement_timeout = ${timeoutMs}`]),
+      ...keys.map(
+        (k) => `SELECT pg_advisory_xact_lock(hashtext(${schema}), hashtext(${literal(k)}))`,
+      ),
+    ];
+    this.decided = isolation;
+    try {
+      await this.raw(parts.join('; '));
+    } catch (err) {
+      if (isRetryable(err)) this.sawRetryable = true;
+      throw err;
+    } finally {
+      // BEGIN ran even when a lock wait then failed: the rollback must end the transaction.
+      this.begun = true;
+    }
+    this.timeoutMs = timeoutMs;
+    for (const k of keys) this.locked.add(k);
   }
 
   private async query(
@@ -135,10 +186,8 @@ export class PgTransaction {
   ): Promise<QueryResult<QueryResultRow>> {
     const want = budgetMs(opts.deadline);
     if (!this.begun) {
-      const timeout = want === 0 ? '' : `; SET LOCAL statement_timeout = ${want}`;
-      await this.raw(`BEGIN ISOLATION LEVEL ${this.settings.isolation.toUpperCase()}${timeout}`);
-      this.begun = true;
-      this.timeoutMs = want;
+      const iso = this.settings.isolation === 'auto' ? 'serializable' : this.settings.isolation;
+      await this.begin(iso, want, []);
     } else if (want !== this.timeoutMs) {
       await this.raw(`SET LOCAL statement_timeout = ${want}`);
       this.timeoutMs = want;

@@ -4,7 +4,7 @@ import type { Engine, QueryOptions, RunResult, SqlValue, Tx } from '../engine.js
 import { checkSchemaName, parsePostgresUrl } from './connection-options.js';
 import { isRetryable, toError } from './errors.js';
 import { migrate } from './migrate.js';
-import { PgTransaction, type Isolation } from './pg-transaction.js';
+import { PgTransaction, type IsolationSetting } from './pg-transaction.js';
 import { runResult } from './run-result.js';
 import { StatementCache } from './statement-cache.js';
 import { hearthTypes } from './type-parsers.js';
@@ -17,13 +17,16 @@ export interface PostgresEngineOptions {
   /** Pooled connections (default 10). */
   poolSize?: number;
   /**
-   * Isolation of `transaction()` (default `serializable`): every transaction then behaves as if the
-   * transactions of all processes ran one after another — what the seam promises and what the
-   * SQLite engine gives by having one writer. Conflicts abort with a serialization failure and the
-   * engine runs the transaction again. `read committed` is faster under contention but leaves
-   * read-then-write races to the caller's `lockKey`.
+   * Isolation of `transaction()` (default `auto`). `serializable`: every transaction behaves as if
+   * the transactions of all processes ran one after another — what the seam promises and what the
+   * SQLite engine gives by having one writer; conflicts abort with a serialization failure and the
+   * engine runs the transaction again. `auto` (default): the same, except that a transaction whose
+   * first call is `tx.lockKey` runs READ COMMITTED, ordered by its advisory locks — the store's
+   * writes lock the resource (and conditional operations the type) first, so they never abort on
+   * SERIALIZABLE's page-level false conflicts. `read committed`: every transaction; read-then-write
+   * races are then the caller's `lockKey`'s to prevent.
    */
-  isolation?: Isolation;
+  isolation?: IsolationSetting;
   /** Attempts of one transaction on serialization failures and deadlocks (default 30). */
   maxAttempts?: number;
   /** Errors of idle pooled connections (a server restart); such a connection is dropped. */
@@ -51,8 +54,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * write `INSERT … ON CONFLICT` instead; COMMIT after such a failure rejects.
  *
  * `tx.lockKey(key)` = `pg_advisory_xact_lock(hashtext(schema), hashtext(key))`: every transaction in
- * every process locking the same key runs after this one ends. Taken before the first query it is
- * a session lock held until COMMIT/ROLLBACK, so the snapshot is taken after the wait.
+ * every process locking the same key runs after this one ends. Called first, it also picks the
+ * isolation under `auto` (see `isolation`); under SERIALIZABLE it is then a session lock taken
+ * before BEGIN, so the snapshot is taken after the wait.
  *
  * Queries outside a transaction run in autocommit on any pooled connection; with a `deadline` they
  * run inside a short READ COMMITTED transaction under `SET LOCAL statement_timeout`, and a query
@@ -66,11 +70,12 @@ export function openPostgresEngine(opts: PostgresEngineOptions): PostgresEngine 
     max: opts.poolSize ?? 10,
     types: hearthTypes,
     application_name: 'hearth',
-    options: `-c search_path=${schema},public`,
+    // standard_conforming_strings: lock keys are sent as literals next to BEGIN (one round trip).
+    options: `-c search_path=${schema},public -c standard_conforming_strings=on`,
   });
   pool.on('error', (err) => opts.onIdleError?.(err));
   const statements = new StatementCache();
-  const isolation = opts.isolation ?? 'serializable';
+  const isolation = opts.isolation ?? 'auto';
   const maxAttempts = opts.maxAttempts ?? 30;
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
@@ -101,7 +106,7 @@ export function openPostgresEngine(opts: PostgresEngineOptions): PostgresEngine 
   /** One attempt of `fn`; the retry loop lives in `transaction`. */
   const attempt = <T>(
     client: PoolClient,
-    iso: Isolation,
+    iso: IsolationSetting,
     prelocks: ReadonlySet<string>,
     fn: (tx: Tx) => Promise<T>,
   ): { tx: PgTransaction; result: Promise<T> } => {
@@ -127,9 +132,10 @@ export function openPostgresEngine(opts: PostgresEngineOptions): PostgresEngine 
     return track(
       (async () => {
         let prelocks = new Set<string>();
+        let iso: IsolationSetting = isolation;
         for (let n = 1; ; n += 1) {
           const client = await pool.connect();
-          const { tx, result } = attempt(client, isolation, prelocks, fn);
+          const { tx, result } = attempt(client, iso, prelocks, fn);
           try {
             const value = await result;
             transactions += 1;
@@ -138,6 +144,7 @@ export function openPostgresEngine(opts: PostgresEngineOptions): PostgresEngine 
             if ((isRetryable(err) || tx.sawRetryable) && n < maxAttempts) {
               retries += 1;
               prelocks = new Set([...prelocks, ...tx.locked]);
+              iso = tx.decided ?? iso;
               await sleep(Math.random() * Math.min(100, 2 ** n));
               continue;
             }

@@ -170,6 +170,24 @@ describe('postgres engine', function () {
     assert.equal(rc.stats().retries, 1);
   });
 
+  it('runs a transaction that starts with lockKey READ COMMITTED and any other SERIALIZABLE (auto)', async () => {
+    const level = 'SELECT current_setting(?) AS level';
+    const locked = await engine.transaction(async (tx) => {
+      await tx.lockKey('Patient/1');
+      return tx.get<{ level: string }>(level, ['transaction_isolation']);
+    });
+    const plain = await engine.transaction((tx) =>
+      tx.get<{ level: string }>(level, ['transaction_isolation']),
+    );
+    assert.deepEqual([locked?.level, plain?.level], ['read committed', 'serializable']);
+    const forced = open({ isolation: 'serializable' });
+    const strict = await forced.transaction(async (tx) => {
+      await tx.lockKey('Patient/1');
+      return tx.get<{ level: string }>(level, ['transaction_isolation']);
+    });
+    assert.equal(strict?.level, 'serializable');
+  });
+
   describe('lockKey across engines (two processes on one database)', () => {
     /** A conditional create: insert `k` only when no row has it. */
     const createIfAbsent = (k: string, lock: boolean) => async (tx: Tx) => {
@@ -236,7 +254,7 @@ describe('postgres engine', function () {
       assert.equal(rows.length, 1);
     });
 
-    it('keeps concurrent conditional creates from two SERIALIZABLE engines to exactly one without a lock', async () => {
+    it('keeps concurrent conditional creates from two engines to exactly one without a lock (SERIALIZABLE)', async () => {
       const b = open();
       await Promise.all(
         Array.from({ length: 20 }, (_, i) =>

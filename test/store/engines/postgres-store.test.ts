@@ -11,10 +11,10 @@ import { freshSchema, type TestSchema } from '../../support/postgres.js';
 
 /**
  * Two store instances ("processes") on one PostgreSQL schema, each with its own pool. Under READ
- * COMMITTED only the store's advisory locks (tx.lockKey) keep the races out; SERIALIZABLE (the
- * default) would also catch them without the locks.
+ * COMMITTED (and `auto`, the default, for the store's lock-first writes) only the store's advisory
+ * locks (tx.lockKey) keep the races out; SERIALIZABLE would also catch them without the locks.
  */
-for (const isolation of ['serializable', 'read committed'] as const)
+for (const isolation of ['auto', 'serializable', 'read committed'] as const)
   describe(`two stores on one PostgreSQL database (${isolation})`, function () {
     this.timeout(30_000);
     let target: TestSchema;
