@@ -81,7 +81,7 @@ export class Clients {
     private readonly validRoles: () => readonly string[],
   ) {
     this.#get = db.prepare<[string], Row>('SELECT * FROM clients WHERE client_id = ?');
-    this.#all = db.prepare<[], Row>('SELECT * FROM clients ORDER BY created_at, client_id');
+    this.#all = db.prepare<[], Row>('SELECT * FROM clients ORDER BY created_at, rowid');
     this.#insert = db.prepare<[string, string, string, string, number]>(
       'INSERT INTO clients (client_id, name, metadata, roles, created_at) VALUES (?, ?, ?, ?, ?)',
     );
