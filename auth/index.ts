@@ -4,6 +4,7 @@
  */
 export { createAuth } from './create-auth.js';
 export { registerAuthCommands } from './cli/register.js';
+export { openAdmin, type Admin } from './cli/admin.js';
 export { AuthEvents, type AuthEventMap, type AuthEventName } from './events.js';
 export { smartConfiguration, CAPABILITIES, type SmartConfiguration } from './discovery.js';
 export type { RoleCatalog } from './roles.js';

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { loadConfig, type Config } from '../common/config.js';
 import { registerAuthCommands } from '../auth/index.js';
 import { registerGatewayCommands } from '../gateway/index.js';
+import { registerSearchCommands, registerStoreCommands } from '../store/index.js';
 import { CliError } from './output.js';
 
 /**
@@ -11,7 +12,12 @@ import { CliError } from './output.js';
 
 export type Register = (program: Command, config: () => Config) => void;
 
-const registrations: Register[] = [registerGatewayCommands, registerAuthCommands];
+const registrations: Register[] = [
+  registerStoreCommands,
+  registerSearchCommands,
+  registerAuthCommands,
+  registerGatewayCommands,
+];
 
 async function run(argv: string[]): Promise<void> {
   const program = new Command('hearth')

@@ -32,10 +32,19 @@ export function startChild(
   env: NodeJS.ProcessEnv,
   log: Logger,
   startTimeoutMs = 30_000,
+  args: readonly string[] = [],
 ): Promise<StartedChild> {
   const execArgv = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = fork(entry, [], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
+  const child = fork(entry, args, {
+    env,
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      resolve();
+    }),
+  );
   const stop = async (graceMs = 10_000): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
@@ -44,20 +53,22 @@ export function startChild(
     clearTimeout(timer);
   };
   return new Promise((resolve, reject) => {
+    const earlyExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+      clearTimeout(timer);
+      reject(new Error(`${entry} exited before it was ready (code ${code}, signal ${signal})`));
+    };
     const timer = setTimeout(() => {
+      child.off('exit', earlyExit);
       child.kill('SIGKILL');
       reject(new Error(`${entry} did not become ready in ${startTimeoutMs} ms`));
     }, startTimeoutMs);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${entry} exited before it was ready (code ${code}, signal ${signal})`));
-    });
+    child.once('exit', earlyExit);
     child.on('message', (msg: unknown) => {
       if (typeof msg === 'object' && msg !== null && (msg as { ready?: unknown }).ready === true) {
         clearTimeout(timer);
-        child.removeAllListeners('exit');
+        child.off('exit', earlyExit);
         child.once('exit', (code, signal) => {
-          log.error({ entry, code, signal }, 'child process exited');
+          if (code !== 0) log.error({ entry, code, signal }, 'child process exited');
         });
         resolve({ child, ready: msg as ReadyMessage, stop });
       }

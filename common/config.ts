@@ -113,7 +113,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const publicUrl = trimSlash(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`);
   const storeUrl = e.STORE_URL ?? `sqlite:${path.join(dataDir, 'fhir.db')}`;
   if (!storeUrl.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(storeUrl)) {
-    throw new ConfigError('invalid configuration: STORE_URL must start with sqlite: or postgres://');
+    throw new ConfigError(
+      'invalid configuration: STORE_URL must start with sqlite: or postgres://',
+    );
   }
   if (e.SEARCH_DEFAULT_COUNT > e.SEARCH_MAX_COUNT) {
     throw new ConfigError(

@@ -39,16 +39,23 @@ export function registerGatewayCommands(program: Command, getConfig: () => Confi
       } catch (err) {
         throw new CliError((err as Error).message);
       }
-      const list = roles.list().map((r) => ({ ...r, azureDataActions: r.dataActions.map(azureName) }));
+      const list = roles
+        .list()
+        .map((r) => ({ ...r, azureDataActions: r.dataActions.map(azureName) }));
       const human = list
-        .map((r) => `${r.name}${r.builtIn ? '' : ' (custom)'}: ${r.dataActions.join(', ') || '(none)'}${r.resourceTypes === undefined ? '' : ` on ${r.resourceTypes.join(', ')}`}\n  ${r.description}`)
+        .map(
+          (r) =>
+            `${r.name}${r.builtIn ? '' : ' (custom)'}: ${r.dataActions.join(', ') || '(none)'}${r.resourceTypes === undefined ? '' : ` on ${r.resourceTypes.join(', ')}`}\n  ${r.description}`,
+        )
         .join('\n');
       print(cmd, list, human);
     });
   const auditCmd = program.command('audit').description('the tamper-evident audit trail');
   auditCmd
     .command('checkpoint')
-    .description('sign the current head of the audit chain and print the checkpoint (keep it outside the server)')
+    .description(
+      'sign the current head of the audit chain and print the checkpoint (keep it outside the server)',
+    )
     .action((_opts: unknown, cmd: Command) => {
       const config = getConfig();
       const file = auditFile(config);
@@ -64,8 +71,13 @@ export function registerGatewayCommands(program: Command, getConfig: () => Confi
     });
   auditCmd
     .command('verify')
-    .description('exit 0 when the audit chain is intact, else exit 1 naming the first broken record')
-    .option('--checkpoint <file...>', 'checkpoints kept outside the server (from `hearth audit checkpoint`)')
+    .description(
+      'exit 0 when the audit chain is intact, else exit 1 naming the first broken record',
+    )
+    .option(
+      '--checkpoint <file...>',
+      'checkpoints kept outside the server (from `hearth audit checkpoint`)',
+    )
     .action((opts: { checkpoint?: string[] }, cmd: Command) => {
       const config = getConfig();
       const file = auditFile(config);
@@ -78,6 +90,10 @@ export function registerGatewayCommands(program: Command, getConfig: () => Confi
         db.close();
       }
       if (!result.ok) throw new CliError(`audit chain broken: ${result.problem}`);
-      print(cmd, result, `audit chain intact: ${result.records} records, ${result.checkpoints} checkpoints`);
+      print(
+        cmd,
+        result,
+        `audit chain intact: ${result.records} records, ${result.checkpoints} checkpoints`,
+      );
     });
 }

@@ -4,6 +4,8 @@ import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { AuditTrail } from './audit/trail.js';
+import { InternalTokens } from './auth/internal-tokens.js';
+import type { Principal } from './auth/principal.js';
 import { createTokenVerifier } from './auth/verify-token.js';
 import { grantsCache } from './authz/grants.js';
 import { RoleSet } from './authz/roles.js';
@@ -20,7 +22,7 @@ import { parseFhirInteraction } from './middleware/parse-interaction.js';
 import { proxyToBackend } from './middleware/proxy.js';
 import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitOptions } from './middleware/rate-limit.js';
 import { requestId } from './middleware/request-id.js';
-import { patientsOf, resourceAllowed } from './proxy/membership.js';
+import { constraintAllows, patientCompartments } from '../store/index.js';
 import { createUrlRewriter } from './proxy/rewrite.js';
 import { Upstream, type UpstreamOptions } from './proxy/upstream.js';
 import type { GatewayState } from './state.js';
@@ -65,6 +67,11 @@ export interface Gateway {
   healthCheck(): Promise<HealthReport>;
   /** A standalone Koa app (the middleware plus `/metrics` and `/health`), for tests and tools. */
   app: Koa;
+  /**
+   * A bearer token, valid for `ttlMs` inside this process only, that makes a request on behalf of
+   * `principal` (Hearth's own callers, e.g. the patient picker reading as the signed-in user).
+   */
+  issueInternalToken(principal: Omit<Principal, 'exp' | 'claims'>, ttlMs?: number): string;
   close(): Promise<void>;
 }
 
@@ -80,25 +87,63 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const roles = opts.roles ?? RoleSet.fromFile(config.rolesFile);
   const upstream = new Upstream({
     ...opts.upstream,
-    authorization: opts.upstream.authorization ?? (opts.upstream.isBuiltInStore ? undefined : config.fhirUpstreamAuthorization),
+    authorization:
+      opts.upstream.authorization ??
+      (opts.upstream.isBuiltInStore ? undefined : config.fhirUpstreamAuthorization),
   });
-  const rewriter = upstream.isBuiltInStore ? undefined : createUrlRewriter(fhirBase, upstream.baseUrl.toString());
+  const rewriter = upstream.isBuiltInStore
+    ? undefined
+    : createUrlRewriter(fhirBase, upstream.baseUrl.toString());
   const metrics = createMetrics(opts.audit, opts.defaultMetrics ?? true);
-  const verifier = createTokenVerifier({ issuer: config.issuer, audience: fhirBase, getKey: opts.auth.getKey, isTokenAlive: (c) => opts.auth.isTokenAlive(c) });
-  const authz = { roles, grantsOf: grantsCache(), inQueryEnforcement: upstream.isBuiltInStore, realm: fhirBase };
+  const internalTokens = new InternalTokens();
+  const verifier = createTokenVerifier({
+    issuer: config.issuer,
+    audience: fhirBase,
+    getKey: opts.auth.getKey,
+    isTokenAlive: (c) => opts.auth.isTokenAlive(c),
+  });
+  const authz = {
+    roles,
+    grantsOf: grantsCache(),
+    inQueryEnforcement: upstream.isBuiltInStore,
+    realm: fhirBase,
+  };
   const steps: Middleware<GatewayState>[] = [
     requestId(prefix),
-    audit({ trail: opts.audit, site: fhirBase, log, onRecorded: (ctx) => { metrics.observe(ctx); } }),
+    audit({
+      trail: opts.audit,
+      site: fhirBase,
+      log,
+      onRecorded: (ctx) => {
+        metrics.observe(ctx);
+      },
+    }),
     corsAndSecurityHeaders(opts.cors),
     ...(opts.rateLimit === false ? [] : [rateLimit(opts.rateLimit ?? DEFAULT_RATE_LIMIT)]),
     customAuditHeaders(),
-    authenticate(verifier, fhirBase),
-    openEndpoints({ upstream, rewriter, smartConfiguration: opts.auth.smartConfiguration, fhirBase }),
-    authzEndpoint({ ...authz, upstream, allows: resourceAllowed, fhirBase }),
+    authenticate(verifier, fhirBase, internalTokens),
+    openEndpoints({
+      upstream,
+      rewriter,
+      smartConfiguration: opts.auth.smartConfiguration,
+      fhirBase,
+    }),
+    authzEndpoint({ ...authz, upstream, allows: constraintAllows, fhirBase }),
     parseFhirInteraction(config.maxBodyBytes),
     authorizeRequest(authz),
-    auditEventEndpoint({ trail: opts.audit, fhirBase, defaultCount: config.searchDefaultCount, maxCount: config.searchMaxCount }),
-    proxyToBackend({ upstream, rewriter, allows: resourceAllowed, patientsOf, log }),
+    auditEventEndpoint({
+      trail: opts.audit,
+      fhirBase,
+      defaultCount: config.searchDefaultCount,
+      maxCount: config.searchMaxCount,
+    }),
+    proxyToBackend({
+      upstream,
+      rewriter,
+      allows: constraintAllows,
+      patientsOf: patientCompartments,
+      log,
+    }),
   ];
   const pipeline = compose(steps);
   const middleware: Middleware = async function fhirGateway(ctx, next) {
@@ -106,7 +151,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       await next();
       return;
     }
-    await pipeline(ctx as Koa.ParameterizedContext<GatewayState>);
+    await pipeline(ctx);
   };
   const metricsMw = metricsHandler(metrics) as Middleware;
   const healthCheck = (): Promise<HealthReport> => {
@@ -116,7 +161,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const app = new Koa({ proxy: config.trustProxy });
   app.use(middleware);
   app.use(async (ctx, next) => {
-    if (ctx.path === '/metrics') return metricsMw(ctx, next);
+    if (ctx.path === '/metrics') {
+      await metricsMw(ctx, next);
+      return;
+    }
     if (ctx.path === '/health') {
       const h = await healthCheck();
       ctx.status = h.ok ? 200 : 503;
@@ -131,6 +179,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     metrics,
     healthCheck,
     app,
+    issueInternalToken: (principal, ttlMs) => internalTokens.issue(principal, ttlMs),
     close: () => {
       upstream.close();
       return Promise.resolve();

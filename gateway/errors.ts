@@ -31,7 +31,12 @@ export function invalidToken(realm: string, description: string): FhirError {
 }
 
 /** 403: `insufficient_scope` for a scope problem; a plain forbidden for a role or policy one. */
-export function denied(realm: string, reason: string, insufficientScope: boolean, rule: string): FhirError {
+export function denied(
+  realm: string,
+  reason: string,
+  insufficientScope: boolean,
+  rule: string,
+): FhirError {
   const headers: Record<string, string> = insufficientScope
     ? { 'www-authenticate': bearerChallenge(realm, 'insufficient_scope', reason) }
     : {};

@@ -2,13 +2,32 @@
  * The FHIR gateway: token verification, scope ∧ role ∧ compartment enforcement, the tamper-evident
  * audit trail, and the proxy to the FHIR backend. The only entry other folders import.
  */
-export { createGateway, type Gateway, type GatewayAuth, type GatewayOptions, type HealthReport } from './create-gateway.js';
+export {
+  createGateway,
+  type Gateway,
+  type GatewayAuth,
+  type GatewayOptions,
+  type HealthReport,
+} from './create-gateway.js';
 export { registerGatewayCommands } from './cli.js';
 export { AuditTrail, AUDIT_DB_FILE, type AuditTrailOptions } from './audit/trail.js';
-export { authAuditEvent, adminAuditEvent, restAuditEvents, type AuthAuditInput, type AdminAuditInput } from './audit/events.js';
+export {
+  authAuditEvent,
+  adminAuditEvent,
+  restAuditEvents,
+  type AuthAuditInput,
+  type AdminAuditInput,
+} from './audit/events.js';
 export { verifyAudit, type VerifyResult } from './audit/verify.js';
+export { auditAuthEvents, type AuthEventSource } from './audit/auth-events.js';
 export type { Checkpoint } from './audit/checkpoint.js';
-export { RoleSet, BUILT_IN_ROLES, parseRolesFile, RolesFileError, type RoleDefinition } from './authz/roles.js';
+export {
+  RoleSet,
+  BUILT_IN_ROLES,
+  parseRolesFile,
+  RolesFileError,
+  type RoleDefinition,
+} from './authz/roles.js';
 export { DATA_ACTIONS, type DataAction } from './authz/data-actions.js';
 export { authorize, type Decision, type AuthzInput, type DenyRule } from './authz/decide.js';
 export { authorizeBundle } from './authz/decide-bundle.js';

@@ -34,8 +34,12 @@ function agentsFor(
   clientIp: string | undefined,
 ): AuditEventAgent[] {
   const agents: AuditEventAgent[] = [];
-  const network = clientIp === undefined ? {} : { network: { address: clientIp, type: '2' as const } };
-  if (principal?.fhirUser !== undefined || (principal?.sub !== undefined && principal.sub !== principal.clientId)) {
+  const network =
+    clientIp === undefined ? {} : { network: { address: clientIp, type: '2' as const } };
+  if (
+    principal?.fhirUser !== undefined ||
+    (principal?.sub !== undefined && principal.sub !== principal.clientId)
+  ) {
     agents.push({
       type: { coding: [AGENT_USER] },
       who: {
@@ -93,9 +97,23 @@ export interface RestAuditInput {
 }
 
 const REST_CODES = new Set([
-  'read', 'vread', 'update', 'patch', 'delete', 'history', 'history-instance', 'history-type',
-  'history-system', 'create', 'search', 'search-type', 'search-system', 'capabilities',
-  'transaction', 'batch', 'operation',
+  'read',
+  'vread',
+  'update',
+  'patch',
+  'delete',
+  'history',
+  'history-instance',
+  'history-type',
+  'history-system',
+  'create',
+  'search',
+  'search-type',
+  'search-system',
+  'capabilities',
+  'transaction',
+  'batch',
+  'operation',
 ]);
 
 /**
@@ -116,7 +134,11 @@ export function restAuditEvents(input: RestAuditInput): AuditEvent[] {
     });
   }
   for (const e of input.entities) {
-    entities.push({ what: { reference: e }, type: ENTITY_SYSTEM_OBJECT, role: ROLE_DOMAIN_RESOURCE });
+    entities.push({
+      what: { reference: e },
+      type: ENTITY_SYSTEM_OBJECT,
+      role: ROLE_DOMAIN_RESOURCE,
+    });
   }
   entities.push({
     type: ENTITY_SYSTEM_OBJECT,
@@ -171,10 +193,18 @@ export interface AuthAuditInput {
 export function authAuditEvent(input: AuthAuditInput): AuditEvent {
   const entities: AuditEventEntity[] = [];
   if (input.patient !== undefined) {
-    entities.push({ what: { reference: `Patient/${input.patient}` }, type: ENTITY_PERSON, role: ROLE_PATIENT });
+    entities.push({
+      what: { reference: `Patient/${input.patient}` },
+      type: ENTITY_PERSON,
+      role: ROLE_PATIENT,
+    });
   }
   if (input.scope !== undefined) {
-    entities.push({ type: ENTITY_SYSTEM_OBJECT, role: ROLE_QUERY, description: `scope: ${input.scope}` });
+    entities.push({
+      type: ENTITY_SYSTEM_OBJECT,
+      role: ROLE_QUERY,
+      description: `scope: ${input.scope}`,
+    });
   }
   const event: AuditEvent = {
     resourceType: 'AuditEvent',
@@ -183,7 +213,10 @@ export function authAuditEvent(input: AuthAuditInput): AuditEvent {
     action: 'E',
     recorded: (input.recorded ?? new Date()).toISOString(),
     outcome: input.success ? '0' : '4',
-    agent: agentsFor({ sub: input.sub, clientId: input.clientId, fhirUser: input.fhirUser }, input.clientIp),
+    agent: agentsFor(
+      { sub: input.sub, clientId: input.clientId, fhirUser: input.fhirUser },
+      input.clientIp,
+    ),
     source: auditSource(input.site),
   };
   if (input.reason !== undefined) event.outcomeDesc = input.reason;

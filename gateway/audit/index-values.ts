@@ -1,7 +1,8 @@
 import type { AuditEvent, Coding } from '@medplum/fhirtypes';
 
 /** The search parameters of `/fhir/AuditEvent` that are answered from derived rows. */
-export type AuditRefParam = 'agent' | 'entity' | 'patient' | 'action' | 'outcome' | 'type' | 'subtype';
+export type AuditRefParam =
+  'agent' | 'entity' | 'patient' | 'action' | 'outcome' | 'type' | 'subtype';
 
 export interface AuditRef {
   param: AuditRefParam;
@@ -19,7 +20,8 @@ function tokens(param: AuditRefParam, coding: Coding | undefined): AuditRef[] {
 export function indexValues(event: AuditEvent): AuditRef[] {
   const refs: AuditRef[] = [];
   for (const agent of event.agent) {
-    if (agent.who?.reference !== undefined) refs.push({ param: 'agent', value: agent.who.reference });
+    if (agent.who?.reference !== undefined)
+      refs.push({ param: 'agent', value: agent.who.reference });
     if (agent.who?.identifier?.value !== undefined) {
       refs.push({ param: 'agent', value: agent.who.identifier.value });
     }

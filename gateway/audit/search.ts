@@ -94,9 +94,12 @@ export function searchAudit(db: AuditDb, q: AuditQuery): AuditPage {
     }
   }
   const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
-  const total = db
-    .prepare<(string | number)[], { n: number }>(`SELECT count(*) AS n FROM audit_record ${clause}`)
-    .get(...params)?.n ?? 0;
+  const total =
+    db
+      .prepare<(string | number)[], { n: number }>(
+        `SELECT count(*) AS n FROM audit_record ${clause}`,
+      )
+      .get(...params)?.n ?? 0;
   const rows = db
     .prepare<(string | number)[], { event: string }>(
       `SELECT event FROM audit_record ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`,

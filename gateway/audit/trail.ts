@@ -89,7 +89,10 @@ export class AuditTrail {
         }),
     );
     if (this.queue.length >= this.maxBatch) this.flush();
-    else this.scheduled ??= setImmediate(() => { this.flush(); });
+    else
+      this.scheduled ??= setImmediate(() => {
+        this.flush();
+      });
     return Promise.all(all).then(() => undefined);
   }
 
@@ -110,7 +113,7 @@ export class AuditTrail {
           for (const { event } of batch) {
             const seq = head.seq + 1;
             const stored: AuditEvent = { ...event, id: String(seq) };
-            stored.recorded ??= new Date().toISOString();
+            if (stored.recorded === '') stored.recorded = new Date().toISOString();
             const text = canonicalJson(stored);
             const hash = recordHash(seq, head.hash, text);
             this.insertRecord.run(seq, stored.recorded, text, head.hash, hash);

@@ -13,7 +13,10 @@ interface NamedCheckpoint {
   cp: Checkpoint;
 }
 
-function walkChain(db: AuditDb, wanted: Set<number>): VerifyResult & { hashes?: Map<number, string> } {
+function walkChain(
+  db: AuditDb,
+  wanted: Set<number>,
+): VerifyResult & { hashes?: Map<number, string> } {
   const hashes = new Map<number, string>();
   let expected = 1;
   let prev = GENESIS_HASH;
@@ -33,7 +36,11 @@ function walkChain(db: AuditDb, wanted: Set<number>): VerifyResult & { hashes?: 
       return { ok: false, seq, problem: `record ${seq} is not in canonical form (edited)` };
     }
     if (row.prev_hash !== prev) {
-      return { ok: false, seq, problem: `record ${seq} does not follow record ${seq - 1} (reordered or inserted)` };
+      return {
+        ok: false,
+        seq,
+        problem: `record ${seq} does not follow record ${seq - 1} (reordered or inserted)`,
+      };
     }
     if (recordHash(seq, prev, row.event) !== row.hash) {
       return { ok: false, seq, problem: `record ${seq} does not match its hash (edited)` };

@@ -12,7 +12,11 @@ export const PARTICIPATION_TYPE = 'http://terminology.hl7.org/CodeSystem/v3-Part
 export const SOURCE_TYPE = 'http://terminology.hl7.org/CodeSystem/security-source-type';
 export const CUSTOM_HEADER_EXTENSION = 'urn:hearth:audit:custom-header';
 
-export const REST_TYPE: Coding = { system: AUDIT_EVENT_TYPE, code: 'rest', display: 'RESTful Operation' };
+export const REST_TYPE: Coding = {
+  system: AUDIT_EVENT_TYPE,
+  code: 'rest',
+  display: 'RESTful Operation',
+};
 export const AUTHENTICATION_TYPE: Coding = {
   system: DICOM,
   code: '110114',
@@ -30,7 +34,11 @@ export const AGENT_USER: Coding = {
   display: 'information recipient',
 };
 export const AGENT_CLIENT: Coding = { system: DICOM, code: '110153', display: 'Source Role ID' };
-export const AGENT_SERVER: Coding = { system: DICOM, code: '110152', display: 'Destination Role ID' };
+export const AGENT_SERVER: Coding = {
+  system: DICOM,
+  code: '110152',
+  display: 'Destination Role ID',
+};
 
 export const ENTITY_PERSON: Coding = { system: ENTITY_TYPE, code: '1', display: 'Person' };
 export const ENTITY_SYSTEM_OBJECT: Coding = {
@@ -62,6 +70,7 @@ export const AUTH_SUBTYPES = {
   revoke: { system: HEARTH_AUDIT, code: 'token-revoke', display: 'Revoke Token' },
   introspect: { system: IHE_EVENT_TYPE, code: 'ITI-102', display: 'Introspect Token' },
   consent: { system: HEARTH_AUDIT, code: 'consent', display: 'Authorization Consent' },
+  launch: { system: HEARTH_AUDIT, code: 'ehr-launch', display: 'EHR Launch Context Created' },
   'client-auth-failure': {
     system: HEARTH_AUDIT,
     code: 'client-auth-failure',

@@ -19,7 +19,18 @@ export interface TokenVerifierDeps {
 }
 
 /** Asymmetric algorithms only: no `none`, no HMAC (an HS256 token "signed" with a public key fails). */
-export const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+export const ALLOWED_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
 
 export class InvalidTokenError extends Error {
   override readonly name = 'InvalidTokenError';
@@ -44,7 +55,12 @@ export function relativeReference(v: unknown): string | undefined {
 }
 
 export function principalFromClaims(claims: JWTPayload): Principal {
-  const clientId = typeof claims.client_id === 'string' ? claims.client_id : typeof claims.azp === 'string' ? claims.azp : undefined;
+  const clientId =
+    typeof claims.client_id === 'string'
+      ? claims.client_id
+      : typeof claims.azp === 'string'
+        ? claims.azp
+        : undefined;
   return {
     sub: claims.sub,
     clientId,
@@ -59,9 +75,12 @@ export function principalFromClaims(claims: JWTPayload): Principal {
 
 function describe(err: unknown): string {
   if (err instanceof errors.JWTExpired) return 'the token has expired';
-  if (err instanceof errors.JWTClaimValidationFailed) return `the token's "${err.claim}" claim is not valid here`;
-  if (err instanceof errors.JOSEAlgNotAllowed) return 'the token is signed with an algorithm that is not allowed';
-  if (err instanceof errors.JWSSignatureVerificationFailed) return 'the token signature is not valid';
+  if (err instanceof errors.JWTClaimValidationFailed)
+    return `the token's "${err.claim}" claim is not valid here`;
+  if (err instanceof errors.JOSEAlgNotAllowed)
+    return 'the token is signed with an algorithm that is not allowed';
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return 'the token signature is not valid';
   if (err instanceof errors.JWKSNoMatchingKey) return 'the token is signed with an unknown key';
   return 'the token is not a valid access token';
 }

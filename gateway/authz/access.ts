@@ -1,6 +1,10 @@
 import type { AccessConstraint } from '../../store/protocol.js';
 import type { Access, Grant, Permission } from './grant.js';
-import { allResourceTypes, inPatientCompartment, NOT_UNDER_PATIENT_SCOPES } from './resource-types.js';
+import {
+  allResourceTypes,
+  inPatientCompartment,
+  NOT_UNDER_PATIENT_SCOPES,
+} from './resource-types.js';
 
 /** Who the token speaks for, as far as compartment binding needs it. */
 export interface Subject {
@@ -62,7 +66,11 @@ export function unionAccess(list: readonly Access[]): Access | undefined {
 
 /** What both `a` and `b` allow, under-approximated; undefined when nothing can be expressed. */
 export function intersectAccess(a: Access, b: Access): Access | undefined {
-  if (a.compartment !== undefined && b.compartment !== undefined && a.compartment !== b.compartment) {
+  if (
+    a.compartment !== undefined &&
+    b.compartment !== undefined &&
+    a.compartment !== b.compartment
+  ) {
     return undefined;
   }
   const compartment = a.compartment ?? b.compartment;
@@ -130,7 +138,32 @@ export function accessForAll(
  * the grants reach, with its compartment and filters. A wildcard grant that is not confined becomes
  * the `*` entry; a confined one is spelt out per type, so AuditEvent and Group stay invisible.
  */
+const constraintCache = new WeakMap<readonly Grant[], Map<string, AccessConstraint>>();
+
+/**
+ * {@link computeConstraint}, memoised per grant list (grant lists are cached per verified token), so
+ * a token's constraint is computed once, and encoded once, not on every request.
+ */
 export function buildConstraint(
+  grants: readonly Grant[],
+  perms: readonly Permission[],
+  s: Subject,
+): AccessConstraint {
+  let byKey = constraintCache.get(grants);
+  if (byKey === undefined) {
+    byKey = new Map();
+    constraintCache.set(grants, byKey);
+  }
+  const key = `${perms.join('')}\u0000${s.patient ?? ''}\u0000${s.fhirUser ?? ''}`;
+  let c = byKey.get(key);
+  if (c === undefined) {
+    c = computeConstraint(grants, perms, s);
+    byKey.set(key, c);
+  }
+  return c;
+}
+
+function computeConstraint(
   grants: readonly Grant[],
   perms: readonly Permission[],
   s: Subject,

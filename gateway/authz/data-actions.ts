@@ -32,7 +32,9 @@ export function isDataAction(s: string): s is DataAction {
 }
 
 /** What `*` grants: every data action except `smart` (as in microsoft/fhir-server) and `auditRead`. */
-const WILDCARD: readonly DataAction[] = DATA_ACTIONS.filter((a) => a !== 'smart' && a !== 'auditRead');
+const WILDCARD: readonly DataAction[] = DATA_ACTIONS.filter(
+  (a) => a !== 'smart' && a !== 'auditRead',
+);
 
 /** Legacy actions that include the granular ones (`read` includes search and read-by-id). */
 const IMPLIES: Partial<Record<DataAction, readonly DataAction[]>> = {

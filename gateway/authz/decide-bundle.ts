@@ -23,17 +23,25 @@ export interface BundleDecision {
   decision: Decision;
 }
 
-function entryRequests(body: unknown): { type: 'batch' | 'transaction'; requests: BundleEntryRequest[] } {
+function entryRequests(body: unknown): {
+  type: 'batch' | 'transaction';
+  requests: BundleEntryRequest[];
+} {
   if (typeof body !== 'object' || body === null) throw badRequest('the body must be a Bundle');
   const b = body as { resourceType?: unknown; type?: unknown; entry?: unknown };
   if (b.resourceType !== 'Bundle') throw badRequest('POST to the base needs a Bundle');
-  if (b.type !== 'batch' && b.type !== 'transaction') throw badRequest('Bundle.type must be batch or transaction');
+  if (b.type !== 'batch' && b.type !== 'transaction')
+    throw badRequest('Bundle.type must be batch or transaction');
   const entries = b.entry === undefined ? [] : b.entry;
   if (!Array.isArray(entries)) throw badRequest('Bundle.entry must be an array');
   const requests = entries.map((e: unknown, i): BundleEntryRequest => {
-    const req = (e as { request?: { method?: unknown; url?: unknown; ifNoneExist?: unknown } } | null)?.request;
+    const req = (
+      e as { request?: { method?: unknown; url?: unknown; ifNoneExist?: unknown } } | null
+    )?.request;
     if (typeof req?.method !== 'string' || typeof req.url !== 'string') {
-      throw badRequest(`Bundle.entry[${i}].request needs a method and a url`, [`Bundle.entry[${i}].request`]);
+      throw badRequest(`Bundle.entry[${i}].request needs a method and a url`, [
+        `Bundle.entry[${i}].request`,
+      ]);
     }
     return {
       method: req.method,
@@ -63,7 +71,9 @@ export function authorizeBundle(body: unknown, input: AuthzInput): BundleDecisio
     try {
       const ix = parseInteraction(request.method, path, query, request.ifNoneExist);
       if (ix.kind === 'bundle' || ix.kind === 'capabilities') {
-        throw badRequest(`Bundle.entry[${index}]: ${request.method} ${request.url} is not allowed in a bundle`);
+        throw badRequest(
+          `Bundle.entry[${index}]: ${request.method} ${request.url} is not allowed in a bundle`,
+        );
       }
       return { index, request, interaction: ix, decision: authorize(ix, input) };
     } catch (err) {
@@ -72,7 +82,16 @@ export function authorizeBundle(body: unknown, input: AuthzInput): BundleDecisio
     }
   });
   if (type === 'batch') {
-    return { type, entries, decision: { allow: true, reason: 'batch entries are decided one by one', constraint: { types: {} }, scopes: [] } };
+    return {
+      type,
+      entries,
+      decision: {
+        allow: true,
+        reason: 'batch entries are decided one by one',
+        constraint: { types: {} },
+        scopes: [],
+      },
+    };
   }
   let merged: Decision | undefined;
   for (const e of entries) {
@@ -83,7 +102,11 @@ export function authorizeBundle(body: unknown, input: AuthzInput): BundleDecisio
       return {
         type,
         entries,
-        decision: { ...d, rule: 'transaction-entry-denied', reason: `entry ${e.index} (${e.request.method} ${e.request.url}): ${d.reason}` },
+        decision: {
+          ...d,
+          rule: 'transaction-entry-denied',
+          reason: `entry ${e.index} (${e.request.method} ${e.request.url}): ${d.reason}`,
+        },
       };
     }
     if (merged === undefined || !merged.allow) {
@@ -95,14 +118,30 @@ export function authorizeBundle(body: unknown, input: AuthzInput): BundleDecisio
       return {
         type,
         entries,
-        decision: { allow: false, status: 403, rule: 'scopes-do-not-combine', reason: `entry ${e.index}: its access does not combine with the other entries'`, insufficientScope: true },
+        decision: {
+          allow: false,
+          status: 403,
+          rule: 'scopes-do-not-combine',
+          reason: `entry ${e.index}: its access does not combine with the other entries'`,
+          insufficientScope: true,
+        },
       };
     }
-    merged = { allow: true, reason: 'every transaction entry is allowed', constraint, scopes: [...new Set([...merged.scopes, ...d.scopes])] };
+    merged = {
+      allow: true,
+      reason: 'every transaction entry is allowed',
+      constraint,
+      scopes: [...new Set([...merged.scopes, ...d.scopes])],
+    };
   }
   return {
     type,
     entries,
-    decision: merged ?? { allow: true, reason: 'empty transaction', constraint: { types: {} }, scopes: [] },
+    decision: merged ?? {
+      allow: true,
+      reason: 'empty transaction',
+      constraint: { types: {} },
+      scopes: [],
+    },
   };
 }

@@ -1,7 +1,13 @@
 import type { AccessConstraint } from '../../store/protocol.js';
-import { accessFor, accessForAll, buildConstraint, intersectAccess, type Subject } from './access.js';
+import {
+  accessFor,
+  accessForAll,
+  buildConstraint,
+  intersectAccess,
+  type Subject,
+} from './access.js';
 import type { DataAction } from './data-actions.js';
-import type { Grant, Permission } from './grant.js';
+import type { Access, Grant, Permission } from './grant.js';
 import type { FhirInteraction } from './interaction.js';
 import { requirementOf } from './requirements.js';
 import type { RoleSet } from './roles.js';
@@ -86,6 +92,15 @@ function usesChainsOrHas(query: URLSearchParams): boolean {
   return false;
 }
 
+function sameAccess(a: Access | undefined, b: Access): boolean {
+  return (
+    a !== undefined &&
+    a.compartment === b.compartment &&
+    (a.anyOf ?? []).join('\u0000') === (b.anyOf ?? []).join('\u0000') &&
+    (a.anyOf === undefined) === (b.anyOf === undefined)
+  );
+}
+
 function isConfined(c: AccessConstraint): boolean {
   return Object.values(c.types).some((a) => a.compartment !== undefined);
 }
@@ -95,19 +110,33 @@ function isConfined(c: AccessConstraint): boolean {
  * decision. An allow carries the access constraint the backend must apply.
  */
 export function authorize(ix: FhirInteraction, input: AuthzInput): Decision {
-  if (ix.kind === 'capabilities') return { allow: true, reason: 'capabilities need no token', constraint: { types: {} }, scopes: [] };
-  if (ix.kind === 'bundle') return deny('operation-not-supported', 'a bundle is decided entry by entry');
+  if (ix.kind === 'capabilities')
+    return {
+      allow: true,
+      reason: 'capabilities need no token',
+      constraint: { types: {} },
+      scopes: [],
+    };
+  if (ix.kind === 'bundle')
+    return deny('operation-not-supported', 'a bundle is decided entry by entry');
   const req = requirementOf(ix);
-  if (req === undefined) return deny('operation-not-supported', `operation $${ix.operation ?? ''} is not supported`);
+  if (req === undefined)
+    return deny('operation-not-supported', `operation $${ix.operation ?? ''} is not supported`);
   const type = ix.resourceType;
   const isAudit = type === 'AuditEvent';
-  if (isAudit && !(['read', 'vread', 'search-type', 'history-instance'] as string[]).includes(ix.kind)) {
+  if (
+    isAudit &&
+    !(['read', 'vread', 'search-type', 'history-instance'] as string[]).includes(ix.kind)
+  ) {
     return deny('audit-trail-read-only', 'the audit trail is read-only', 405);
   }
   const actions: DataAction[] = isAudit ? ['auditRead'] : req.actions;
   if (req.systemOnly === true) {
     const covered = input.grants.some(
-      (g) => g.context === 'system' && (type === undefined || g.resourceType === '*' || g.resourceType === type) && req.perms.every((p) => g.permissions.has(p)),
+      (g) =>
+        g.context === 'system' &&
+        (type === undefined || g.resourceType === '*' || g.resourceType === type) &&
+        req.perms.every((p) => g.permissions.has(p)),
     );
     if (!covered) return deny('system-scope-required', `${describe(ix)} needs a system/ scope`);
   }
@@ -116,12 +145,17 @@ export function authorize(ix: FhirInteraction, input: AuthzInput): Decision {
   if (type === undefined) {
     const perms = req.perms.length === 0 ? (['s'] as Permission[]) : req.perms;
     constraint = buildConstraint(input.grants, perms, input.subject);
-    scopes = input.grants.filter((g) => perms.some((p) => g.permissions.has(p))).map((g) => g.scope);
+    scopes = input.grants
+      .filter((g) => perms.some((p) => g.permissions.has(p)))
+      .map((g) => g.scope);
     if (Object.keys(constraint.types).length === 0) {
       return deny('scope-missing', `no scope allows ${describe(ix)}`);
     }
     if (req.notConfined === true && isConfined(constraint)) {
-      return deny('history-under-patient-scope', 'system history is not available under patient-confined scopes');
+      return deny(
+        'history-under-patient-scope',
+        'system history is not available under patient-confined scopes',
+      );
     }
     for (const t of (ix.query.get('_type') ?? '').split(',').filter((x) => x !== '')) {
       if (!perms.every((p) => accessFor(input.grants, t, p, input.subject).ok)) {
@@ -141,18 +175,30 @@ export function authorize(ix: FhirInteraction, input: AuthzInput): Decision {
       return deny(r.rule, `${describe(ix)} denied: ${why[r.rule]}`);
     }
     if (req.notConfined === true && r.access.compartment !== undefined) {
-      return deny('history-under-patient-scope', `${describe(ix)} is not available under patient-confined scopes`);
+      return deny(
+        'history-under-patient-scope',
+        `${describe(ix)} is not available under patient-confined scopes`,
+      );
     }
-    constraint = buildConstraint(input.grants, reachPerms(ix), input.subject);
-    constraint.types[type] = r.access;
+    const reach = buildConstraint(input.grants, reachPerms(ix), input.subject);
+    // The shared (memoised) constraint is never mutated: a different target access gets a copy.
+    constraint = sameAccess(reach.types[type], r.access)
+      ? reach
+      : { types: { ...reach.types, [type]: r.access } };
     scopes = r.scopes;
   }
   if (!input.inQueryEnforcement && isConfined(constraint) && usesChainsOrHas(ix.query)) {
-    return deny('chain-not-enforceable', 'chained parameters and _has are not available under patient-confined scopes with this backend');
+    return deny(
+      'chain-not-enforceable',
+      'chained parameters and _has are not available under patient-confined scopes with this backend',
+    );
   }
   for (const action of actions) {
     if (!input.roles.allows(input.roleNames, action, type)) {
-      return deny('role-missing', `${describe(ix)} needs a role granting "${action}"${type === undefined ? '' : ` on ${type}`}`);
+      return deny(
+        'role-missing',
+        `${describe(ix)} needs a role granting "${action}"${type === undefined ? '' : ` on ${type}`}`,
+      );
     }
   }
   const confinedTo = type === undefined ? undefined : constraint.types[type]?.compartment;
@@ -165,7 +211,10 @@ export function authorize(ix: FhirInteraction, input: AuthzInput): Decision {
 }
 
 /** Merges two allowed constraints into one that allows no more than either (for transactions). */
-export function mergeConstraints(a: AccessConstraint, b: AccessConstraint): AccessConstraint | undefined {
+export function mergeConstraints(
+  a: AccessConstraint,
+  b: AccessConstraint,
+): AccessConstraint | undefined {
   const out: AccessConstraint = { types: { ...a.types } };
   for (const [t, access] of Object.entries(b.types)) {
     const mine = out.types[t];

@@ -10,7 +10,10 @@ export function grantsFromScopes(scopes: readonly string[]): Grant[] {
     context: s.context,
     resourceType: s.resourceType,
     permissions: s.permissions,
-    query: s.query.length === 0 ? undefined : new URLSearchParams(s.query.map(([n, v]): [string, string] => [n, v])).toString(),
+    query:
+      s.query.length === 0
+        ? undefined
+        : new URLSearchParams(s.query.map(([n, v]): [string, string] => [n, v])).toString(),
     scope: formatScope(s),
   }));
 }

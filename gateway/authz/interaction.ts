@@ -51,7 +51,14 @@ function operation(
   query: URLSearchParams,
   extra: Partial<FhirInteraction>,
 ): FhirInteraction {
-  return { kind: 'operation', method, operation: segment.slice(1), conditional: false, query, ...extra };
+  return {
+    kind: 'operation',
+    method,
+    operation: segment.slice(1),
+    conditional: false,
+    query,
+    ...extra,
+  };
 }
 
 /**
@@ -65,10 +72,14 @@ export function parseInteraction(
   ifNoneExist?: string,
 ): FhirInteraction {
   const m = method.toUpperCase();
-  const segs = relativePath.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  const segs = relativePath
+    .split('/')
+    .filter((s) => s !== '')
+    .map(decodeURIComponent);
   const base = { method: m, conditional: false, query };
   const [a, b, c, d, e] = segs;
-  if (segs.length > 5 || (e !== undefined && e !== '_search')) throw notFound(`no such FHIR endpoint: ${relativePath}`);
+  if (segs.length > 5 || (e !== undefined && e !== '_search'))
+    throw notFound(`no such FHIR endpoint: ${relativePath}`);
   if (a === undefined) {
     if (m === 'POST') return { ...base, kind: 'bundle' };
     if (m === 'GET') return { ...base, kind: 'search-system' };
@@ -84,7 +95,12 @@ export function parseInteraction(
       case 'GET':
         return { ...base, kind: 'search-type', resourceType };
       case 'POST':
-        return { ...base, kind: 'create', resourceType, conditional: ifNoneExist !== undefined && ifNoneExist !== '' };
+        return {
+          ...base,
+          kind: 'create',
+          resourceType,
+          conditional: ifNoneExist !== undefined && ifNoneExist !== '',
+        };
       case 'PUT':
         return { ...base, kind: 'update', resourceType, conditional: true };
       case 'PATCH':

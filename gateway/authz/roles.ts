@@ -16,13 +16,55 @@ export interface RoleDefinition {
 
 /** The built-in roles: Azure API for FHIR's data-plane roles, plus `fhir-audit-reader`. */
 export const BUILT_IN_ROLES: readonly RoleDefinition[] = [
-  { name: 'fhir-data-reader', description: 'Read and search FHIR data (FHIR Data Reader)', dataActions: ['read'], notDataActions: [], builtIn: true },
-  { name: 'fhir-data-writer', description: 'Read, write and soft-delete FHIR data (FHIR Data Writer)', dataActions: ['read', 'write', 'delete'], notDataActions: [], builtIn: true },
-  { name: 'fhir-data-contributor', description: 'All data-plane operations (FHIR Data Contributor)', dataActions: ['*'], notDataActions: [], builtIn: true },
-  { name: 'fhir-data-exporter', description: 'Read and bulk-export FHIR data (FHIR Data Exporter)', dataActions: ['read', 'export'], notDataActions: [], builtIn: true },
-  { name: 'fhir-data-importer', description: 'Read and bulk-import FHIR data (FHIR Data Importer)', dataActions: ['read', 'import'], notDataActions: [], builtIn: true },
-  { name: 'fhir-smart-user', description: 'Read-only access for SMART apps within their scopes (FHIR SMART User)', dataActions: ['read', 'readById', 'search', 'smart'], notDataActions: [], builtIn: true },
-  { name: 'fhir-audit-reader', description: 'Read and search the audit trail at /fhir/AuditEvent', dataActions: ['auditRead'], notDataActions: [], builtIn: true },
+  {
+    name: 'fhir-data-reader',
+    description: 'Read and search FHIR data (FHIR Data Reader)',
+    dataActions: ['read'],
+    notDataActions: [],
+    builtIn: true,
+  },
+  {
+    name: 'fhir-data-writer',
+    description: 'Read, write and soft-delete FHIR data (FHIR Data Writer)',
+    dataActions: ['read', 'write', 'delete'],
+    notDataActions: [],
+    builtIn: true,
+  },
+  {
+    name: 'fhir-data-contributor',
+    description: 'All data-plane operations (FHIR Data Contributor)',
+    dataActions: ['*'],
+    notDataActions: [],
+    builtIn: true,
+  },
+  {
+    name: 'fhir-data-exporter',
+    description: 'Read and bulk-export FHIR data (FHIR Data Exporter)',
+    dataActions: ['read', 'export'],
+    notDataActions: [],
+    builtIn: true,
+  },
+  {
+    name: 'fhir-data-importer',
+    description: 'Read and bulk-import FHIR data (FHIR Data Importer)',
+    dataActions: ['read', 'import'],
+    notDataActions: [],
+    builtIn: true,
+  },
+  {
+    name: 'fhir-smart-user',
+    description: 'Read-only access for SMART apps within their scopes (FHIR SMART User)',
+    dataActions: ['read', 'readById', 'search', 'smart'],
+    notDataActions: [],
+    builtIn: true,
+  },
+  {
+    name: 'fhir-audit-reader',
+    description: 'Read and search the audit trail at /fhir/AuditEvent',
+    dataActions: ['auditRead'],
+    notDataActions: [],
+    builtIn: true,
+  },
 ];
 
 const roleFileSchema = z.object({
@@ -53,11 +95,14 @@ export function parseRolesFile(text: string, source = 'ROLES_FILE'): RoleDefinit
   const parsed = roleFileSchema.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    throw new RolesFileError(`${source}: ${first?.path.join('.') ?? ''} ${first?.message ?? 'invalid'}`);
+    throw new RolesFileError(
+      `${source}: ${first?.path.join('.') ?? ''} ${first?.message ?? 'invalid'}`,
+    );
   }
   return parsed.data.roles.map((r) => {
     for (const a of [...r.dataActions, ...r.notDataActions]) {
-      if (a !== '*' && !isDataAction(a)) throw new RolesFileError(`${source}: role ${r.name}: unknown data action "${a}"`);
+      if (a !== '*' && !isDataAction(a))
+        throw new RolesFileError(`${source}: role ${r.name}: unknown data action "${a}"`);
     }
     if (r.scopes.some((s) => s !== '/')) {
       throw new RolesFileError(`${source}: role ${r.name}: only the scope "/" is supported`);
@@ -71,7 +116,8 @@ export function parseRolesFile(text: string, source = 'ROLES_FILE'): RoleDefinit
     };
     if (r.resourceTypes !== undefined) {
       for (const t of r.resourceTypes) {
-        if (!isResourceType(t)) throw new RolesFileError(`${source}: role ${r.name}: unknown resource type "${t}"`);
+        if (!isResourceType(t))
+          throw new RolesFileError(`${source}: role ${r.name}: unknown resource type "${t}"`);
       }
       role.resourceTypes = r.resourceTypes;
     }
@@ -123,7 +169,14 @@ export class RoleSet {
   }
 
   /** Every role with its effective data actions, for `hearth roles`. */
-  list(): { name: string; description: string; builtIn: boolean; dataActions: DataAction[]; notDataActions: string[]; resourceTypes?: string[] }[] {
+  list(): {
+    name: string;
+    description: string;
+    builtIn: boolean;
+    dataActions: DataAction[];
+    notDataActions: string[];
+    resourceTypes?: string[];
+  }[] {
     return [...this.roles.values()].map(({ def, actions }) => ({
       name: def.name,
       description: def.description,

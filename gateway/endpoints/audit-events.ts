@@ -5,7 +5,15 @@ import type { AuditTrail } from '../audit/trail.js';
 import { FHIR_JSON } from '../errors.js';
 import type { GatewayMiddleware } from '../state.js';
 
-const REF_PARAMS: ReadonlySet<string> = new Set(['agent', 'entity', 'patient', 'action', 'outcome', 'type', 'subtype']);
+const REF_PARAMS: ReadonlySet<string> = new Set([
+  'agent',
+  'entity',
+  'patient',
+  'action',
+  'outcome',
+  'type',
+  'subtype',
+]);
 const IGNORED: ReadonlySet<string> = new Set(['_format', '_pretty', '_total', '_sort']);
 
 export interface AuditEndpointDeps {
@@ -35,7 +43,8 @@ export function parseAuditQuery(params: URLSearchParams, deps: AuditEndpointDeps
       else q.offset = n;
       continue;
     }
-    if (modifier !== undefined) throw badRequest(`modifier :${modifier} is not supported on AuditEvent`);
+    if (modifier !== undefined)
+      throw badRequest(`modifier :${modifier} is not supported on AuditEvent`);
     if (name === 'date') {
       q.date?.push(value);
       continue;
@@ -91,7 +100,11 @@ export function auditEventEndpoint(deps: AuditEndpointDeps): GatewayMiddleware {
       type: 'searchset',
       total: page.total,
       link,
-      entry: page.events.map((e) => ({ fullUrl: `${deps.fhirBase}/AuditEvent/${e.id ?? ''}`, resource: e, search: { mode: 'match' } })),
+      entry: page.events.map((e) => ({
+        fullUrl: `${deps.fhirBase}/AuditEvent/${e.id ?? ''}`,
+        resource: e,
+        search: { mode: 'match' },
+      })),
     });
   };
 }

@@ -34,11 +34,18 @@ export function authzEndpoint(deps: AuthzEndpointDeps): GatewayMiddleware {
     const method = typeof ctx.query.method === 'string' ? ctx.query.method.toUpperCase() : 'GET';
     const rawUrl = typeof ctx.query.url === 'string' ? ctx.query.url : '';
     if (rawUrl === '') throw badRequest('$authz needs a url parameter');
-    const url = rawUrl.startsWith(`${deps.fhirBase}/`) ? rawUrl.slice(deps.fhirBase.length + 1) : rawUrl;
+    const url = rawUrl.startsWith(`${deps.fhirBase}/`)
+      ? rawUrl.slice(deps.fhirBase.length + 1)
+      : rawUrl;
     const { path, query } = splitUrl(url);
     const ix = parseInteraction(method, path, query);
     const d = authorize(ix, authzInput(deps, principal));
-    if (d.allow && ix.id !== undefined && ix.resourceType !== undefined && ix.resourceType !== 'AuditEvent') {
+    if (
+      d.allow &&
+      ix.id !== undefined &&
+      ix.resourceType !== undefined &&
+      ix.resourceType !== 'AuditEvent'
+    ) {
       const res = await deps.upstream.request({
         method: 'GET',
         path: `${ix.resourceType}/${ix.id}`,
@@ -48,7 +55,10 @@ export function authzEndpoint(deps: AuthzEndpointDeps): GatewayMiddleware {
       });
       let visible = res.status === 200;
       if (visible && !deps.upstream.isBuiltInStore) {
-        visible = deps.allows(d.constraint, JSON.parse(res.body.toString('utf8')) as Record<string, unknown>);
+        visible = deps.allows(
+          d.constraint,
+          JSON.parse(res.body.toString('utf8')) as Record<string, unknown>,
+        );
       }
       if (!visible && ix.kind !== 'update') throw notFound(`${ix.resourceType}/${ix.id} not found`);
     }
@@ -56,7 +66,11 @@ export function authzEndpoint(deps: AuthzEndpointDeps): GatewayMiddleware {
       { name: 'decision', valueCode: d.allow ? 'allow' : 'deny' },
       { name: 'reason', valueString: d.reason },
     ];
-    if (!d.allow) parameter.push({ name: 'rule', valueCode: d.rule }, { name: 'status', valueInteger: d.status });
+    if (!d.allow)
+      parameter.push(
+        { name: 'rule', valueCode: d.rule },
+        { name: 'status', valueInteger: d.status },
+      );
     else for (const s of d.scopes) parameter.push({ name: 'scope', valueString: s });
     ctx.type = FHIR_JSON;
     ctx.body = JSON.stringify({ resourceType: 'Parameters', parameter });

@@ -6,7 +6,8 @@ import type { Upstream } from '../proxy/upstream.js';
 import type { GatewayMiddleware } from '../state.js';
 
 /** What SMART discovery publishes (from auth): the endpoints the oauth-uris extension repeats. */
-export type SmartConfigurationSource = () => Record<string, unknown> | Promise<Record<string, unknown>>;
+export type SmartConfigurationSource = () =>
+  Record<string, unknown> | Promise<Record<string, unknown>>;
 
 const OAUTH_URIS = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
 
@@ -26,7 +27,11 @@ const AUDIT_EVENT_RESOURCE: CapabilityStatementRestResource = {
 };
 
 /** The backend's CapabilityStatement with SMART security and the gateway's AuditEvent endpoint. */
-export function withSmartSecurity(cs: CapabilityStatement, smart: Record<string, unknown>, fhirBase: string): CapabilityStatement {
+export function withSmartSecurity(
+  cs: CapabilityStatement,
+  smart: Record<string, unknown>,
+  fhirBase: string,
+): CapabilityStatement {
   const uri = (k: string) => (typeof smart[k] === 'string' ? smart[k] : undefined);
   const ext = [
     ['authorize', uri('authorization_endpoint')],
@@ -46,11 +51,28 @@ export function withSmartSecurity(cs: CapabilityStatement, smart: Record<string,
             ...r,
             security: {
               cors: true,
-              service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR', display: 'SMART-on-FHIR' }], text: 'OAuth2 using SMART-on-FHIR profile (see http://docs.smarthealthit.org)' }],
-              extension: [{ url: OAUTH_URIS, extension: ext.map(([url, valueUri]) => ({ url, valueUri })) }],
-              description: 'SMART App Launch 2.2: send a bearer access token from the issuer in /.well-known/smart-configuration',
+              service: [
+                {
+                  coding: [
+                    {
+                      system: 'http://terminology.hl7.org/CodeSystem/restful-security-service',
+                      code: 'SMART-on-FHIR',
+                      display: 'SMART-on-FHIR',
+                    },
+                  ],
+                  text: 'OAuth2 using SMART-on-FHIR profile (see http://docs.smarthealthit.org)',
+                },
+              ],
+              extension: [
+                { url: OAUTH_URIS, extension: ext.map(([url, valueUri]) => ({ url, valueUri })) },
+              ],
+              description:
+                'SMART App Launch 2.2: send a bearer access token from the issuer in /.well-known/smart-configuration',
             },
-            resource: [...(r.resource ?? []).filter((x) => x.type !== 'AuditEvent'), AUDIT_EVENT_RESOURCE],
+            resource: [
+              ...(r.resource ?? []).filter((x) => x.type !== 'AuditEvent'),
+              AUDIT_EVENT_RESOURCE,
+            ],
           },
     ),
   };
@@ -85,18 +107,31 @@ export function openEndpoints(deps: MetadataDeps): GatewayMiddleware {
     ctx.state.audit.subtype = 'capabilities';
     ctx.state.audit.action = 'R';
     if (cached === undefined || performance.now() - cached.at > ttl) {
-      const res = await deps.upstream.request({ method: 'GET', path: 'metadata', headers: { accept: 'application/fhir+json' }, requestId: ctx.state.requestId });
+      const res = await deps.upstream.request({
+        method: 'GET',
+        path: 'metadata',
+        headers: { accept: 'application/fhir+json' },
+        requestId: ctx.state.requestId,
+      });
       let cs: CapabilityStatement;
       try {
         const text = res.body.toString('utf8');
-        cs = JSON.parse(deps.rewriter === undefined ? text : deps.rewriter.toPublic(text)) as CapabilityStatement;
+        cs = JSON.parse(
+          deps.rewriter === undefined ? text : deps.rewriter.toPublic(text),
+        ) as CapabilityStatement;
       } catch {
         throw badGateway('the FHIR backend returned no CapabilityStatement');
       }
-      if (res.status !== 200 || cs.resourceType !== 'CapabilityStatement') {
+      if (
+        res.status !== 200 ||
+        (cs as { resourceType?: unknown }).resourceType !== 'CapabilityStatement'
+      ) {
         throw badGateway('the FHIR backend returned no CapabilityStatement');
       }
-      cached = { at: performance.now(), cs: withSmartSecurity(cs, await deps.smartConfiguration(), deps.fhirBase) };
+      cached = {
+        at: performance.now(),
+        cs: withSmartSecurity(cs, await deps.smartConfiguration(), deps.fhirBase),
+      };
     }
     ctx.type = FHIR_JSON;
     ctx.body = JSON.stringify(cached.cs);

@@ -14,7 +14,10 @@ export interface AuditStepDeps {
   onRecorded?: (ctx: GatewayContext) => void;
 }
 
-function subtypeAndAction(ctx: GatewayContext): { subtype: string; action: 'C' | 'R' | 'U' | 'D' | 'E' } {
+function subtypeAndAction(ctx: GatewayContext): {
+  subtype: string;
+  action: 'C' | 'R' | 'U' | 'D' | 'E';
+} {
   const a = ctx.state.audit;
   let ix = ctx.state.interaction;
   if (ix === undefined) {
@@ -64,9 +67,17 @@ export function audit(deps: AuditStepDeps): GatewayMiddleware {
           await deps.trail.record(events);
           deps.onRecorded?.(ctx);
         } catch (err) {
-          deps.log.error({ err, requestId: ctx.state.requestId }, 'audit write failed; response withheld');
+          deps.log.error(
+            { err, requestId: ctx.state.requestId },
+            'audit write failed; response withheld',
+          );
           const body: unknown = ctx.body;
-          if (body !== null && typeof body === 'object' && 'destroy' in body && typeof body.destroy === 'function') {
+          if (
+            body !== null &&
+            typeof body === 'object' &&
+            'destroy' in body &&
+            typeof body.destroy === 'function'
+          ) {
             (body as { destroy(): void }).destroy();
           }
           for (const h of ['etag', 'location', 'content-location', 'last-modified']) ctx.remove(h);

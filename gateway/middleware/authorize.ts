@@ -42,7 +42,8 @@ export function authorizeRequest(deps: AuthorizeDeps): GatewayMiddleware {
   return async function authorizeStep(ctx, next) {
     const ix = ctx.state.interaction;
     const principal = ctx.state.principal;
-    if (ix === undefined || principal === undefined) throw new Error('authorize runs after authenticate and parse');
+    if (ix === undefined || principal === undefined)
+      throw new Error('authorize runs after authenticate and parse');
     const input = authzInput(deps, principal);
     if (ix.kind === 'bundle') {
       const b = authorizeBundle(jsonBody(ctx.state.body), input);
@@ -55,7 +56,8 @@ export function authorizeRequest(deps: AuthorizeDeps): GatewayMiddleware {
     const d = ctx.state.decision;
     if (!d.allow) {
       ctx.state.audit.reason = `${d.rule}: ${d.reason}`;
-      if (d.status === 405) throw new FhirError(405, [issue('error', 'not-supported', d.reason)], { allow: 'GET' });
+      if (d.status === 405)
+        throw new FhirError(405, [issue('error', 'not-supported', d.reason)], { allow: 'GET' });
       throw denied(deps.realm, d.reason, d.insufficientScope, d.rule);
     }
     await next();

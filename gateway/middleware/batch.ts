@@ -9,14 +9,30 @@ import { FHIR_JSON } from '../errors.js';
 import type { GatewayContext } from '../state.js';
 import type { ProxyDeps } from './proxy.js';
 
-const REASON: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 410: 'Gone', 412: 'Precondition Failed', 422: 'Unprocessable Entity', 500: 'Internal Server Error', 502: 'Bad Gateway', 504: 'Gateway Timeout' };
+const REASON: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  204: 'No Content',
+  304: 'Not Modified',
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  410: 'Gone',
+  412: 'Precondition Failed',
+  422: 'Unprocessable Entity',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  504: 'Gateway Timeout',
+};
 
 function statusLine(status: number): string {
   return `${status} ${REASON[status] ?? ''}`.trim();
 }
 
 function errorEntry(status: number, oo: OperationOutcome): BundleEntry {
-  return { response: { status: statusLine(status), outcome: oo as FhirOutcome } };
+  return { response: { status: statusLine(status), outcome: oo } };
 }
 
 interface EntryBody {
@@ -28,7 +44,7 @@ interface EntryBody {
 function entryBody(entry: BundleEntry | undefined): EntryBody {
   const r = entry?.resource;
   if (r === undefined) return { body: undefined, contentType: 'application/fhir+json' };
-  if (r.resourceType === 'Binary' && typeof r.data === 'string' && r.contentType !== undefined && /patch/.test(r.contentType)) {
+  if (r.resourceType === 'Binary' && r.data !== undefined && /patch/.test(r.contentType)) {
     return { body: Buffer.from(r.data, 'base64'), contentType: r.contentType };
   }
   return { body: Buffer.from(JSON.stringify(r), 'utf8'), contentType: 'application/fhir+json' };
@@ -43,7 +59,11 @@ function pick(headers: IncomingHttpHeaders, name: string): string | undefined {
  * Runs a batch entry by entry, each under its own decision and constraint: a denied entry answers
  * 403 (or 404 for what the caller may not see) inside the batch-response, the others proceed.
  */
-export async function executeBatch(ctx: GatewayContext, deps: ProxyDeps, bundle: BundleDecision): Promise<void> {
+export async function executeBatch(
+  ctx: GatewayContext,
+  deps: ProxyDeps,
+  bundle: BundleDecision,
+): Promise<void> {
   const source = JSON.parse((ctx.state.body ?? Buffer.from('{}')).toString('utf8')) as Bundle;
   const rewrite = deps.rewriter;
   const out: BundleEntry[] = [];
@@ -60,7 +80,10 @@ export async function executeBatch(ctx: GatewayContext, deps: ProxyDeps, bundle:
     }
     const { body, contentType } = entryBody(source.entry?.[e.index]);
     const req = source.entry?.[e.index]?.request;
-    const headers: IncomingHttpHeaders = { accept: 'application/fhir+json', 'content-type': contentType };
+    const headers: IncomingHttpHeaders = {
+      accept: 'application/fhir+json',
+      'content-type': contentType,
+    };
     if (req?.ifMatch !== undefined) headers['if-match'] = req.ifMatch;
     if (req?.ifNoneMatch !== undefined) headers['if-none-match'] = req.ifNoneMatch;
     if (req?.ifNoneExist !== undefined) headers['if-none-exist'] = req.ifNoneExist;
@@ -75,7 +98,10 @@ export async function executeBatch(ctx: GatewayContext, deps: ProxyDeps, bundle:
         constraint: d.constraint,
         requestId: ctx.state.requestId,
       });
-      const text = rewrite === undefined ? res.body.toString('utf8') : rewrite.toPublic(res.body.toString('utf8'));
+      const text =
+        rewrite === undefined
+          ? res.body.toString('utf8')
+          : rewrite.toPublic(res.body.toString('utf8'));
       let resource: unknown;
       try {
         resource = text === '' ? undefined : JSON.parse(text);
@@ -102,14 +128,21 @@ export async function executeBatch(ctx: GatewayContext, deps: ProxyDeps, bundle:
       const entry: BundleEntry = {
         response: {
           status: statusLine(res.status),
-          ...(location === undefined ? {} : { location: rewrite === undefined ? location : rewrite.toPublic(location) }),
+          ...(location === undefined
+            ? {}
+            : { location: rewrite === undefined ? location : rewrite.toPublic(location) }),
           ...(etag === undefined ? {} : { etag }),
-          ...(lastModified === undefined ? {} : { lastModified: new Date(lastModified).toISOString() }),
+          ...(lastModified === undefined
+            ? {}
+            : { lastModified: new Date(lastModified).toISOString() }),
         },
       };
-      const isOutcome = (resource as { resourceType?: unknown } | undefined)?.resourceType === 'OperationOutcome';
-      if (resource !== undefined && isOutcome && res.status >= 400 && entry.response !== undefined) entry.response.outcome = resource as FhirOutcome;
-      else if (resource !== undefined) entry.resource = resource as NonNullable<BundleEntry['resource']>;
+      const isOutcome =
+        (resource as { resourceType?: unknown } | undefined)?.resourceType === 'OperationOutcome';
+      if (resource !== undefined && isOutcome && res.status >= 400 && entry.response !== undefined)
+        entry.response.outcome = resource as FhirOutcome;
+      else if (resource !== undefined)
+        entry.resource = resource as NonNullable<BundleEntry['resource']>;
       out.push(entry);
     } catch (err) {
       if (!isFhirError(err)) throw err;

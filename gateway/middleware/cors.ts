@@ -10,7 +10,8 @@ export interface CorsOptions {
 }
 
 const ALLOW_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
-const EXPOSE = 'Location, Content-Location, ETag, Last-Modified, X-Request-Id, WWW-Authenticate, Retry-After';
+const EXPOSE =
+  'Location, Content-Location, ETag, Last-Modified, X-Request-Id, WWW-Authenticate, Retry-After';
 const DEFAULT_ALLOW_HEADERS =
   'Authorization, Content-Type, Accept, Prefer, If-Match, If-None-Match, If-None-Exist, If-Modified-Since, X-Request-Id';
 
@@ -37,7 +38,10 @@ export function corsAndSecurityHeaders(opts: CorsOptions = {}): GatewayMiddlewar
       if (allowed) {
         ctx.set('Access-Control-Allow-Methods', ALLOW_METHODS);
         const requested = ctx.get('access-control-request-headers');
-        ctx.set('Access-Control-Allow-Headers', requested === '' ? DEFAULT_ALLOW_HEADERS : requested);
+        ctx.set(
+          'Access-Control-Allow-Headers',
+          requested === '' ? DEFAULT_ALLOW_HEADERS : requested,
+        );
         ctx.set('Access-Control-Max-Age', '600');
       }
       return;

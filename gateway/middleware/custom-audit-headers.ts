@@ -22,11 +22,19 @@ export function customAuditHeaders(): GatewayMiddleware {
     }
     const names = Object.keys(out);
     if (names.length > MAX_CUSTOM_AUDIT_HEADERS) {
-      throw new FhirError(431, [issue('error', 'too-long', `at most ${MAX_CUSTOM_AUDIT_HEADERS} X-MS-AZUREFHIR-AUDIT-* headers are allowed`)]);
+      throw new FhirError(431, [
+        issue(
+          'error',
+          'too-long',
+          `at most ${MAX_CUSTOM_AUDIT_HEADERS} X-MS-AZUREFHIR-AUDIT-* headers are allowed`,
+        ),
+      ]);
     }
     for (const n of names) {
       if ((out[n] ?? '').length > MAX_CUSTOM_AUDIT_VALUE) {
-        throw new FhirError(431, [issue('error', 'too-long', `${n} is longer than ${MAX_CUSTOM_AUDIT_VALUE} characters`)]);
+        throw new FhirError(431, [
+          issue('error', 'too-long', `${n} is longer than ${MAX_CUSTOM_AUDIT_VALUE} characters`),
+        ]);
       }
     }
     ctx.state.audit.customHeaders = out;

@@ -23,15 +23,24 @@ export function parseFhirInteraction(maxBodyBytes: number): GatewayMiddleware {
   return async function parseFhirInteractionStep(ctx, next) {
     const query = new URLSearchParams(ctx.querystring);
     const ifNoneExist = ctx.get('if-none-exist');
-    ctx.state.interaction = parseInteraction(ctx.method, ctx.state.fhirPath, query, ifNoneExist === '' ? undefined : ifNoneExist);
+    ctx.state.interaction = parseInteraction(
+      ctx.method,
+      ctx.state.fhirPath,
+      query,
+      ifNoneExist === '' ? undefined : ifNoneExist,
+    );
     if (ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH') {
       ctx.state.body = await readBody(ctx.req, maxBodyBytes);
-      if (ctx.state.interaction.kind === 'search-type' || ctx.state.interaction.kind === 'search-system') {
+      if (
+        ctx.state.interaction.kind === 'search-type' ||
+        ctx.state.interaction.kind === 'search-system'
+      ) {
         if (!ctx.is('application/x-www-form-urlencoded')) {
           throw badRequest('POST _search needs an application/x-www-form-urlencoded body');
         }
         // Search parameters in the body count as much as those in the URL.
-        for (const [k, v] of new URLSearchParams(ctx.state.body.toString('utf8'))) query.append(k, v);
+        for (const [k, v] of new URLSearchParams(ctx.state.body.toString('utf8')))
+          query.append(k, v);
       }
     }
     await next();

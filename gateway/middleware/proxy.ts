@@ -1,7 +1,12 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Logger } from '../../common/logger.js';
 import { badRequest, notFound, forbidden } from '../../store/fhir/outcome.js';
-import { ENTITIES_HEADER, INTERNAL_HEADER_PREFIX, PATIENTS_HEADER, type AccessConstraint } from '../../store/protocol.js';
+import {
+  ENTITIES_HEADER,
+  INTERNAL_HEADER_PREFIX,
+  PATIENTS_HEADER,
+  type AccessConstraint,
+} from '../../store/protocol.js';
 import type { FhirInteraction } from '../authz/interaction.js';
 import { FHIR_JSON } from '../errors.js';
 import { disclosureOf, headerList, type PatientsOf } from '../proxy/disclosure.js';
@@ -21,24 +26,50 @@ export interface ProxyDeps {
   log: Logger;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'trailer']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'proxy-connection',
+  'upgrade',
+  'trailer',
+]);
 
-export function copyResponseHeaders(ctx: GatewayContext, headers: IncomingHttpHeaders, rewrite?: (s: string) => string, withLength = true): void {
+export function copyResponseHeaders(
+  ctx: GatewayContext,
+  headers: IncomingHttpHeaders,
+  rewrite?: (s: string) => string,
+  withLength = true,
+): void {
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || name.startsWith(INTERNAL_HEADER_PREFIX)) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || name.startsWith(INTERNAL_HEADER_PREFIX))
+      continue;
     if (name === 'content-length' && !withLength) continue;
     if (name === 'set-cookie') continue;
     const v = Array.isArray(value) ? value.join(', ') : value;
-    ctx.set(name, rewrite !== undefined && (name === 'location' || name === 'content-location') ? rewrite(v) : v);
+    ctx.set(
+      name,
+      rewrite !== undefined && (name === 'location' || name === 'content-location')
+        ? rewrite(v)
+        : v,
+    );
   }
 }
 
 function isRestricted(c: AccessConstraint): boolean {
-  return Object.values(c.types).some((a) => a.compartment !== undefined || (a.anyOf?.length ?? 0) > 0) || c.types['*'] === undefined;
+  return (
+    Object.values(c.types).some((a) => a.compartment !== undefined || (a.anyOf?.length ?? 0) > 0) ||
+    c.types['*'] === undefined
+  );
 }
 
 /** For an external upstream: narrows a confined search in the query itself where FHIR can say it. */
-export function narrowQuery(ix: FhirInteraction, path: string, query: URLSearchParams, c: AccessConstraint): string {
+export function narrowQuery(
+  ix: FhirInteraction,
+  path: string,
+  query: URLSearchParams,
+  c: AccessConstraint,
+): string {
   const type = ix.resourceType;
   const access = type === undefined ? undefined : (c.types[type] ?? c.types['*']);
   let p = path;
@@ -46,9 +77,11 @@ export function narrowQuery(ix: FhirInteraction, path: string, query: URLSearchP
     const pid = access.compartment?.slice('Patient/'.length);
     if (pid !== undefined) {
       if (type === 'Patient') query.append('_id', pid);
-      else if (ix.compartmentPatient === undefined) p = `Patient/${pid}/${type}${path.endsWith('/_search') ? '/_search' : ''}`;
+      else if (ix.compartmentPatient === undefined)
+        p = `Patient/${pid}/${type}${path.endsWith('/_search') ? '/_search' : ''}`;
     }
-    if (access.anyOf?.length === 1) for (const [k, v] of new URLSearchParams(access.anyOf[0])) query.append(k, v);
+    if (access.anyOf?.length === 1)
+      for (const [k, v] of new URLSearchParams(access.anyOf[0])) query.append(k, v);
   }
   const qs = query.toString();
   return qs === '' ? p : `${p}?${qs}`;
@@ -81,7 +114,16 @@ function readAll(res: IncomingMessage): Promise<Buffer> {
  * body filtered by the constraint (a hidden resource is a 404, like a missing one), and what was
  * disclosed noted for the audit.
  */
-export function respondFiltered(ctx: GatewayContext, deps: ProxyDeps, res: BufferedResponse, c: AccessConstraint): void {
+export function respondFiltered(
+  ctx: GatewayContext,
+  deps: ProxyDeps,
+  res: BufferedResponse,
+  c: AccessConstraint,
+): void {
+  // One answer for "not there" and "not yours": the upstream's own 404 (and, under restricted
+  // access, 410 for a deleted resource that may not have been the caller's) becomes the gateway's.
+  if (res.status === 404 || (res.status === 410 && isRestricted(c)))
+    throw notFound('resource not found');
   const rewrite = deps.rewriter?.toPublic ?? ((s: string) => s);
   let text = res.body.toString('utf8');
   let parsed: unknown;
@@ -112,9 +154,15 @@ export function respondFiltered(ctx: GatewayContext, deps: ProxyDeps, res: Buffe
   }
 }
 
-async function guardExternalWrite(ctx: GatewayContext, deps: ProxyDeps, ix: FhirInteraction, c: AccessConstraint): Promise<void> {
+async function guardExternalWrite(
+  ctx: GatewayContext,
+  deps: ProxyDeps,
+  ix: FhirInteraction,
+  c: AccessConstraint,
+): Promise<void> {
   if (!isRestricted(c) || !['update', 'patch', 'delete', 'create'].includes(ix.kind)) return;
-  if (ix.conditional) throw forbidden('conditional writes under confined access are not available with this backend');
+  if (ix.conditional)
+    throw forbidden('conditional writes under confined access are not available with this backend');
   const body = ctx.state.body;
   if ((ix.kind === 'create' || ix.kind === 'update') && body !== undefined && body.length > 0) {
     let resource: unknown;
@@ -123,12 +171,21 @@ async function guardExternalWrite(ctx: GatewayContext, deps: ProxyDeps, ix: Fhir
     } catch {
       throw badRequest('the body is not valid JSON');
     }
-    if (typeof resource !== 'object' || resource === null || !deps.allows(c, resource as Record<string, unknown>)) {
+    if (
+      typeof resource !== 'object' ||
+      resource === null ||
+      !deps.allows(c, resource as Record<string, unknown>)
+    ) {
       throw forbidden('the resource is outside what this token may write');
     }
   }
   if (ix.id !== undefined && ix.resourceType !== undefined) {
-    const current = await deps.upstream.request({ method: 'GET', path: `${ix.resourceType}/${ix.id}`, headers: { accept: 'application/fhir+json' }, requestId: ctx.state.requestId });
+    const current = await deps.upstream.request({
+      method: 'GET',
+      path: `${ix.resourceType}/${ix.id}`,
+      headers: { accept: 'application/fhir+json' },
+      requestId: ctx.state.requestId,
+    });
     if (current.status === 200) {
       const r = JSON.parse(current.body.toString('utf8')) as Record<string, unknown>;
       if (!deps.allows(c, r)) throw notFound('resource not found');
@@ -154,8 +211,16 @@ export function proxyToBackend(deps: ProxyDeps): GatewayMiddleware {
     const query = new URLSearchParams(ctx.querystring);
     const up = deps.upstream;
     if (up.isBuiltInStore) {
-      const path = ctx.querystring === '' ? ctx.state.fhirPath : `${ctx.state.fhirPath}?${ctx.querystring}`;
-      const res = await up.forward(ctx.req, ctx.res, { method: ctx.method, path, headers: ctx.req.headers, body: ctx.state.body, constraint: d.constraint, requestId: ctx.state.requestId });
+      const path =
+        ctx.querystring === '' ? ctx.state.fhirPath : `${ctx.state.fhirPath}?${ctx.querystring}`;
+      const res = await up.forward(ctx.req, ctx.res, {
+        method: ctx.method,
+        path,
+        headers: ctx.req.headers,
+        body: ctx.state.body,
+        constraint: d.constraint,
+        requestId: ctx.state.requestId,
+      });
       ctx.state.audit.entities.push(...headerList(res.headers[ENTITIES_HEADER]));
       ctx.state.audit.patients.push(...headerList(res.headers[PATIENTS_HEADER]));
       streamBody(ctx, res);
@@ -164,10 +229,27 @@ export function proxyToBackend(deps: ProxyDeps): GatewayMiddleware {
     await guardExternalWrite(ctx, deps, ix, d.constraint);
     const toUp = deps.rewriter?.toUpstream ?? ((s: string) => s);
     const restricted = isRestricted(d.constraint);
-    const path = restricted ? narrowQuery(ix, ctx.state.fhirPath, query, d.constraint) : ctx.querystring === '' ? ctx.state.fhirPath : `${ctx.state.fhirPath}?${ctx.querystring}`;
-    const body = ctx.state.body === undefined ? undefined : Buffer.from(toUp(ctx.state.body.toString('utf8')), 'utf8');
-    const res = await up.forward(ctx.req, ctx.res, { method: ctx.method, path: toUp(path), headers: ctx.req.headers, body, requestId: ctx.state.requestId });
-    const buffered = { status: res.statusCode ?? 502, headers: res.headers, body: await readAll(res) };
+    const path = restricted
+      ? narrowQuery(ix, ctx.state.fhirPath, query, d.constraint)
+      : ctx.querystring === ''
+        ? ctx.state.fhirPath
+        : `${ctx.state.fhirPath}?${ctx.querystring}`;
+    const body =
+      ctx.state.body === undefined
+        ? undefined
+        : Buffer.from(toUp(ctx.state.body.toString('utf8')), 'utf8');
+    const res = await up.forward(ctx.req, ctx.res, {
+      method: ctx.method,
+      path: toUp(path),
+      headers: ctx.req.headers,
+      body,
+      requestId: ctx.state.requestId,
+    });
+    const buffered = {
+      status: res.statusCode ?? 502,
+      headers: res.headers,
+      body: await readAll(res),
+    };
     respondFiltered(ctx, deps, buffered, d.constraint);
   };
 }

@@ -8,8 +8,11 @@ import type { GatewayMiddleware } from '../state.js';
  */
 export function requestId(fhirPrefix: string): GatewayMiddleware {
   return async function requestIdStep(ctx, next) {
-    for (const name of Object.keys(ctx.req.headers)) {
-      if (name.startsWith(INTERNAL_HEADER_PREFIX)) delete ctx.req.headers[name];
+    const headers = ctx.req.headers;
+    if (Object.keys(headers).some((n) => n.startsWith(INTERNAL_HEADER_PREFIX))) {
+      ctx.req.headers = Object.fromEntries(
+        Object.entries(headers).filter(([n]) => !n.startsWith(INTERNAL_HEADER_PREFIX)),
+      );
     }
     const id = requestIdFrom(ctx.get('x-request-id') || undefined);
     ctx.state.requestId = id;

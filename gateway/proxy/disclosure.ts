@@ -16,7 +16,9 @@ interface ResourceLike {
 function versioned(r: ResourceLike): string | undefined {
   if (typeof r.resourceType !== 'string' || typeof r.id !== 'string') return undefined;
   const v = r.meta?.versionId;
-  return typeof v === 'string' ? `${r.resourceType}/${r.id}/_history/${v}` : `${r.resourceType}/${r.id}`;
+  return typeof v === 'string'
+    ? `${r.resourceType}/${r.id}/_history/${v}`
+    : `${r.resourceType}/${r.id}`;
 }
 
 /** The resources a parsed response carries: a resource itself, or a Bundle's entries. */
@@ -44,5 +46,10 @@ export function disclosureOf(body: unknown, patientsOf: PatientsOf): Disclosure 
 /** A comma-separated trusted header (`x-hearth-entities`) as a list. */
 export function headerList(value: string | string[] | undefined): string[] {
   const v = Array.isArray(value) ? value.join(',') : value;
-  return v === undefined || v === '' ? [] : v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return v === undefined || v === ''
+    ? []
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
 }

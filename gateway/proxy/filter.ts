@@ -12,7 +12,12 @@ export interface Filtered {
 }
 
 function typeOfEntry(e: { fullUrl?: unknown; request?: { url?: unknown } }): string | undefined {
-  const url = typeof e.request?.url === 'string' ? e.request.url : typeof e.fullUrl === 'string' ? e.fullUrl : '';
+  const url =
+    typeof e.request?.url === 'string'
+      ? e.request.url
+      : typeof e.fullUrl === 'string'
+        ? e.fullUrl
+        : '';
   const m = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]+(?:\/_history\/[^/?]*)?(?:\?.*)?$/.exec(url);
   return m?.[1];
 }
@@ -22,14 +27,22 @@ function typeOfEntry(e: { fullUrl?: unknown; request?: { url?: unknown } }): str
  * Bundle entries the caller may not see are removed and `total` with them (it would leak a count);
  * a single hidden resource becomes a 404. Weaker than in-query enforcement: pages can come out short.
  */
-export function filterResponse(body: unknown, c: AccessConstraint, allows: ResourceAllows): Filtered {
+export function filterResponse(
+  body: unknown,
+  c: AccessConstraint,
+  allows: ResourceAllows,
+): Filtered {
   if (typeof body !== 'object' || body === null) return { body, removed: 0, hidden: false };
   const r = body as Record<string, unknown>;
   if (r.resourceType === 'OperationOutcome') return { body, removed: 0, hidden: false };
   if (r.resourceType !== 'Bundle' || !Array.isArray(r.entry)) {
     return { body, removed: 0, hidden: !allows(c, r) };
   }
-  const entries = r.entry as { resource?: Record<string, unknown>; fullUrl?: unknown; request?: { url?: unknown } }[];
+  const entries = r.entry as {
+    resource?: Record<string, unknown>;
+    fullUrl?: unknown;
+    request?: { url?: unknown };
+  }[];
   const kept = entries.filter((e) => {
     if (e.resource === undefined) {
       const t = typeOfEntry(e);

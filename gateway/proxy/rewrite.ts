@@ -4,8 +4,8 @@
  * base becomes the upstream's in request bodies and queries.
  */
 export interface UrlRewriter {
-  toPublic(text: string): string;
-  toUpstream(text: string): string;
+  readonly toPublic: (text: string) => string;
+  readonly toUpstream: (text: string) => string;
 }
 
 function escape(s: string): string {

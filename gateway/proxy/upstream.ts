@@ -1,4 +1,8 @@
-import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import http, {
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import httpProxy from 'http-proxy';
@@ -47,10 +51,33 @@ export interface BufferedResponse {
   body: Buffer;
 }
 
+const encodings = new WeakMap<AccessConstraint, string>();
+
+/** The header form of a constraint, encoded once per (memoised) constraint object. */
+function encoded(c: AccessConstraint): string {
+  let e = encodings.get(c);
+  if (e === undefined) {
+    e = encodeConstraint(c);
+    encodings.set(c, e);
+  }
+  return e;
+}
+
 /** Request headers never passed on: credentials, hop-by-hop, and anything internal. */
 const DROP = new Set([
-  'authorization', 'cookie', 'host', 'connection', 'keep-alive', 'proxy-authorization',
-  'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'expect',
+  'authorization',
+  'cookie',
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'expect',
 ]);
 
 /**
@@ -75,8 +102,17 @@ export class Upstream {
     this.baseUrl = new URL((opts.url ?? 'http://localhost').replace(/\/+$/, ''));
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     const agentOpts = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64 };
-    this.agent = this.baseUrl.protocol === 'https:' && opts.socketPath === undefined ? new https.Agent(agentOpts) : new http.Agent(agentOpts);
-    this.proxy = httpProxy.createProxyServer({ agent: this.agent, selfHandleResponse: true, ignorePath: true, xfwd: false, proxyTimeout: this.timeoutMs });
+    this.agent =
+      this.baseUrl.protocol === 'https:' && opts.socketPath === undefined
+        ? new https.Agent(agentOpts)
+        : new http.Agent(agentOpts);
+    this.proxy = httpProxy.createProxyServer({
+      agent: this.agent,
+      selfHandleResponse: true,
+      ignorePath: true,
+      xfwd: false,
+      proxyTimeout: this.timeoutMs,
+    });
     this.proxy.on('proxyRes', (proxyRes, req) => {
       const done = this.pending.get(req);
       this.pending.delete(req);
@@ -93,22 +129,30 @@ export class Upstream {
   private outgoingHeaders(call: UpstreamCall): OutgoingHttpHeaders {
     const out: OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(call.headers)) {
-      if (value === undefined || DROP.has(name) || name.startsWith(INTERNAL_HEADER_PREFIX)) continue;
+      if (value === undefined || DROP.has(name) || name.startsWith(INTERNAL_HEADER_PREFIX))
+        continue;
       out[name] = value;
     }
     out.host = this.baseUrl.host;
     out[REQUEST_ID_HEADER] = call.requestId;
     if (call.body !== undefined) out['content-length'] = String(call.body.length);
     if (this.opts.isBuiltInStore) {
-      if (this.opts.internalSecret !== undefined) out[INTERNAL_SECRET_HEADER] = this.opts.internalSecret;
-      if (call.constraint !== undefined) out[CONSTRAINT_HEADER] = encodeConstraint(call.constraint);
+      if (this.opts.internalSecret !== undefined)
+        out[INTERNAL_SECRET_HEADER] = this.opts.internalSecret;
+      if (call.constraint !== undefined) out[CONSTRAINT_HEADER] = encoded(call.constraint);
     } else if (this.opts.authorization !== undefined) {
       out.authorization = this.opts.authorization;
     }
     return out;
   }
 
-  private target(path: string): { protocol: string; host: string; port: number; path: string; socketPath?: string } {
+  private target(path: string): {
+    protocol: string;
+    host: string;
+    port: number;
+    path: string;
+    socketPath?: string;
+  } {
     const t = {
       protocol: this.opts.socketPath === undefined ? this.baseUrl.protocol : 'http:',
       host: this.baseUrl.hostname,
@@ -130,7 +174,11 @@ export class Upstream {
    * Proxies a client request with http-proxy; resolves with the backend's response stream (its
    * body not yet read) so the caller can audit before releasing it.
    */
-  forward(req: IncomingMessage, res: http.ServerResponse, call: UpstreamCall): Promise<IncomingMessage> {
+  forward(
+    req: IncomingMessage,
+    res: http.ServerResponse,
+    call: UpstreamCall,
+  ): Promise<IncomingMessage> {
     const started = performance.now();
     req.headers = this.outgoingHeaders(call) as IncomingHttpHeaders;
     return new Promise((resolve, reject) => {
@@ -138,7 +186,10 @@ export class Upstream {
       this.proxy.web(
         req,
         res,
-        { target: this.target(call.path), buffer: Readable.from(call.body === undefined ? [] : [call.body]) },
+        {
+          target: this.target(call.path),
+          buffer: Readable.from(call.body === undefined ? [] : [call.body]),
+        },
         (err) => {
           this.pending.delete(req);
           reject(this.failure(err, started));
@@ -159,20 +210,28 @@ export class Upstream {
           method: call.method,
           path: t.path,
           headers: this.outgoingHeaders(call),
-          ...(this.opts.socketPath === undefined ? { host: t.host, port: t.port } : { socketPath: this.opts.socketPath }),
+          ...(this.opts.socketPath === undefined
+            ? { host: t.host, port: t.port }
+            : { socketPath: this.opts.socketPath }),
         },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) });
+            resolve({
+              status: res.statusCode ?? 502,
+              headers: res.headers,
+              body: Buffer.concat(chunks),
+            });
           });
           res.on('error', (err) => {
             reject(this.failure(err, started));
           });
         },
       );
-      req.setTimeout(this.timeoutMs, () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+      req.setTimeout(this.timeoutMs, () =>
+        req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
+      );
       req.on('error', (err) => {
         reject(this.failure(err, started));
       });

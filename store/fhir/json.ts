@@ -16,7 +16,8 @@ export interface JsonObject {
 /** Deepest nesting a request body may have (FHIR resources need far less). */
 export const MAX_DEPTH = 100;
 
-function parseNumber(text: string): number | LosslessNumber {
+/** A number token: a plain number when its text survives the round trip, else its exact text. */
+export function parseNumber(text: string): number | LosslessNumber {
   const n = Number(text);
   return String(n) === text ? n : new LosslessNumber(text);
 }

@@ -20,6 +20,8 @@ export function loadValidator(): void {
   indexStructureDefinitionBundle(readDefinition<Bundle>('profiles-types.json'));
   indexStructureDefinitionBundle(readDefinition<Bundle>('profiles-resources.json'));
   indexed = true;
+  // Warm the validator and the required-binding tables so the first write is not slow.
+  validateFhirResource({ resourceType: 'Patient', gender: 'unknown' });
 }
 
 function hugeStrings(value: unknown, at: string, out: OutcomeIssue[]): void {

@@ -64,6 +64,12 @@ function send(res: ServerResponse, r: StoreResponse, head: boolean): void {
   res.end(body);
 }
 
+/** `GET /health`: the database answers. */
+async function health(ctx: StoreContext): Promise<StoreResponse> {
+  await ctx.engine.get('SELECT 1 AS ok', [], { deadline: Date.now() + 2000 });
+  return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' };
+}
+
 /** The node:http request listener of the store. */
 export function nodeHandler(ctx: StoreContext, secret: string | undefined) {
   return function handleStoreRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -72,6 +78,7 @@ export function nodeHandler(ctx: StoreContext, secret: string | undefined) {
     res.setHeader(REQUEST_ID_HEADER, requestId);
     let trusted = false;
     const run = async (): Promise<StoreResponse> => {
+      if (req.url === '/health') return health(ctx);
       const sreq = await toStoreRequest(req, ctx, secret, requestId);
       trusted = sreq.trusted;
       return dispatch(sreq, ctx);

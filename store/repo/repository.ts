@@ -97,6 +97,7 @@ export class Repository {
     method: WriteMethod,
     ifMatch?: number,
   ): Promise<Written> {
+    await tx.lockKey(`${type}/${id}`);
     const current = await this.read(tx, type, id);
     if (
       ifMatch !== undefined &&
@@ -115,11 +116,12 @@ export class Repository {
     const json = stringifyJson(stored);
     let rid: number;
     if (current === undefined) {
-      const r = await tx.run(
-        'INSERT INTO resource (type, id, version, last_updated, deleted, json) VALUES (?, ?, ?, ?, 0, ?)',
+      const r = await tx.get<{ rid: number }>(
+        'INSERT INTO resource (type, id, version, last_updated, deleted, json) VALUES (?, ?, ?, ?, 0, ?) RETURNING rid',
         [type, id, version, lastUpdated, json],
       );
-      rid = r.lastInsertRowid;
+      if (r === undefined) throw new Error('INSERT … RETURNING returned no row');
+      rid = r.rid;
     } else {
       rid = current.rid;
       await tx.run(
@@ -139,6 +141,7 @@ export class Repository {
 
   /** Soft delete: a new version marked deleted; deleting a missing or deleted resource changes nothing. */
   async remove(tx: Tx, type: string, id: string, ifMatch?: number): Promise<Deleted> {
+    await tx.lockKey(`${type}/${id}`);
     const current = await this.read(tx, type, id);
     if (
       ifMatch !== undefined &&

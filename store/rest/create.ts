@@ -42,6 +42,7 @@ export async function create(
       constraint === undefined
         ? { deadline: ctx.deadline() }
         : { deadline: ctx.deadline(), constraint };
+    await tx.lockKey(`cond:${type}`); // one conditional create of a type at a time, in every process
     const ids = await search.match(tx, type, params, call);
     if (ids.length > 1)
       throw multipleMatches(`If-None-Exist matched ${ids.length} ${type} resources`);

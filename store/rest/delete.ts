@@ -85,6 +85,7 @@ export async function conditionalDelete(
       constraint === undefined
         ? { deadline: ctx.deadline() }
         : { deadline: ctx.deadline(), constraint };
+    await tx.lockKey(`cond:${type}`); // one conditional delete of a type at a time, in every process
     const ids = await search.match(tx, type, params, call);
     if (ids.length > max)
       throw multipleMatches(

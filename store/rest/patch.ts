@@ -73,6 +73,7 @@ async function patchOne(
         constraint === undefined
           ? { deadline: ctx.deadline() }
           : { deadline: ctx.deadline(), constraint };
+      await tx.lockKey(`cond:${type}`); // one conditional patch of a type at a time, in every process
       const ids = await search.match(tx, type, req.query, call);
       if (ids.length !== 1) {
         if (ids.length === 0) throw notFound(`no ${type} matches the criteria`);

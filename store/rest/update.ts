@@ -74,6 +74,7 @@ export async function conditionalUpdate(
       constraint === undefined
         ? { deadline: ctx.deadline() }
         : { deadline: ctx.deadline(), constraint };
+    await tx.lockKey(`cond:${type}`); // one conditional update of a type at a time, in every process
     const ids = await search.match(tx, type, req.query, call);
     if (ids.length > 1)
       throw multipleMatches(`the criteria matched ${ids.length} ${type} resources`);

@@ -63,7 +63,7 @@ export async function findMatches(
     now: Date.now(),
   };
   const b = new SqlBuilder();
-  const sql = `SELECT r.rid, r.id, r.version FROM resource r WHERE r.type = ${b.p(type)} AND r.deleted = 0
+  const sql = `SELECT r.rid, r.id, r.version FROM resource r WHERE r.type = ${b.p(type)} AND r.deleted = 0 AND hearth_budget() = 1
     AND ${clausesSql(b, req.clauses.get(type) ?? [], 'r', env)} AND ${constraintSql(b, type, 'r', env)} ORDER BY r.rid LIMIT ${b.p(opts.limit)}`;
   try {
     return await q.all<Match>(sql, b.params, { deadline: Date.now() + opts.queryTimeoutMs });
@@ -104,4 +104,24 @@ export async function conditionalTargets(
   if (found.length === 0 && kind === 'reference')
     throw preconditionFailed(`no ${type} matches the conditional reference ${type}?${query}`);
   return found;
+}
+
+/** A conditional reference (`Patient?identifier=sys|v`), as found in a transaction's resources. */
+export const CONDITIONAL_REFERENCE = /^([A-Z][A-Za-z]+)\?(.+)$/;
+
+/**
+ * Resolves a conditional reference of a transaction to `Type/id` (run it in the transaction):
+ * exactly one match, else 412 (none or several, http.html §transaction).
+ */
+export async function resolveConditionalReference(
+  q: Queryable,
+  reference: string,
+  opts: Omit<FindOptions, 'limit'>,
+): Promise<string> {
+  const m = CONDITIONAL_REFERENCE.exec(reference);
+  if (m?.[1] === undefined || m[2] === undefined)
+    throw badRequest(`'${reference}' is not a conditional reference`);
+  const [found] = await conditionalTargets(q, 'reference', m[1], m[2], opts);
+  if (found === undefined) throw preconditionFailed(`no ${m[1]} matches ${reference}`);
+  return `${m[1]}/${found.id}`;
 }

@@ -11,6 +11,8 @@ export { renderSearchBundle } from './results/bundle.js';
 export {
   findMatches,
   conditionalTargets,
+  resolveConditionalReference,
+  CONDITIONAL_REFERENCE,
   type Match,
   type FindOptions,
   type ConditionalKind,
@@ -23,6 +25,8 @@ export {
 } from './maintenance.js';
 export { registerSearchCommands, type OpenEngine } from './cli/register-search-commands.js';
 export { searchRequestFromHttp, type HttpSearchRequest } from './http-input.js';
+export { createSearchProvider, searchIndexer } from './provider.js';
+export { describeSearch } from './capabilities.js';
 export { inPatientCompartment, PATIENT_COMPARTMENT } from './definitions/patient-compartment.js';
 export { isResourceType, RESOURCE_TYPES } from './definitions/resource-types.js';
 export { parseReference } from './indexing/to-rows.js';

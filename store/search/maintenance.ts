@@ -12,38 +12,67 @@ import {
   writeRows,
   type ResourceLike,
 } from './indexing/index-resource.js';
+import { INDEX_TABLES } from './schema.js';
 
-/** Refreshes planner statistics (`PRAGMA optimize` / `ANALYZE`): a `_has` query took 1 s without, < 5 ms with. */
+/**
+ * Refreshes planner statistics: a `_has` query took 1 s without them, < 5 ms with. SQLite:
+ * a bounded `ANALYZE` (`analysis_limit`) when `full`, else `PRAGMA optimize` (analyses only what
+ * changed); PostgreSQL: `ANALYZE` (autovacuum also keeps it fresh).
+ */
 export async function refreshStatistics(q: Queryable, full = false): Promise<void> {
-  if (q.dialect === 'postgres') await q.run('ANALYZE');
-  else await q.run(full ? 'ANALYZE' : 'PRAGMA optimize');
+  if (q.dialect === 'postgres') {
+    // Only this store's tables (a bare ANALYZE would scan every schema of the database).
+    await q.run(`ANALYZE resource, history, ${INDEX_TABLES.join(', ')}`);
+    return;
+  }
+  if (full) {
+    await q.run('PRAGMA analysis_limit = 1000');
+    await q.run('ANALYZE');
+  } else await q.run('PRAGMA optimize');
 }
 
 /**
- * Counts index writes and refreshes statistics every `every` writes (call `noteWrites` after
- * each committed write; the refresh runs outside any transaction).
+ * Keeps statistics fresh without a scheduler: the write path notes index writes, and the search
+ * path (outside any transaction) refreshes when there were many writes since, when the database
+ * has never been analysed (e.g. after `hearth import` in another process), or every 10 minutes.
  */
 export class StatisticsKeeper {
-  private pending = 0;
-  private running = false;
+  private writes = 0;
+  private lastRun = 0;
+  private running: Promise<void> | undefined;
 
   constructor(
-    private readonly engine: Engine,
-    private readonly every = 5000,
+    private readonly everyWrites = 2000,
+    private readonly everyMs = 600_000,
   ) {}
 
-  noteWrites(n = 1): void {
-    this.pending += n;
-    if (this.pending < this.every || this.running) return;
-    this.pending = 0;
-    this.running = true;
-    refreshStatistics(this.engine)
-      .catch(() => undefined)
-      .finally(() => {
-        this.running = false;
-      });
+  noteWrite(): void {
+    this.writes++;
+  }
+
+  async maybeRefresh(q: Queryable): Promise<void> {
+    if (q.dialect !== 'sqlite' || this.running !== undefined) return;
+    const now = Date.now();
+    if (this.writes < this.everyWrites && now - this.lastRun < this.everyMs) return;
+    this.running = (async () => {
+      const stats = await q
+        .get<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        .catch(() => undefined);
+      const heavy = this.writes >= this.everyWrites || (stats?.n ?? 0) === 0;
+      this.writes = 0;
+      this.lastRun = now;
+      await refreshStatistics(q, heavy).catch(() => undefined);
+    })();
+    try {
+      await this.running;
+    } finally {
+      this.running = undefined;
+    }
   }
 }
+
+/** The process-wide keeper the store's indexer and search provider share. */
+export const statistics = new StatisticsKeeper();
 
 const CODE = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 const TYPES = new Set([

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { describeOnEngines } from '../support/engines.js';
 import { FHIR, testStore, type TestStore } from './helpers.js';
 
-describe('store REST: validation and bad input', function () {
+describeOnEngines('store REST: validation and bad input', function (engine) {
   this.timeout(20_000);
   let t: TestStore;
   before(async () => {
-    t = await testStore({ MAX_BODY_BYTES: '65536' });
+    t = await testStore({ MAX_BODY_BYTES: '65536' }, {}, engine);
   });
   after(async () => {
     await t.close();
@@ -89,7 +90,7 @@ describe('store REST: validation and bad input', function () {
   });
 
   it('answers a huge string with a 400 naming the element', async () => {
-    const t2 = await testStore({ MAX_BODY_BYTES: '4000000' });
+    const t2 = await testStore({ MAX_BODY_BYTES: '4000000' }, {}, engine);
     try {
       const res = await t2.api
         .post('/Patient')

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { describeOnEngines } from '../support/engines.js';
 import { BASE, testStore, type TestStore } from './helpers.js';
 
 interface ResponseEntry {
@@ -14,11 +15,11 @@ interface ResponseEntry {
 
 const tx = (entry: unknown[], type = 'transaction') => ({ resourceType: 'Bundle', type, entry });
 
-describe('store REST: batch and transaction Bundles', function () {
+describeOnEngines('store REST: batch and transaction Bundles', function (engine) {
   this.timeout(20_000);
   let t: TestStore;
   before(async () => {
-    t = await testStore({ BUNDLE_MAX_ENTRIES: '10' });
+    t = await testStore({ BUNDLE_MAX_ENTRIES: '10' }, {}, engine);
   });
   after(async () => {
     await t.close();
@@ -110,19 +111,17 @@ describe('store REST: batch and transaction Bundles', function () {
   it('processes entries in the spec order: DELETE, POST, PUT/PATCH, then GET', async () => {
     await t.api.put('/Patient/ord-1').send({ resourceType: 'Patient', id: 'ord-1', active: false });
     await t.api.put('/Patient/ord-2').send({ resourceType: 'Patient', id: 'ord-2' });
-    const res = await t.api
-      .post('/')
-      .send(
-        tx([
-          { request: { method: 'GET', url: 'Patient/ord-1' } },
-          {
-            resource: { resourceType: 'Patient', id: 'ord-1', active: true },
-            request: { method: 'PUT', url: 'Patient/ord-1' },
-          },
-          { resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } },
-          { request: { method: 'DELETE', url: 'Patient/ord-2' } },
-        ]),
-      );
+    const res = await t.api.post('/').send(
+      tx([
+        { request: { method: 'GET', url: 'Patient/ord-1' } },
+        {
+          resource: { resourceType: 'Patient', id: 'ord-1', active: true },
+          request: { method: 'PUT', url: 'Patient/ord-1' },
+        },
+        { resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } },
+        { request: { method: 'DELETE', url: 'Patient/ord-2' } },
+      ]),
+    );
     assert.equal(res.status, 200, res.text);
     const entries = res.body.entry as ResponseEntry[];
     assert.equal(entries[0]!.resource!.active, true, 'GET ran after the PUT');
@@ -135,17 +134,15 @@ describe('store REST: batch and transaction Bundles', function () {
   });
 
   it('fails a transaction that changes the same resource twice', async () => {
-    const res = await t.api
-      .post('/')
-      .send(
-        tx([
-          {
-            resource: { resourceType: 'Patient', id: 'twice' },
-            request: { method: 'PUT', url: 'Patient/twice' },
-          },
-          { request: { method: 'DELETE', url: 'Patient/twice' } },
-        ]),
-      );
+    const res = await t.api.post('/').send(
+      tx([
+        {
+          resource: { resourceType: 'Patient', id: 'twice' },
+          request: { method: 'PUT', url: 'Patient/twice' },
+        },
+        { request: { method: 'DELETE', url: 'Patient/twice' } },
+      ]),
+    );
     assert.equal(res.status, 400);
     assert.match(JSON.stringify(res.body), /more than one entry/);
     assert.equal((await t.api.get('/Patient/twice')).status, 404);
@@ -173,26 +170,24 @@ describe('store REST: batch and transaction Bundles', function () {
   });
 
   it('runs batch entries independently, each with its own response', async () => {
-    const res = await t.api
-      .post('/')
-      .send(
-        tx(
-          [
-            {
-              resource: { resourceType: 'Patient', id: 'b-1' },
-              request: { method: 'PUT', url: 'Patient/b-1' },
-            },
-            {
-              resource: { resourceType: 'Patient', gender: 'nope' },
-              request: { method: 'POST', url: 'Patient' },
-            },
-            { request: { method: 'GET', url: 'Patient/does-not-exist' } },
-            { request: { method: 'GET', url: 'Patient/b-1' } },
-            { request: { url: 'Patient' } },
-          ],
-          'batch',
-        ),
-      );
+    const res = await t.api.post('/').send(
+      tx(
+        [
+          {
+            resource: { resourceType: 'Patient', id: 'b-1' },
+            request: { method: 'PUT', url: 'Patient/b-1' },
+          },
+          {
+            resource: { resourceType: 'Patient', gender: 'nope' },
+            request: { method: 'POST', url: 'Patient' },
+          },
+          { request: { method: 'GET', url: 'Patient/does-not-exist' } },
+          { request: { method: 'GET', url: 'Patient/b-1' } },
+          { request: { url: 'Patient' } },
+        ],
+        'batch',
+      ),
+    );
     assert.equal(res.status, 200);
     assert.equal(res.body.type, 'batch-response');
     const statuses = (res.body.entry as ResponseEntry[]).map(

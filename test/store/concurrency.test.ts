@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { describeOnEngines } from '../support/engines.js';
 import { testStore, type TestStore } from './helpers.js';
 
-describe('store REST: concurrent writers', function () {
+describeOnEngines('store REST: concurrent writers', function (engine) {
   this.timeout(30_000);
   let t: TestStore;
   before(async () => {
-    t = await testStore();
+    t = await testStore({}, {}, engine);
   });
   after(async () => {
     await t.close();

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { describeOnEngines } from '../support/engines.js';
 import { BASE, FHIR, testStore, type TestStore } from './helpers.js';
 
-describe('store REST: create, read, vread, update, delete', function () {
+describeOnEngines('store REST: create, read, vread, update, delete', function (engine) {
   this.timeout(20_000);
   let t: TestStore;
   before(async () => {
-    t = await testStore();
+    t = await testStore({}, {}, engine);
   });
   after(async () => {
     await t.close();

@@ -6,25 +6,27 @@ import supertest from 'supertest';
 import { loadConfig, type Config } from '../../common/config.js';
 import { createLogger } from '../../common/logger.js';
 import { createStore, type CreateStoreOptions, type Store } from '../../store/create-store.js';
-import { openSqliteEngine, type SqliteEngine } from '../../store/engines/sqlite/index.js';
+import type { Engine } from '../../store/engines/engine.js';
 import { noIndexing } from '../../store/repo/indexer.js';
+import { testEngines, type TestEngine } from '../support/engines.js';
 
 export const BASE = 'http://fhir.test/fhir';
 
 export interface TestStore {
   dir: string;
   config: Config;
-  engine: SqliteEngine;
+  engine: Engine;
   store: Store;
   server: Server;
   api: ReturnType<typeof supertest>;
   close(): Promise<void>;
 }
 
-/** A store on a real SQLite file in a temp dir, served over real HTTP (ephemeral port). */
+/** A store on a fresh database (`on`, SQLite by default), served over real HTTP (ephemeral port). */
 export async function testStore(
   env: Record<string, string> = {},
   extra: Partial<CreateStoreOptions> = {},
+  on: TestEngine = testEngines[0] as TestEngine,
 ): Promise<TestStore> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'hearth-store-'));
   const config = loadConfig({
@@ -33,7 +35,8 @@ export async function testStore(
     PUBLIC_URL: 'http://fhir.test',
     ...env,
   });
-  const engine = openSqliteEngine({ file: path.join(dir, 'fhir.db'), sync: config.sqliteSync });
+  const db = on.open();
+  const engine = db.engine;
   const store = await createStore({
     config,
     engine,
@@ -58,7 +61,7 @@ export async function testStore(
         });
         server.closeAllConnections();
       });
-      await engine.close();
+      await db.cleanup();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { describeOnEngines } from '../support/engines.js';
 import { BASE, testStore, type TestStore } from './helpers.js';
 
 interface Entry {
@@ -8,12 +9,12 @@ interface Entry {
   response: { status: string; etag: string; lastModified: string };
 }
 
-describe('store REST: history', function () {
+describeOnEngines('store REST: history', function (engine) {
   this.timeout(20_000);
   let t: TestStore;
   let now = Date.parse('2024-01-01T00:00:00Z');
   before(async () => {
-    t = await testStore({}, { clock: () => (now += 1000) });
+    t = await testStore({}, { clock: () => (now += 1000) }, engine);
   });
   after(async () => {
     await t.close();

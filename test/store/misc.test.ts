@@ -9,6 +9,9 @@ import {
   INTERNAL_SECRET_HEADER,
   PATIENTS_HEADER,
 } from '../../store/protocol.js';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { describeOnEngines } from '../support/engines.js';
 import { testStore, type TestStore } from './helpers.js';
 
 const SECRET = 'test-secret-value';
@@ -26,13 +29,14 @@ const slowSearch: SearchProvider = {
   match: (_db: Queryable) => Promise.resolve([]),
 };
 
-describe('store REST: Binary, metadata, trusted callers, time budget', function () {
+describeOnEngines('store REST: Binary, metadata, trusted callers, time budget', function (engine) {
   this.timeout(20_000);
   let t: TestStore;
   before(async () => {
     t = await testStore(
       { QUERY_TIMEOUT_MS: '200' },
       { internalSecret: SECRET, search: slowSearch },
+      engine,
     );
   });
   after(async () => {
@@ -69,7 +73,7 @@ describe('store REST: Binary, metadata, trusted callers, time budget', function 
   });
 
   it('publishes a CapabilityStatement of what works, without claiming search it lacks', async () => {
-    const t2 = await testStore();
+    const t2 = await testStore({}, {}, engine);
     try {
       const res = await t2.api.get('/metadata');
       assert.equal(res.status, 200);
@@ -189,5 +193,31 @@ describe('store REST: Binary, metadata, trusted callers, time budget', function 
     assert.equal(res.body.issue[0].code, 'too-costly');
     assert.ok(Date.now() - started < 5000);
     assert.equal((await t.api.get('/metadata')).status, 200);
+  });
+
+  it('logs each request with its request id, and never the body', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
+    const t2 = await testStore({}, { log: pino({ level: 'info' }, sink) });
+    try {
+      await t2.api
+        .post('/Patient')
+        .set('x-request-id', 'req-abc-123')
+        .send({ resourceType: 'Patient', name: [{ family: 'Secretname' }] });
+      const entry = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.reqId === 'req-abc-123');
+      assert.ok(entry, lines.join(''));
+      assert.equal(entry.status, 201);
+      assert.equal(entry.method, 'POST');
+      assert.ok(!lines.join('').includes('Secretname'));
+    } finally {
+      await t2.close();
+    }
   });
 });

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
+import { describeOnEngines } from '../support/engines.js';
 import { FHIR, testStore, type TestStore } from './helpers.js';
 
-describe('store REST: patch', function () {
+describeOnEngines('store REST: patch', function (engine) {
   this.timeout(20_000);
   let t: TestStore;
   let id: string;
   before(async () => {
-    t = await testStore();
+    t = await testStore({}, {}, engine);
   });
   beforeEach(async () => {
     const c = await t.api

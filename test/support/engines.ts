@@ -71,10 +71,13 @@ export const testEngines: readonly TestEngine[] = [
 ];
 
 /** `describe(title, …)` once per engine, the title suffixed with the engine's name. */
-export function describeOnEngines(title: string, fn: (engine: TestEngine) => void): void {
+export function describeOnEngines(
+  title: string,
+  fn: (this: Mocha.Suite, engine: TestEngine) => void,
+): void {
   for (const engine of testEngines) {
-    describe(`${title} (${engine.name})`, () => {
-      fn(engine);
+    describe(`${title} (${engine.name})`, function () {
+      fn.call(this, engine);
     });
   }
 }

@@ -1,20 +1,28 @@
 import type { Command } from 'commander';
 import type { Config } from '../../../common/config.js';
-import type { Engine } from '../../engines/engine.js';
+import { openEngine as openConfigured, type Engine } from '../../engines/index.js';
+import { storeSchema } from '../../repo/schema.js';
 import { reindexAll } from '../maintenance.js';
+import { searchSchema } from '../schema.js';
 
 export type OpenEngine = (config: Config) => Promise<Engine>;
+
+/** Opens the configured store (STORE_URL) with the store's and search's schema applied. */
+export async function openSearchEngine(config: Config): Promise<Engine> {
+  const engine = openConfigured(config);
+  await engine.migrate([...storeSchema(engine.dialect), ...searchSchema(engine.dialect)]);
+  return engine;
+}
 
 /**
  * Registers `hearth reindex` (rebuilds every search index row; prints `{"resources":n}`). It
  * works while the server runs: batches are separate transactions and the server picks up the
- * new search generation on its next query. `openEngine` opens the configured store (with its
- * schema migrated).
+ * new search generation (custom SearchParameters) on its next query.
  */
 export function registerSearchCommands(
   program: Command,
   getConfig: () => Config,
-  openEngine: OpenEngine,
+  openEngine: OpenEngine = openSearchEngine,
 ): void {
   program
     .command('reindex')

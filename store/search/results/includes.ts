@@ -46,7 +46,7 @@ async function forward(
     spec.targetType !== undefined ? [spec.targetType] : spec.params.flatMap((p) => p.target);
   // placeholders are bound in text order
   let sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.json FROM sp_ref x JOIN resource t ON t.type = x.ttype AND t.id = x.tid
-    WHERE x.rid IN (${b.list(from.map((s) => s.rid))}) AND x.sp IN (${b.list(spec.params.map((p) => p.key))}) AND t.deleted = 0`;
+    WHERE x.rid IN (${b.list(from.map((s) => s.rid))}) AND x.sp IN (${b.list(spec.params.map((p) => p.key))}) AND t.deleted = 0 AND hearth_budget() = 1`;
   if (spec.targetType !== undefined) sql += ` AND t.type = ${b.p(spec.targetType)}`;
   sql += ` AND ${constraintForTypes(b, targets.length > 0 ? targets : undefined, 't', env)}`;
   sql += ` ORDER BY t.rid LIMIT ${b.p(limit)}`;
@@ -68,7 +68,7 @@ async function reverse(
   let sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.json FROM sp_ref x JOIN resource t ON t.rid = x.rid
     WHERE x.sp IN (${b.list(spec.params.map((p) => p.key))})`;
   sql += ` AND ${or([...byType].map(([type, ids]) => `(x.ttype = ${b.p(type)} AND x.tid IN (${b.list(ids)}))`))}`;
-  sql += ` AND t.deleted = 0 AND ${constraintSql(b, spec.sourceType, 't', env)} ORDER BY t.rid LIMIT ${b.p(limit)}`;
+  sql += ` AND t.deleted = 0 AND hearth_budget() = 1 AND ${constraintSql(b, spec.sourceType, 't', env)} ORDER BY t.rid LIMIT ${b.p(limit)}`;
   return q.all<Row>(sql, b.params, { deadline });
 }
 

@@ -1,7 +1,9 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { decodeConstraint, type AccessConstraint } from '../../../store/protocol.js';
-import { patientsOf, resourceAllowed } from '../../../gateway/proxy/membership.js';
+import {
+  constraintAllows as resourceAllowed,
+  patientCompartments as patientsOf,
+} from '../../../store/index.js';
 
 /**
  * A small, real FHIR R4 server over HTTP for proxy tests: read, vread, history, search (by `_id`,
@@ -17,16 +19,32 @@ export interface MiniFhir {
   close(): Promise<void>;
 }
 
-type Res = Record<string, unknown> & { resourceType: string; id: string; meta?: { versionId?: string; lastUpdated?: string } };
+type Res = Record<string, unknown> & {
+  resourceType: string;
+  id: string;
+  meta?: { versionId?: string; lastUpdated?: string };
+};
 
-export async function startMiniFhir(opts: { socketPath?: string; basePath?: string; secret?: string; publicBase?: string } = {}): Promise<MiniFhir> {
+export async function startMiniFhir(
+  opts: { socketPath?: string; basePath?: string; secret?: string; publicBase?: string } = {},
+): Promise<MiniFhir> {
   const versions = new Map<string, Res[]>();
   const base = opts.basePath ?? '';
-  const state: MiniFhir = { url: '', socketPath: opts.socketPath, requests: [], delayMs: 0, put: () => undefined, close: () => Promise.resolve() };
+  const state: MiniFhir = {
+    url: '',
+    socketPath: opts.socketPath,
+    requests: [],
+    delayMs: 0,
+    put: () => undefined,
+    close: () => Promise.resolve(),
+  };
   const put = (r: Record<string, unknown>): Res => {
     const key = `${String(r.resourceType)}/${String(r.id)}`;
     const list = versions.get(key) ?? [];
-    const v: Res = { ...(r as Res), meta: { versionId: String(list.length + 1), lastUpdated: new Date().toISOString() } };
+    const v: Res = {
+      ...(r as Res),
+      meta: { versionId: String(list.length + 1), lastUpdated: new Date().toISOString() },
+    };
     list.push(v);
     versions.set(key, list);
     return v;
@@ -48,31 +66,58 @@ export async function startMiniFhir(opts: { socketPath?: string; basePath?: stri
     });
   });
   const publicBase = (): string => opts.publicBase ?? state.url;
-  function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, disclosed: Res[] = []): void {
+  function send(
+    res: http.ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+    disclosed: Res[] = [],
+  ): void {
     const h: Record<string, string> = { 'content-type': 'application/fhir+json', ...headers };
     if (trusted) {
-      h['x-hearth-entities'] = disclosed.map((r) => `${r.resourceType}/${r.id}/_history/${r.meta?.versionId ?? '1'}`).join(',');
+      h['x-hearth-entities'] = disclosed
+        .map((r) => `${r.resourceType}/${r.id}/_history/${r.meta?.versionId ?? '1'}`)
+        .join(',');
       h['x-hearth-patients'] = [...new Set(disclosed.flatMap((r) => patientsOf(r)))].join(',');
     }
     res.writeHead(status, h);
     res.end(body === undefined ? undefined : JSON.stringify(body));
   }
   let trusted = false;
-  function handle(method: string, rawUrl: string, headers: IncomingHttpHeaders, body: Buffer, res: http.ServerResponse): void {
+  function handle(
+    method: string,
+    rawUrl: string,
+    headers: IncomingHttpHeaders,
+    body: Buffer,
+    res: http.ServerResponse,
+  ): void {
     const url = new URL(rawUrl, 'http://x');
     let path = url.pathname;
     if (base !== '' && path.startsWith(base)) path = path.slice(base.length);
     const segs = path.split('/').filter((s) => s !== '');
     trusted = opts.secret !== undefined && headers['x-hearth-internal'] === opts.secret;
     const cHeader = headers['x-hearth-constraint'];
-    const constraint: AccessConstraint | undefined = trusted && typeof cHeader === 'string' ? decodeConstraint(cHeader) : undefined;
+    const constraint: AccessConstraint | undefined =
+      trusted && typeof cHeader === 'string' ? decodeConstraint(cHeader) : undefined;
     const visible = (r: Res): boolean => constraint === undefined || resourceAllowed(constraint, r);
     const notFound = (): void => {
-      send(res, 404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found', diagnostics: 'not found' }] });
+      send(res, 404, {
+        resourceType: 'OperationOutcome',
+        issue: [{ severity: 'error', code: 'not-found', diagnostics: 'not found' }],
+      });
     };
     const [a, b, c, d] = segs;
     if (a === 'metadata') {
-      send(res, 200, { resourceType: 'CapabilityStatement', status: 'active', kind: 'instance', fhirVersion: '4.0.1', format: ['json'], date: '2026-01-01', implementation: { description: 'mini', url: publicBase() }, rest: [{ mode: 'server', resource: [{ type: 'Patient' }, { type: 'Observation' }] }] });
+      send(res, 200, {
+        resourceType: 'CapabilityStatement',
+        status: 'active',
+        kind: 'instance',
+        fhirVersion: '4.0.1',
+        format: ['json'],
+        date: '2026-01-01',
+        implementation: { description: 'mini', url: publicBase() },
+        rest: [{ mode: 'server', resource: [{ type: 'Patient' }, { type: 'Observation' }] }],
+      });
       return;
     }
     if (a === undefined) {
@@ -96,33 +141,71 @@ export async function startMiniFhir(opts: { socketPath?: string; basePath?: stri
         else send(res, 200, v, {}, [v]);
         return;
       }
-      send(res, 200, { resourceType: 'Bundle', type: 'history', total: list.length, entry: list.map((r) => ({ fullUrl: `${publicBase()}/${a}/${r.id}`, resource: r })) }, {}, list);
+      send(
+        res,
+        200,
+        {
+          resourceType: 'Bundle',
+          type: 'history',
+          total: list.length,
+          entry: list.map((r) => ({ fullUrl: `${publicBase()}/${a}/${r.id}`, resource: r })),
+        },
+        {},
+        list,
+      );
       return;
     }
     const searchType = b === undefined ? a : a === 'Patient' && c !== undefined ? c : undefined;
     if (method === 'GET' && searchType !== undefined) {
       const q = url.searchParams;
-      let all = [...versions.values()].map((l) => l.at(-1)).filter((r): r is Res => r !== undefined && r.resourceType === searchType && r.deleted !== true);
+      let all = [...versions.values()]
+        .map((l) => l.at(-1))
+        .filter(
+          (r): r is Res => r !== undefined && r.resourceType === searchType && r.deleted !== true,
+        );
       const compartment = b !== undefined ? b : undefined;
       if (compartment !== undefined) all = all.filter((r) => patientsOf(r).includes(compartment));
       for (const [k, v] of q) {
         if (k === '_id') all = all.filter((r) => v.split(',').includes(r.id));
-        if (k === 'patient' || k === 'subject') all = all.filter((r) => patientsOf(r).includes(v.replace(/^Patient\//, '')));
-        if (k === 'code') all = all.filter((r) => JSON.stringify(r.code ?? '').includes(v.split('|').at(-1) ?? ''));
+        if (k === 'patient' || k === 'subject')
+          all = all.filter((r) => patientsOf(r).includes(v.replace(/^Patient\//, '')));
+        if (k === 'code')
+          all = all.filter((r) => JSON.stringify(r.code ?? '').includes(v.split('|').at(-1) ?? ''));
       }
       all = all.filter(visible);
-      send(res, 200, { resourceType: 'Bundle', type: 'searchset', total: all.length, link: [{ relation: 'self', url: `${publicBase()}/${searchType}${url.search}` }], entry: all.map((r) => ({ fullUrl: `${publicBase()}/${searchType}/${r.id}`, resource: r, search: { mode: 'match' } })) }, {}, all);
+      send(
+        res,
+        200,
+        {
+          resourceType: 'Bundle',
+          type: 'searchset',
+          total: all.length,
+          link: [{ relation: 'self', url: `${publicBase()}/${searchType}${url.search}` }],
+          entry: all.map((r) => ({
+            fullUrl: `${publicBase()}/${searchType}/${r.id}`,
+            resource: r,
+            search: { mode: 'match' },
+          })),
+        },
+        {},
+        all,
+      );
       return;
     }
     if (method === 'POST' && b === undefined) {
       const r = JSON.parse(body.toString('utf8')) as Res;
       r.id = String(nextId++);
       if (!visible(r)) {
-        send(res, 403, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden' }] });
+        send(res, 403, {
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'forbidden' }],
+        });
         return;
       }
       const v = put(r);
-      send(res, 201, v, { location: `${publicBase()}/${a}/${v.id}/_history/1`, etag: 'W/"1"' }, [v]);
+      send(res, 201, v, { location: `${publicBase()}/${a}/${v.id}/_history/1`, etag: 'W/"1"' }, [
+        v,
+      ]);
       return;
     }
     if ((method === 'PUT' || method === 'DELETE') && b !== undefined) {
@@ -131,19 +214,34 @@ export async function startMiniFhir(opts: { socketPath?: string; basePath?: stri
         notFound();
         return;
       }
-      const r = method === 'PUT' ? (JSON.parse(body.toString('utf8')) as Res) : { ...(cur ?? { resourceType: a, id: b }), deleted: true };
+      const r =
+        method === 'PUT'
+          ? (JSON.parse(body.toString('utf8')) as Res)
+          : { ...(cur ?? { resourceType: a, id: b }), deleted: true };
       const v = put({ ...r, id: b });
-      send(res, method === 'PUT' ? (cur === undefined ? 201 : 200) : 204, method === 'PUT' ? v : undefined, {}, [v]);
+      send(
+        res,
+        method === 'PUT' ? (cur === undefined ? 201 : 200) : 204,
+        method === 'PUT' ? v : undefined,
+        {},
+        [v],
+      );
       return;
     }
-    send(res, 400, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-supported' }] });
+    send(res, 400, {
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'error', code: 'not-supported' }],
+    });
   }
   await new Promise<void>((resolve) => {
     if (opts.socketPath !== undefined) server.listen(opts.socketPath, resolve);
     else server.listen(0, '127.0.0.1', resolve);
   });
   const addr = server.address();
-  state.url = typeof addr === 'string' || addr === null ? `http://localhost${base}` : `http://127.0.0.1:${(addr as AddressInfo).port}${base}`;
+  state.url =
+    typeof addr === 'string' || addr === null
+      ? `http://localhost${base}`
+      : `http://127.0.0.1:${addr.port}${base}`;
   state.close = () =>
     new Promise<void>((resolve) => {
       server.closeAllConnections();

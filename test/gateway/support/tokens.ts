@@ -1,4 +1,12 @@
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 
 export const ISSUER = 'http://localhost:8080/auth';
 export const AUDIENCE = 'http://localhost:8080/fhir';
@@ -6,7 +14,10 @@ export const AUDIENCE = 'http://localhost:8080/fhir';
 export interface TestKeys {
   getKey: JWTVerifyGetKey;
   publicJwk: JWK;
-  mint(claims: JWTPayload, opts?: { typ?: string; expiresIn?: number; kid?: string; aud?: string; iss?: string }): Promise<string>;
+  mint(
+    claims: JWTPayload,
+    opts?: { typ?: string; expiresIn?: number; kid?: string; aud?: string; iss?: string },
+  ): Promise<string>;
 }
 
 /** An RS256 key pair standing in for auth's signing key, and a minter of RFC 9068 access tokens. */

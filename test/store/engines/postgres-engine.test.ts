@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { QueryTimeoutError, type Tx } from '../../../store/engines/engine.js';
 import {
   openPostgresEngine,
@@ -244,6 +245,41 @@ describe('postgres engine', function () {
       );
       const rows = await engine.all('SELECT k FROM item WHERE v = 7');
       assert.equal(rows.length, 1);
+    });
+
+    it('keeps one ordered hash chain when two engines append to it at once (the audit pattern)', async () => {
+      await engine.migrate([
+        'CREATE TABLE chain (seq BIGINT PRIMARY KEY, prev TEXT NOT NULL, hash TEXT NOT NULL)',
+      ]);
+      const hash = (prev: string, n: number) =>
+        createHash('sha256').update(`${prev}|${n}`).digest('hex');
+      const append = (n: number) => async (tx: Tx) => {
+        await tx.lockKey('audit:chain');
+        const head = await tx.get<{ seq: number; hash: string }>(
+          'SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1',
+        );
+        const prev = head?.hash ?? 'genesis';
+        await tx.run('INSERT INTO chain (seq, prev, hash) VALUES (?, ?, ?)', [
+          (head?.seq ?? 0) + 1,
+          prev,
+          hash(prev, n),
+        ]);
+      };
+      const a = open({ isolation: 'read committed' });
+      const b = open({ isolation: 'read committed' });
+      await Promise.all(
+        Array.from({ length: 30 }, (_, n) => (n % 2 === 0 ? a : b).transaction(append(n))),
+      );
+      const rows = await engine.all<{ seq: number; prev: string; hash: string }>(
+        'SELECT seq, prev, hash FROM chain ORDER BY seq',
+      );
+      assert.deepEqual(
+        rows.map((r) => r.seq),
+        Array.from({ length: 30 }, (_, i) => i + 1),
+      );
+      rows.forEach((r, i) => {
+        assert.equal(r.prev, i === 0 ? 'genesis' : rows[i - 1]?.hash);
+      });
     });
 
     it('holds a lock taken after the first query until the transaction ends', async () => {

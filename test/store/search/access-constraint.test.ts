@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { AccessConstraint } from '../../../store/protocol.js';
 import { findMatches } from '../../../store/search/index.js';
 import { BASE, ids, search } from './support/run-search.js';
+import { describeOnEngines } from '../../support/engines.js';
 import { TestStore } from './support/test-store.js';
 
 /** Another patient's data never appears, through any route search offers. */
@@ -14,10 +15,10 @@ const patientsOpenObsA: AccessConstraint = {
   types: { Patient: {}, Observation: { compartment: 'Patient/pa' } },
 };
 
-describe('store/search access constraints', () => {
+describeOnEngines('store/search access constraints', (engine) => {
   let store: TestStore;
   before(async () => {
-    store = await new TestStore().init();
+    store = await new TestStore(engine).init();
     await store.put({ resourceType: 'Practitioner', id: 'doc', name: [{ family: 'House' }] });
     await store.put({
       resourceType: 'Patient',

@@ -10,6 +10,7 @@ import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
 import type { Resource } from '@medplum/fhirtypes';
 import { generate } from '../../fixtures/search/generate.js';
 import { ids } from './support/run-search.js';
+import { describeOnEngines } from '../../support/engines.js';
 import { TestStore } from './support/test-store.js';
 
 /**
@@ -49,7 +50,8 @@ const QUERIES = [
   'Observation?date=ge2015-01-01T00:00:00Z&date=lt2016-01-01T00:00:00Z',
 ];
 
-describe('store/search differential against @medplum/core matchesSearchRequest', () => {
+const TITLE = 'store/search differential against @medplum/core matchesSearchRequest';
+describeOnEngines(TITLE, (engine) => {
   let store: TestStore;
   const data = generate();
   before(async () => {
@@ -58,7 +60,7 @@ describe('store/search differential against @medplum/core matchesSearchRequest',
     indexSearchParameterBundle(
       readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>,
     );
-    store = await new TestStore().init();
+    store = await new TestStore(engine).init();
     for (const r of data) await store.put(r);
   });
   after(() => store.close());

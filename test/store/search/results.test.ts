@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { BASE, ids, search } from './support/run-search.js';
+import { describeOnEngines } from '../../support/engines.js';
 import { TestStore } from './support/test-store.js';
 
 /** Sorting, paging under concurrent writes, totals, summary/elements, includes, unsupported parameters. */
@@ -7,10 +8,10 @@ import { TestStore } from './support/test-store.js';
 const next = (links: { relation: string; url: string }[], rel = 'next') =>
   links.find((l) => l.relation === rel)?.url.slice(BASE.length + 1);
 
-describe('store/search results', () => {
+describeOnEngines('store/search results', (engine) => {
   let store: TestStore;
   before(async () => {
-    store = await new TestStore().init();
+    store = await new TestStore(engine).init();
     const names = ['Eve', 'Bob', 'Dora', 'Ann', 'Carl', 'Bob'];
     for (let i = 0; i < names.length; i++) {
       await store.put({
@@ -108,12 +109,38 @@ describe('store/search results', () => {
     const rs = JSON.parse(s.entries[0]?.json ?? '{}') as Record<string, unknown>;
     assert.ok('name' in rs && 'birthDate' in rs);
   });
+  it('keeps text and mandatory elements for _summary=text, and drops text for _summary=data', async () => {
+    await store.put({
+      resourceType: 'Observation',
+      id: 'sum',
+      status: 'final',
+      code: { text: 'c' },
+      text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">x</div>' },
+      valueQuantity: { value: 1 },
+    });
+    const t = JSON.parse(
+      (await search(store, 'Observation?_id=sum&_summary=text')).entries[0]?.json ?? '{}',
+    ) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(t).sort(), [
+      'code',
+      'id',
+      'meta',
+      'resourceType',
+      'status',
+      'text',
+    ]);
+    const d = JSON.parse(
+      (await search(store, 'Observation?_id=sum&_summary=data')).entries[0]?.json ?? '{}',
+    ) as Record<string, unknown>;
+    assert.ok(!('text' in d) && 'valueQuantity' in d);
+    await store.remove('Observation', 'sum');
+  });
   it('returns the stored JSON text verbatim when no trimming applies', async () => {
     const p = await search(store, 'Patient?_id=p1');
-    const row = store.engine.db.prepare("SELECT json FROM resource WHERE id = 'p1'").get() as {
-      json: string;
-    };
-    assert.equal(p.entries[0]?.json, row.json);
+    const row = await store.engine.get<{ json: string }>('SELECT json FROM resource WHERE id = ?', [
+      'p1',
+    ]);
+    assert.equal(p.entries[0]?.json, row?.json);
   });
   it('follows _include:iterate and marks included entries', async () => {
     const p = await search(

@@ -1,0 +1,23 @@
+import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+
+/**
+ * The gateway's view of auth's signing keys, in-process: a local JWK set rebuilt when a token names
+ * a key id it does not know yet (after `hearth keys rotate`, possibly in another process).
+ */
+export function inProcessKeys(jwks: () => JSONWebKeySet, minRefreshMs = 1000): JWTVerifyGetKey {
+  let current = createLocalJWKSet(jwks());
+  let refreshedAt = Date.now();
+  return async (header, token) => {
+    try {
+      return await current(header, token);
+    } catch (err) {
+      // Unknown kid: re-read the key store, at most once per `minRefreshMs` (forged kids are cheap).
+      if (!(err instanceof errors.JWKSNoMatchingKey) || Date.now() - refreshedAt < minRefreshMs) {
+        throw err;
+      }
+      current = createLocalJWKSet(jwks());
+      refreshedAt = Date.now();
+      return current(header, token);
+    }
+  };
+}

@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import type { Config } from '../common/config.js';
+import { siblingEntry, startChild, type StartedChild } from '../common/child-process.js';
+import type { Logger } from '../common/logger.js';
+
+/** Unix socket paths are limited to ~107 bytes; a long DATA_DIR gets a socket in the temp dir. */
+export function storeSocketPath(dataDir: string, index = 0): string {
+  const name = index === 0 ? 'store.sock' : `store-${index}.sock`;
+  const inDataDir = path.join(dataDir, name);
+  if (Buffer.byteLength(inDataDir) <= 100) return inDataDir;
+  const hash = createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
+  return path.join(os.tmpdir(), `hearth-${hash}-${name}`);
+}
+
+/**
+ * Starts the built-in store as its own process (better-sqlite3 is synchronous: a slow query must
+ * never stall sign-in or other requests), listening on an internal Unix socket.
+ */
+export function startStoreProcess(
+  config: Config,
+  internalSecret: string,
+  log: Logger,
+  env: NodeJS.ProcessEnv,
+  index = 0,
+): Promise<StartedChild> {
+  const socket = storeSocketPath(config.dataDir, index);
+  return startChild(
+    siblingEntry(import.meta.url, '../store/main'),
+    {
+      ...env,
+      DATA_DIR: config.dataDir,
+      STORE_URL: config.storeUrl,
+      HEARTH_STORE_SOCKET: socket,
+      HEARTH_INTERNAL_SECRET: internalSecret,
+      HEARTH_FHIR_BASE_URL: config.fhirBaseUrl,
+    },
+    log,
+    60_000,
+  );
+}

@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import {
+  CONSTRAINT_HEADER,
+  encodeConstraint,
+  INTERNAL_SECRET_HEADER,
+} from '../../../store/protocol.js';
+import { createSearchProvider, searchIndexer } from '../../../store/search/index.js';
+import { describeOnEngines } from '../../support/engines.js';
+import { FHIR, testStore, type TestStore } from '../helpers.js';
+import { loadConfig } from '../../../common/config.js';
+
+/** Search wired into the real store: router, write path, HTTP. */
+
+const SECRET = 'search-test-secret';
+
+interface Bundle {
+  total?: number;
+  link?: { relation: string; url: string }[];
+  entry?: {
+    fullUrl?: string;
+    resource: { resourceType: string; id: string };
+    search?: { mode: string };
+  }[];
+}
+
+describeOnEngines('store/search over HTTP', (engine) => {
+  let t: TestStore;
+  before(async () => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://fhir.test' });
+    t = await testStore(
+      {},
+      { indexer: searchIndexer, search: createSearchProvider(config), internalSecret: SECRET },
+      engine,
+    );
+    const post = (body: object) =>
+      t.api
+        .post(`/fhir/${(body as { resourceType: string }).resourceType}`)
+        .set('content-type', FHIR)
+        .send(JSON.stringify(body));
+    const a = await post({
+      resourceType: 'Patient',
+      name: [{ family: 'Ångström' }],
+      identifier: [{ system: 'urn:mrn', value: 'A' }],
+    });
+    const b = await post({
+      resourceType: 'Patient',
+      name: [{ family: 'Brown' }],
+      identifier: [{ system: 'urn:mrn', value: 'B' }],
+    });
+    const ida = (a.body as { id: string }).id;
+    const idb = (b.body as { id: string }).id;
+    await post({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'x' },
+      subject: { reference: `Patient/${ida}` },
+    });
+    await post({
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'x' },
+      subject: { reference: `Patient/${idb}` },
+    });
+  });
+  after(() => t.close());
+
+  it('answers GET type search with a searchset Bundle of the stored resources', async () => {
+    const res = await t.api.get('/fhir/Patient?name=angstrom').expect(200);
+    const bundle = JSON.parse(res.text) as Bundle;
+    assert.equal(bundle.total, 1);
+    const first = bundle.entry?.[0];
+    assert.equal(first?.search?.mode, 'match');
+    assert.match(first.fullUrl ?? '', /^http:\/\/fhir\.test\/fhir\/Patient\//);
+  });
+  it('answers POST _search with form parameters', async () => {
+    const res = await t.api
+      .post('/fhir/Patient/_search')
+      .set('content-type', 'application/x-www-form-urlencoded')
+      .send('identifier=urn:mrn|B')
+      .expect(200);
+    assert.equal((JSON.parse(res.text) as Bundle).total, 1);
+  });
+  it('re-indexes on update and delete', async () => {
+    const found = JSON.parse(
+      (await t.api.get('/fhir/Patient?identifier=urn:mrn|B').expect(200)).text,
+    ) as Bundle;
+    const id = found.entry?.[0]?.resource.id ?? '';
+    await t.api
+      .put(`/fhir/Patient/${id}`)
+      .set('content-type', FHIR)
+      .send(
+        JSON.stringify({
+          resourceType: 'Patient',
+          id,
+          name: [{ family: 'Braun' }],
+          identifier: [{ system: 'urn:mrn', value: 'B' }],
+        }),
+      )
+      .expect(200);
+    assert.equal(
+      (JSON.parse((await t.api.get('/fhir/Patient?name=braun').expect(200)).text) as Bundle).total,
+      1,
+    );
+    assert.equal(
+      (JSON.parse((await t.api.get('/fhir/Patient?name=brown').expect(200)).text) as Bundle).total,
+      0,
+    );
+  });
+  it('makes If-None-Exist find the existing resource', async () => {
+    const res = await t.api
+      .post('/fhir/Patient')
+      .set('content-type', FHIR)
+      .set('if-none-exist', 'identifier=urn:mrn|A')
+      .send(JSON.stringify({ resourceType: 'Patient' }));
+    assert.equal(res.status, 200);
+  });
+  it('answers an unknown parameter with 400 under Prefer: handling=strict', async () => {
+    await t.api.get('/fhir/Patient?bogus=1').set('prefer', 'handling=strict').expect(400);
+    const lenient = JSON.parse(
+      (await t.api.get('/fhir/Patient?bogus=1').expect(200)).text,
+    ) as Bundle;
+    assert.ok(lenient.entry?.some((e) => e.search?.mode === 'outcome'));
+  });
+  it('keeps a trusted caller inside its constraint for search and $everything', async () => {
+    const pats = JSON.parse(
+      (await t.api.get('/fhir/Patient?identifier=urn:mrn|A').expect(200)).text,
+    ) as Bundle;
+    const ida = pats.entry?.[0]?.resource.id ?? '';
+    const other = JSON.parse(
+      (await t.api.get('/fhir/Patient?identifier=urn:mrn|B').expect(200)).text,
+    ) as Bundle;
+    const idb = other.entry?.[0]?.resource.id ?? '';
+    const headers = {
+      [INTERNAL_SECRET_HEADER]: SECRET,
+      [CONSTRAINT_HEADER]: encodeConstraint({ types: { '*': { compartment: `Patient/${ida}` } } }),
+    };
+    const obs = JSON.parse(
+      (await t.api.get('/fhir/Observation?_include=Observation:subject').set(headers).expect(200))
+        .text,
+    ) as Bundle;
+    assert.equal(obs.total, 1);
+    assert.ok(
+      obs.entry?.every((e) => e.resource.id === ida || e.resource.resourceType === 'Observation'),
+    );
+    await t.api.get(`/fhir/Patient/${idb}/$everything`).set(headers).expect(404);
+    const all = JSON.parse(
+      (await t.api.get(`/fhir/Patient/${ida}/$everything`).set(headers).expect(200)).text,
+    ) as Bundle;
+    assert.equal(all.entry?.length, 2);
+  });
+  it('refuses a SearchParameter whose expression does not compile', async () => {
+    const sp = {
+      resourceType: 'SearchParameter',
+      url: 'http://x/sp/bad',
+      name: 'bad',
+      code: 'bad',
+      base: ['Patient'],
+      type: 'string',
+      status: 'active',
+      description: 'bad',
+      expression: 'Patient.name.where(',
+    };
+    const res = await t.api
+      .post('/fhir/SearchParameter')
+      .set('content-type', FHIR)
+      .send(JSON.stringify(sp));
+    assert.equal(res.status, 400);
+    assert.equal(
+      (JSON.parse(res.text) as { resourceType: string }).resourceType,
+      'OperationOutcome',
+    );
+    const good = {
+      ...sp,
+      url: 'http://x/sp/good',
+      code: 'good',
+      expression: 'Patient.name.family',
+    };
+    await t.api
+      .post('/fhir/SearchParameter')
+      .set('content-type', FHIR)
+      .send(JSON.stringify(good))
+      .expect(201);
+  });
+  it('lists search parameters in the CapabilityStatement', async () => {
+    const cs = JSON.parse((await t.api.get('/fhir/metadata').expect(200)).text) as {
+      rest: { resource: { type: string; searchParam?: { name: string }[] }[] }[];
+    };
+    const patient = cs.rest[0]?.resource.find((r) => r.type === 'Patient');
+    assert.ok(patient?.searchParam?.some((p) => p.name === 'birthdate'));
+    assert.ok(!patient?.searchParam?.some((p) => p.name === '_text'));
+  });
+});
