@@ -63,7 +63,9 @@ function authMethod(o: AddOptions): ClientAuthMethod {
 
 /** `hearth client add|list|remove`. */
 export function clientCommands(program: Command, getConfig: () => Config): void {
-  const client = program.command('client').description('registered SMART apps and backend services');
+  const client = program
+    .command('client')
+    .description('registered SMART apps and backend services');
 
   client
     .command('add')
@@ -149,5 +151,4 @@ export function clientCommands(program: Command, getConfig: () => Config): void 
       });
       print(cmd, {}, `client ${clientId} removed`);
     });
-
 }

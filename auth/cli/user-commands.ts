@@ -140,5 +140,4 @@ export function userCommands(program: Command, getConfig: () => Config): void {
       });
       print(cmd, {}, `roles of ${username}: ${roles.join(', ') || '(none)'}`);
     });
-
 }

@@ -33,10 +33,10 @@ async function hearth(dataDir: string, args: string[]): Promise<Run> {
     loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', SQLITE_SYNC: 'normal' }, dataDir),
   );
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     stdout += chunk.toString();
     return true;
-  });
+  };
   try {
     await program.parseAsync(['node', 'hearth', ...args]);
     return { code: 0, stdout, stderr };
@@ -99,7 +99,9 @@ describe('hearth user|client|keys CLI', function () {
   before(() => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-cli-'));
   });
-  after(() => { fs.rmSync(dataDir, { recursive: true, force: true }); });
+  after(() => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('adds a user with the password from stdin through the real entry point and lists it as JSON', async () => {
     const add = await hearthProcess(
