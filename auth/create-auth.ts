@@ -3,6 +3,7 @@ import { LoginThrottle } from './accounts/throttle.js';
 import { signIn } from './accounts/sign-in.js';
 import { Users } from './accounts/users.js';
 import { Clients } from './clients/clients.js';
+import { AdminChanges, type AccountChange, type ClientChange } from './db/admin-changes.js';
 import { openAuthDb } from './db/open-auth-db.js';
 import { smartConfiguration } from './discovery.js';
 import { AuthEvents } from './events.js';
@@ -24,6 +25,8 @@ import { purgeExpired } from './purge.js';
 import type { Auth, AuthOptions, LaunchHandle, LaunchInput } from './types.js';
 
 const PURGE_EVERY_MS = 10 * 60 * 1000;
+/** How often account and client changes (possibly made by the CLI) are turned into events. */
+const CHANGES_EVERY_MS = 1000;
 
 /** Opens the auth database and keys in DATA_DIR (creating them on first start) and builds the server. */
 export async function createAuth(options: AuthOptions): Promise<Auth> {
@@ -87,6 +90,30 @@ export async function createAuth(options: AuthOptions): Promise<Auth> {
     }, PURGE_EVERY_MS);
     timer.unref();
 
+    const changes = new AdminChanges(db);
+    let seen = changes.lastId();
+    const emitChanges = () => {
+      for (const c of changes.since(seen)) {
+        seen = c.id;
+        if (c.kind === 'account') {
+          events.emit('account.changed', {
+            username: c.subject,
+            change: c.change as AccountChange,
+          });
+        } else {
+          events.emit('client.changed', { clientId: c.subject, change: c.change as ClientChange });
+        }
+      }
+    };
+    const changeTimer = setInterval(() => {
+      try {
+        emitChanges();
+      } catch (err) {
+        log.error({ err }, 'reading account changes failed');
+      }
+    }, CHANGES_EVERY_MS);
+    changeTimer.unref();
+
     const secure = config.trustProxy || config.publicUrl.startsWith('https:');
     return {
       issuer: config.issuer,
@@ -138,6 +165,7 @@ export async function createAuth(options: AuthOptions): Promise<Auth> {
       events,
       close() {
         clearInterval(timer);
+        clearInterval(changeTimer);
         db.close();
         return Promise.resolve();
       },

@@ -16,6 +16,7 @@ export async function purgeExpired(
   db.prepare('DELETE FROM signing_keys WHERE unpublish_at IS NOT NULL AND unpublish_at <= ?').run(
     now,
   );
+  db.prepare('DELETE FROM admin_changes WHERE at < ?').run(now - 7 * 86_400);
   db.prepare('DELETE FROM login_failures WHERE window_start <= ? AND locked_until <= ?').run(
     now - 86_400,
     now,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { nowSeconds, type AuthDb } from '../db/open-auth-db.js';
 import type { UserInfo } from '../types.js';
+import { AdminChanges } from '../db/admin-changes.js';
 import { checkPasswordStrength, hashPassword } from './password.js';
 
 interface UserRow {
@@ -48,11 +49,13 @@ export class Users {
   readonly #remove;
   readonly #setPassword;
   readonly #setRoles;
+  readonly #changes: AdminChanges;
 
   constructor(
     db: AuthDb,
     private readonly validRoles: () => readonly string[],
   ) {
+    this.#changes = new AdminChanges(db);
     this.#byId = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?');
     this.#byUsername = db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?');
     this.#insert = db.prepare<[string, string, string, string | null, string, number, number]>(
@@ -104,6 +107,7 @@ export class Users {
       }
       throw err;
     }
+    this.#changes.account(user.username, 'added');
     return this.mustFind(user.username);
   }
 
@@ -129,10 +133,12 @@ export class Users {
 
   setEnabled(username: string, enabled: boolean): void {
     this.changed(this.#setEnabled.run(enabled ? 1 : 0, nowSeconds(), username).changes, username);
+    this.#changes.account(username, enabled ? 'enabled' : 'disabled');
   }
 
   remove(username: string): void {
     this.changed(this.#remove.run(username).changes, username);
+    this.#changes.account(username, 'removed');
   }
 
   async setPassword(username: string, password: string): Promise<void> {
@@ -141,6 +147,7 @@ export class Users {
     this.mustFind(username);
     const hash = await hashPassword(password);
     this.changed(this.#setPassword.run(hash, nowSeconds(), username).changes, username);
+    this.#changes.account(username, 'password');
   }
 
   setRoles(username: string, roles: readonly string[]): void {
@@ -149,6 +156,7 @@ export class Users {
       this.#setRoles.run(JSON.stringify(checked), nowSeconds(), username).changes,
       username,
     );
+    this.#changes.account(username, 'roles');
   }
 
   private mustFind(username: string): UserInfo {

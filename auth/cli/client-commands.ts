@@ -62,8 +62,10 @@ function authMethod(o: AddOptions): ClientAuthMethod {
 }
 
 /** `hearth client add|list|remove`. */
-export function clientCommands(getConfig: () => Config): Command {
-  const client = new Command('client').description('registered SMART apps and backend services');
+export function clientCommands(program: Command, getConfig: () => Config): void {
+  const client = program
+    .command('client')
+    .description('registered SMART apps and backend services');
 
   client
     .command('add')
@@ -149,6 +151,4 @@ export function clientCommands(getConfig: () => Config): Command {
       });
       print(cmd, {}, `client ${clientId} removed`);
     });
-
-  return client;
 }

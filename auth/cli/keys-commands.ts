@@ -4,8 +4,8 @@ import { print } from '../../cli/output.js';
 import { withAdmin } from './user-commands.js';
 
 /** `hearth keys rotate`. */
-export function keysCommands(getConfig: () => Config): Command {
-  const keys = new Command('keys').description('signing and cookie keys');
+export function keysCommands(program: Command, getConfig: () => Config): void {
+  const keys = program.command('keys').description('signing and cookie keys');
   keys
     .command('rotate')
     .description(
@@ -18,5 +18,4 @@ export function keysCommands(getConfig: () => Config): Command {
       });
       print(cmd, { kid }, `new signing key ${kid} in use`);
     });
-  return keys;
 }

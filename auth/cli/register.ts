@@ -10,7 +10,7 @@ import { userCommands } from './user-commands.js';
  * clients and keys from the database on demand.
  */
 export function registerAuthCommands(program: Command, getConfig: () => Config): void {
-  program.addCommand(userCommands(getConfig));
-  program.addCommand(clientCommands(getConfig));
-  program.addCommand(keysCommands(getConfig));
+  userCommands(program, getConfig);
+  clientCommands(program, getConfig);
+  keysCommands(program, getConfig);
 }

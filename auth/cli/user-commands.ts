@@ -33,8 +33,8 @@ async function password(opts: { password?: string; passwordStdin?: boolean }): P
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** `hearth user add|list|disable|enable|remove|passwd|roles`. */
-export function userCommands(getConfig: () => Config): Command {
-  const user = new Command('user').description('local accounts');
+export function userCommands(program: Command, getConfig: () => Config): void {
+  const user = program.command('user').description('local accounts');
 
   user
     .command('add')
@@ -140,6 +140,4 @@ export function userCommands(getConfig: () => Config): Command {
       });
       print(cmd, {}, `roles of ${username}: ${roles.join(', ') || '(none)'}`);
     });
-
-  return user;
 }

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { ClientMetadata, JWK } from 'oidc-provider';
 import { nowSeconds, type AuthDb } from '../db/open-auth-db.js';
 import type { ClientInfo } from '../types.js';
+import { AdminChanges } from '../db/admin-changes.js';
 
 export type ClientAuthMethod = ClientInfo['authMethod'];
 
@@ -75,13 +76,15 @@ export class Clients {
   readonly #all;
   readonly #insert;
   readonly #remove;
+  readonly #changes: AdminChanges;
 
   constructor(
     db: AuthDb,
     private readonly validRoles: () => readonly string[],
   ) {
+    this.#changes = new AdminChanges(db);
     this.#get = db.prepare<[string], Row>('SELECT * FROM clients WHERE client_id = ?');
-    this.#all = db.prepare<[], Row>('SELECT * FROM clients ORDER BY created_at, client_id');
+    this.#all = db.prepare<[], Row>('SELECT * FROM clients ORDER BY created_at, rowid');
     this.#insert = db.prepare<[string, string, string, string, number]>(
       'INSERT INTO clients (client_id, name, metadata, roles, created_at) VALUES (?, ?, ?, ?, ?)',
     );
@@ -107,6 +110,7 @@ export class Clients {
       JSON.stringify(roles),
       nowSeconds(),
     );
+    this.#changes.client(metadata.client_id, 'added');
     return { clientId: metadata.client_id, clientSecret: metadata.client_secret };
   }
 
@@ -131,6 +135,7 @@ export class Clients {
 
   remove(clientId: string): void {
     if (this.#remove.run(clientId).changes === 0) throw new ClientError(`no client ${clientId}`);
+    this.#changes.client(clientId, 'removed');
   }
 }
 

@@ -82,7 +82,11 @@ describe('standalone launch with fhirclient (Node)', function () {
 
   after(async () => {
     appServer.closeAllConnections();
-    await new Promise<void>((resolve) => appServer.close(() => { resolve(); }));
+    await new Promise<void>((resolve) =>
+      appServer.close(() => {
+        resolve();
+      }),
+    );
     await h.close();
   });
 

@@ -331,4 +331,38 @@ describe('live account, client and token control', function () {
       'token.revoked',
     ]);
   });
+
+  it('emits account and client changes made by another process (the CLI) as events', async () => {
+    const seen: string[] = [];
+    const onAccount = (e: { username: string; change: string }) =>
+      seen.push(`${e.username}:${e.change}`);
+    const onClient = (e: { clientId: string; change: string }) =>
+      seen.push(`${e.clientId}:${e.change}`);
+    h.auth.events.on('account.changed', onAccount);
+    h.auth.events.on('client.changed', onClient);
+    const name = await user();
+    admin(h, (a) => {
+      a.users.setEnabled(name, false);
+      a.users.setRoles(name, ['fhir-data-reader']);
+      a.users.remove(name);
+    });
+    const { clientId } = await addClient(h, { name: 'short-lived' });
+    admin(h, (a) => {
+      a.clients.remove(clientId);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    h.auth.events.off('account.changed', onAccount);
+    h.auth.events.off('client.changed', onClient);
+    assert.deepEqual(
+      seen.filter((e) => e.startsWith(`${name}:`) || e.startsWith(`${clientId}:`)),
+      [
+        `${name}:added`,
+        `${name}:disabled`,
+        `${name}:roles`,
+        `${name}:removed`,
+        `${clientId}:added`,
+        `${clientId}:removed`,
+      ],
+    );
+  });
 });

@@ -50,3 +50,15 @@ export function admin<T>(h: Harness, fn: (a: ReturnType<typeof openAdmin>) => T)
     a.close();
   }
 }
+
+export async function adminAsync<T>(
+  h: Harness,
+  fn: (a: ReturnType<typeof openAdmin>) => Promise<T>,
+): Promise<T> {
+  const a = openAdmin(h.config);
+  try {
+    return await fn(a);
+  } finally {
+    a.close();
+  }
+}

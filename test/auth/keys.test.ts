@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { decodeProtectedHeader } from 'jose';
+import { Browser } from './support/browser.js';
+import { authorize, REDIRECT, tokenRequest } from './support/flow.js';
+import { startHarness, type Harness } from './support/harness.js';
+import { addClient, addUser, admin, adminAsync } from './support/seed.js';
+
+const SCOPE = 'openid fhirUser launch/patient patient/*.rs';
+
+describe('signing and cookie keys', function () {
+  this.timeout(20_000);
+  let h: Harness;
+  let app: string;
+
+  before(async () => {
+    h = await startHarness();
+    await addUser(h, 'clinician', { fhirUser: 'Practitioner/prac-1' });
+    app = (await addClient(h)).clientId;
+  });
+  after(async () => h.close());
+
+  async function tokens(browser = new Browser()) {
+    const r = await authorize(h, { clientId: app, scope: SCOPE, browser });
+    const t = await tokenRequest(h, {
+      grant_type: 'authorization_code',
+      code: r.code ?? '',
+      redirect_uri: REDIRECT,
+      code_verifier: r.verifier,
+      client_id: app,
+    });
+    return {
+      at: String(t.body['access_token']),
+      idToken: String(t.body['id_token']),
+      pages: r.pages,
+    };
+  }
+
+  async function jwksKids(): Promise<string[]> {
+    const jwks = (await (await fetch(`${h.issuer}/jwks`)).json()) as { keys: { kid: string }[] };
+    return jwks.keys.map((k) => k.kid);
+  }
+
+  it('creates keys on first start in DATA_DIR, readable by the owner only', () => {
+    const file = path.join(h.dataDir, 'auth.db');
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    const rows = admin(
+      h,
+      (a) => a.db.prepare('SELECT use FROM signing_keys ORDER BY use').all() as { use: string }[],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.use),
+      ['cookie', 'sig'],
+    );
+  });
+
+  it('signs with the new key after a rotation while the old one stays published and its tokens stay valid', async () => {
+    const browser = new Browser();
+    const before = await tokens(browser);
+    const oldKid = decodeProtectedHeader(before.at).kid;
+    const { kid: newKid } = await adminAsync(h, (a) => a.keys.rotate());
+    await sleep(1100);
+    const after = await tokens(browser);
+    assert.equal(decodeProtectedHeader(after.at).kid, newKid);
+    assert.equal(decodeProtectedHeader(after.idToken).kid, newKid);
+    assert.deepEqual(await jwksKids(), [newKid, oldKid]);
+    assert.deepEqual(
+      h.auth.jwks().keys.map((k) => k.kid),
+      [newKid, oldKid],
+    );
+    assert.ok(await h.auth.verifyAccessToken(before.at));
+    assert.equal(
+      (
+        await fetch(`${h.fhirBase}/Patient/pat-1`, {
+          headers: { authorization: `Bearer ${before.at}` },
+        })
+      ).status,
+      200,
+    );
+    // The browser session signed with the old cookie key still works: no second sign-in.
+    assert.ok(!after.pages.some((p) => p.includes('name="password"')));
+  });
+
+  it('stops publishing an old key once its tokens have expired', async () => {
+    const kids = await jwksKids();
+    admin(h, (a) =>
+      a.db
+        .prepare(
+          "UPDATE signing_keys SET unpublish_at = 1 WHERE retired_at IS NOT NULL AND use = 'sig'",
+        )
+        .run(),
+    );
+    await sleep(1100);
+    assert.deepEqual(await jwksKids(), kids.slice(0, 1));
+  });
+});
