@@ -75,7 +75,7 @@ export async function createAuth(options: AuthOptions): Promise<Auth> {
       searchPatients: options.searchPatients,
       searchEncounters: options.searchEncounters,
     });
-    const app = createAuthApp({ config, holder, router, providerDeps });
+    const app = createAuthApp({ config, holder, router, providerDeps, clients });
     const handle = app.callback();
     const issuerPath = new URL(config.issuer).pathname;
     holder.current();

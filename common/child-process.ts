@@ -53,20 +53,22 @@ export function startChild(
     clearTimeout(timer);
   };
   return new Promise((resolve, reject) => {
+    const earlyExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+      clearTimeout(timer);
+      reject(new Error(`${entry} exited before it was ready (code ${code}, signal ${signal})`));
+    };
     const timer = setTimeout(() => {
+      child.off('exit', earlyExit);
       child.kill('SIGKILL');
       reject(new Error(`${entry} did not become ready in ${startTimeoutMs} ms`));
     }, startTimeoutMs);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${entry} exited before it was ready (code ${code}, signal ${signal})`));
-    });
+    child.once('exit', earlyExit);
     child.on('message', (msg: unknown) => {
       if (typeof msg === 'object' && msg !== null && (msg as { ready?: unknown }).ready === true) {
         clearTimeout(timer);
-        child.removeAllListeners('exit');
+        child.off('exit', earlyExit);
         child.once('exit', (code, signal) => {
-          log.error({ entry, code, signal }, 'child process exited');
+          if (code !== 0) log.error({ entry, code, signal }, 'child process exited');
         });
         resolve({ child, ready: msg as ReadyMessage, stop });
       }

@@ -22,7 +22,7 @@ import { parseFhirInteraction } from './middleware/parse-interaction.js';
 import { proxyToBackend } from './middleware/proxy.js';
 import { DEFAULT_RATE_LIMIT, rateLimit, type RateLimitOptions } from './middleware/rate-limit.js';
 import { requestId } from './middleware/request-id.js';
-import { patientsOf, resourceAllowed } from './proxy/membership.js';
+import { constraintAllows, patientCompartments } from '../store/index.js';
 import { createUrlRewriter } from './proxy/rewrite.js';
 import { Upstream, type UpstreamOptions } from './proxy/upstream.js';
 import type { GatewayState } from './state.js';
@@ -128,7 +128,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       smartConfiguration: opts.auth.smartConfiguration,
       fhirBase,
     }),
-    authzEndpoint({ ...authz, upstream, allows: resourceAllowed, fhirBase }),
+    authzEndpoint({ ...authz, upstream, allows: constraintAllows, fhirBase }),
     parseFhirInteraction(config.maxBodyBytes),
     authorizeRequest(authz),
     auditEventEndpoint({
@@ -137,7 +137,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
       defaultCount: config.searchDefaultCount,
       maxCount: config.searchMaxCount,
     }),
-    proxyToBackend({ upstream, rewriter, allows: resourceAllowed, patientsOf, log }),
+    proxyToBackend({
+      upstream,
+      rewriter,
+      allows: constraintAllows,
+      patientsOf: patientCompartments,
+      log,
+    }),
   ];
   const pipeline = compose(steps);
   const middleware: Middleware = async function fhirGateway(ctx, next) {

@@ -19,6 +19,7 @@ export {
   type AdminAuditInput,
 } from './audit/events.js';
 export { verifyAudit, type VerifyResult } from './audit/verify.js';
+export { auditAuthEvents, type AuthEventSource } from './audit/auth-events.js';
 export type { Checkpoint } from './audit/checkpoint.js';
 export {
   RoleSet,

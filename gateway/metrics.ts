@@ -1,5 +1,6 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AuditTrail } from './audit/trail.js';
+import { registerProcessMetrics } from './process-metrics.js';
 import type { GatewayContext, GatewayMiddleware } from './state.js';
 
 export interface GatewayMetrics {
@@ -11,7 +12,7 @@ export interface GatewayMetrics {
 /** Prometheus metrics: requests by interaction and status, latency, audit queue depth. */
 export function createMetrics(trail: AuditTrail, withDefaults = true): GatewayMetrics {
   const registry = new Registry();
-  if (withDefaults) collectDefaultMetrics({ register: registry, prefix: 'hearth_' });
+  if (withDefaults) registerProcessMetrics(registry);
   const requests = new Counter({
     name: 'hearth_fhir_requests_total',
     help: 'FHIR requests by interaction and HTTP status',
@@ -22,7 +23,7 @@ export function createMetrics(trail: AuditTrail, withDefaults = true): GatewayMe
     name: 'hearth_fhir_request_duration_seconds',
     help: 'FHIR request latency through the gateway, audit commit included',
     labelNames: ['interaction'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2, 10],
     registers: [registry],
   });
   new Gauge({

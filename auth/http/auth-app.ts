@@ -4,6 +4,8 @@ import type { Config } from '../../common/config.js';
 import type { ProviderHolder } from '../provider/provider-holder.js';
 import { authorizeRequest } from './authorize-request.js';
 import { bearerIntrospection } from './bearer-introspection.js';
+import { publicRefresh } from './public-refresh.js';
+import type { Clients } from '../clients/clients.js';
 import type { ProviderDeps } from '../provider/deps.js';
 
 interface AppDeps {
@@ -11,6 +13,7 @@ interface AppDeps {
   readonly holder: ProviderHolder;
   readonly router: Router;
   readonly providerDeps: () => ProviderDeps;
+  readonly clients: Clients;
 }
 
 /**
@@ -35,6 +38,7 @@ export function createAuthApp(deps: AppDeps): Koa {
   });
   app.use(bearerIntrospection(`${issuerPath}/token/introspection`, deps.providerDeps));
   app.use(authorizeRequest(`${issuerPath}/auth`));
+  app.use(publicRefresh(`${issuerPath}/token`, deps.holder, deps.clients));
   app.use(deps.router.routes());
   app.use(async function oidcProvider(ctx: Context) {
     const { callback } = deps.holder.current();

@@ -63,6 +63,8 @@ export function smartInteractionPolicy(deps: ProviderDeps): interactionPolicy.De
         const wants =
           scopes.includes('launch/patient') || scopes.some((s) => s.startsWith('patient/'));
         if (!wants) return Check.NO_NEED_TO_PROMPT;
+        // After consent the grant's context holds the patient (the launch handle is used up).
+        if (ctx.oidc.result?.consent?.grantId !== undefined) return Check.NO_NEED_TO_PROMPT;
         if (launchContext(ctx)?.context.patient !== undefined) return Check.NO_NEED_TO_PROMPT;
         const known = knownPatient(sessionUser(ctx), ctx.oidc.result);
         return known === undefined ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;

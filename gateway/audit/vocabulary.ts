@@ -70,6 +70,7 @@ export const AUTH_SUBTYPES = {
   revoke: { system: HEARTH_AUDIT, code: 'token-revoke', display: 'Revoke Token' },
   introspect: { system: IHE_EVENT_TYPE, code: 'ITI-102', display: 'Introspect Token' },
   consent: { system: HEARTH_AUDIT, code: 'consent', display: 'Authorization Consent' },
+  launch: { system: HEARTH_AUDIT, code: 'ehr-launch', display: 'EHR Launch Context Created' },
   'client-auth-failure': {
     system: HEARTH_AUDIT,
     code: 'client-auth-failure',

@@ -138,7 +138,32 @@ export function accessForAll(
  * the grants reach, with its compartment and filters. A wildcard grant that is not confined becomes
  * the `*` entry; a confined one is spelt out per type, so AuditEvent and Group stay invisible.
  */
+const constraintCache = new WeakMap<readonly Grant[], Map<string, AccessConstraint>>();
+
+/**
+ * {@link computeConstraint}, memoised per grant list (grant lists are cached per verified token), so
+ * a token's constraint is computed once, and encoded once, not on every request.
+ */
 export function buildConstraint(
+  grants: readonly Grant[],
+  perms: readonly Permission[],
+  s: Subject,
+): AccessConstraint {
+  let byKey = constraintCache.get(grants);
+  if (byKey === undefined) {
+    byKey = new Map();
+    constraintCache.set(grants, byKey);
+  }
+  const key = `${perms.join('')}\u0000${s.patient ?? ''}\u0000${s.fhirUser ?? ''}`;
+  let c = byKey.get(key);
+  if (c === undefined) {
+    c = computeConstraint(grants, perms, s);
+    byKey.set(key, c);
+  }
+  return c;
+}
+
+function computeConstraint(
   grants: readonly Grant[],
   perms: readonly Permission[],
   s: Subject,

@@ -7,7 +7,7 @@ import {
   type Subject,
 } from './access.js';
 import type { DataAction } from './data-actions.js';
-import type { Grant, Permission } from './grant.js';
+import type { Access, Grant, Permission } from './grant.js';
 import type { FhirInteraction } from './interaction.js';
 import { requirementOf } from './requirements.js';
 import type { RoleSet } from './roles.js';
@@ -92,6 +92,15 @@ function usesChainsOrHas(query: URLSearchParams): boolean {
   return false;
 }
 
+function sameAccess(a: Access | undefined, b: Access): boolean {
+  return (
+    a !== undefined &&
+    a.compartment === b.compartment &&
+    (a.anyOf ?? []).join('\u0000') === (b.anyOf ?? []).join('\u0000') &&
+    (a.anyOf === undefined) === (b.anyOf === undefined)
+  );
+}
+
 function isConfined(c: AccessConstraint): boolean {
   return Object.values(c.types).some((a) => a.compartment !== undefined);
 }
@@ -171,8 +180,11 @@ export function authorize(ix: FhirInteraction, input: AuthzInput): Decision {
         `${describe(ix)} is not available under patient-confined scopes`,
       );
     }
-    constraint = buildConstraint(input.grants, reachPerms(ix), input.subject);
-    constraint.types[type] = r.access;
+    const reach = buildConstraint(input.grants, reachPerms(ix), input.subject);
+    // The shared (memoised) constraint is never mutated: a different target access gets a copy.
+    constraint = sameAccess(reach.types[type], r.access)
+      ? reach
+      : { types: { ...reach.types, [type]: r.access } };
     scopes = r.scopes;
   }
   if (!input.inQueryEnforcement && isConfined(constraint) && usesChainsOrHas(ix.query)) {

@@ -122,7 +122,8 @@ export function respondFiltered(
 ): void {
   // One answer for "not there" and "not yours": the upstream's own 404 (and, under restricted
   // access, 410 for a deleted resource that may not have been the caller's) becomes the gateway's.
-  if (res.status === 404 || (res.status === 410 && isRestricted(c))) throw notFound('resource not found');
+  if (res.status === 404 || (res.status === 410 && isRestricted(c)))
+    throw notFound('resource not found');
   const rewrite = deps.rewriter?.toPublic ?? ((s: string) => s);
   let text = res.body.toString('utf8');
   let parsed: unknown;

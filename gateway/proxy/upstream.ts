@@ -51,6 +51,18 @@ export interface BufferedResponse {
   body: Buffer;
 }
 
+const encodings = new WeakMap<AccessConstraint, string>();
+
+/** The header form of a constraint, encoded once per (memoised) constraint object. */
+function encoded(c: AccessConstraint): string {
+  let e = encodings.get(c);
+  if (e === undefined) {
+    e = encodeConstraint(c);
+    encodings.set(c, e);
+  }
+  return e;
+}
+
 /** Request headers never passed on: credentials, hop-by-hop, and anything internal. */
 const DROP = new Set([
   'authorization',
@@ -127,7 +139,7 @@ export class Upstream {
     if (this.opts.isBuiltInStore) {
       if (this.opts.internalSecret !== undefined)
         out[INTERNAL_SECRET_HEADER] = this.opts.internalSecret;
-      if (call.constraint !== undefined) out[CONSTRAINT_HEADER] = encodeConstraint(call.constraint);
+      if (call.constraint !== undefined) out[CONSTRAINT_HEADER] = encoded(call.constraint);
     } else if (this.opts.authorization !== undefined) {
       out.authorization = this.opts.authorization;
     }

@@ -1,14 +1,33 @@
-import { structureDefinitions } from './definitions.js';
+import r4 from 'fhirpath/fhir-context/r4';
+
+/**
+ * R4 (4.0.1) resource type names, from the R4 model that ships with HL7's fhirpath package (the
+ * types whose ancestry reaches `Resource`), which is far lighter to load than the
+ * StructureDefinitions.
+ */
 
 let types: ReadonlySet<string> | undefined;
 
-/** Every concrete R4 resource type name (from the core StructureDefinitions), e.g. `Patient`. */
+function descendsFromResource(type: string, parents: Record<string, string | undefined>): boolean {
+  let p = parents[type];
+  for (let depth = 0; p !== undefined && depth < 10; depth++) {
+    if (p === 'Resource') return true;
+    p = parents[p];
+  }
+  return false;
+}
+
+/** Every concrete R4 resource type name, e.g. `Patient`. */
 export function r4ResourceTypes(): ReadonlySet<string> {
-  types ??= new Set(
-    structureDefinitions()
-      .filter((sd) => sd.kind === 'resource' && !sd.abstract)
-      .map((sd) => sd.type),
-  );
+  if (types === undefined) {
+    const parents = (r4 as unknown as { type2Parent: Record<string, string | undefined> })
+      .type2Parent;
+    types = new Set(
+      Object.keys(parents).filter(
+        (t) => t !== 'DomainResource' && descendsFromResource(t, parents),
+      ),
+    );
+  }
   return types;
 }
 

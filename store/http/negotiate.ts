@@ -23,8 +23,9 @@ const isXml = (t: string) => t.includes('xml');
 export function responseFormat(req: StoreRequest): 'fhir' | 'raw' {
   const format = req.query.get('_format');
   if (format !== null) {
-    if (JSON_FORMATS.has(format.toLowerCase()) || format.toLowerCase().endsWith('+json'))
-      return 'fhir';
+    // A `+` in a query string arrives as a space (`_format=application/fhir+json`).
+    const f = format.toLowerCase().replace(/ /g, '+');
+    if (JSON_FORMATS.has(f) || f.endsWith('+json')) return 'fhir';
     throw notAcceptable(
       `_format ${format} is not supported; this server speaks application/fhir+json`,
     );

@@ -1,51 +1,21 @@
+export type { SearchInput, SearchLimits } from './search-input.js';
 import type { Queryable, SqlValue } from '../engines/engine.js';
 import { QueryTimeoutError } from '../engines/engine.js';
 import { FhirError, issue, notFound } from '../fhir/outcome.js';
-import type { AccessConstraint } from '../protocol.js';
 import { loadContext } from './context.js';
 import { isResourceType } from './definitions/resource-types.js';
-import { dateRange } from './indexing/date-range.js';
 import { parseSearchRequest } from './query/parse-request.js';
-import type { SearchRequest } from './query/request.js';
 import { decodeCursor, encodeCursor, type Cursor } from './results/cursor.js';
 import { resolveIncludes, type Row } from './results/includes.js';
 import type { PageEntry, PageLink, SearchPage } from './results/page.js';
 import { shapeJson } from './results/shape.js';
-import { and, or, SqlBuilder } from './sql/builder.js';
-import { clausesSql, type ClauseEnv } from './sql/clause-sql.js';
+import { SqlBuilder } from './sql/builder.js';
+import type { ClauseEnv } from './sql/clause-sql.js';
+import { baseWhere } from './sql/base-where.js';
+import { link } from './results/links.js';
+import type { SearchInput, SearchLimits } from './search-input.js';
 import { constraintSql } from './sql/constraint-sql.js';
 import { afterSql, orderBy, sortKeys } from './sql/order.js';
-
-export interface SearchLimits {
-  defaultCount: number;
-  maxCount: number;
-  queryTimeoutMs: number;
-  /** Included resources per page (default 1000, as Azure); more are cut with a warning. */
-  maxIncludes?: number;
-  /** `:iterate` rounds (default 3). */
-  maxIterate?: number;
-  /** Absolute deadline (ms since epoch); default now + queryTimeoutMs. */
-  deadline?: number;
-}
-
-/** One search as the REST layer hands it over. */
-export interface SearchInput {
-  /** `[T]` for `GET [base]/T`, `[]` for system search (`_type` narrows it). */
-  types: string[];
-  /** Decoded query (or `application/x-www-form-urlencoded` POST body) pairs, in order. */
-  params: [string, string][];
-  /** Compartment search `Patient/123/…` (with `types` [] for `Patient/123/*`). */
-  compartment?: { type: 'Patient'; id: string };
-  /** `Patient/123/$everything`. */
-  everything?: { id: string };
-  constraint?: AccessConstraint | undefined;
-  /** The FHIR base URL links are built on, without a trailing slash. */
-  baseUrl: string;
-  /** Path after the base for links: `Observation`, `Patient/1/Observation`, `Patient/1/$everything`, or `` (system). */
-  path: string;
-  /** `Prefer: handling=strict`. */
-  strict: boolean;
-}
 
 const EVERYTHING_PARAMS = new Set(['start', 'end', '_since']);
 
@@ -59,79 +29,6 @@ function budgetError(): FhirError {
   ]);
 }
 
-function baseWhere(
-  b: SqlBuilder,
-  input: SearchInput,
-  req: SearchRequest,
-  env: ClauseEnv,
-  extra: [string, string][],
-): string {
-  const r = 'r';
-  // hearth_budget(): the engines' in-query time budget check, evaluated per scanned row
-  const parts = [`${r}.deleted = 0`, 'hearth_budget() = 1'];
-  if (req.types.length === 1 && input.types.length === 1) {
-    const t = req.types[0] ?? '';
-    parts.push(
-      `${r}.type = ${b.p(t)}`,
-      clausesSql(b, req.clauses.get(t) ?? [], r, env),
-      constraintSql(b, t, r, env),
-    );
-  } else if (req.types.length > 0) {
-    parts.push(
-      or(
-        req.types.map((t) =>
-          and([
-            `${r}.type = ${b.p(t)}`,
-            clausesSql(b, req.clauses.get(t) ?? [], r, env),
-            constraintSql(b, t, r, env),
-          ]),
-        ),
-      ),
-    );
-  } else {
-    parts.push(
-      clausesSql(b, req.clauses.get('*') ?? [], r, env),
-      constraintSql(b, undefined, r, env),
-    );
-  }
-  if (input.compartment !== undefined) {
-    parts.push(
-      `EXISTS (SELECT 1 FROM compartment kc WHERE kc.rid = ${r}.rid AND kc.ctype = 'Patient' AND kc.cid = ${b.p(input.compartment.id)})`,
-    );
-  }
-  if (input.everything !== undefined) {
-    const id = input.everything.id;
-    parts.push(`(EXISTS (SELECT 1 FROM compartment ke WHERE ke.rid = ${r}.rid AND ke.ctype = 'Patient' AND ke.cid = ${b.p(id)})
-      OR ${r}.rid IN (SELECT te.rid FROM compartment ke JOIN sp_ref xe ON xe.rid = ke.rid JOIN resource te ON te.type = xe.ttype AND te.id = xe.tid
-        WHERE ke.ctype = 'Patient' AND ke.cid = ${b.p(id)}))`);
-    for (const [name, value] of extra) {
-      const range = dateRange(value);
-      if (range === undefined)
-        throw new FhirError(400, [issue('error', 'invalid', `${name} must be a date`, [name])]);
-      if (name === '_since') parts.push(`${r}.last_updated >= ${b.p(range.lo)}`);
-      else {
-        const clinical = `EXISTS (SELECT 1 FROM sp_date de WHERE de.rid = ${r}.rid AND de.sp = ${r}.type || '.date' AND de.${name === 'start' ? 'hi' : 'lo'} ${name === 'start' ? '>=' : '<='} ${b.p(name === 'start' ? range.lo : range.hi)})`;
-        parts.push(
-          `(${r}.type = 'Patient' OR NOT EXISTS (SELECT 1 FROM sp_date dn WHERE dn.rid = ${r}.rid AND dn.sp = ${r}.type || '.date') OR ${clinical})`,
-        );
-      }
-    }
-  }
-  return and(parts);
-}
-
-function link(input: SearchInput, req: SearchRequest, cursor: string | undefined): string {
-  const qs = new URLSearchParams(req.echo);
-  if (cursor !== undefined) qs.set('_cursor', cursor);
-  const s = qs.toString();
-  const path = input.path === '' ? input.baseUrl : `${input.baseUrl}/${input.path}`;
-  return s === '' ? path : `${path}?${s}`;
-}
-
-/**
- * Runs a type, system, compartment or `$everything` search: matches, one page, includes, total,
- * links; everything inside one set of queries, each filtered by the access constraint.
- */
 export async function executeSearch(
   q: Queryable,
   input: SearchInput,
@@ -209,7 +106,9 @@ async function run(
   const keyCols = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
   const where = baseWhere(b, input, req, env, everythingExtra);
   const inner = `SELECT r.rid, r.type, r.id, r.version, r.json, ${keyCols} FROM resource r WHERE ${where} AND r.rid <= ${b.p(maxRid)}`;
-  const whereParams = [...b.params];
+  // the total counts the same WHERE without the sort-key columns
+  const cb = new SqlBuilder();
+  const countSql = `SELECT COUNT(*) AS n FROM resource r WHERE ${baseWhere(cb, input, req, env, everythingExtra)} AND r.rid <= ${cb.p(maxRid)}`;
 
   let rows: (Row & Record<string, SqlValue>)[] = [];
   let more = false;
@@ -232,12 +131,9 @@ async function run(
     if (cursor === undefined && !more && req.count > 0 && req.summary !== 'count')
       total = rows.length;
     else
-      total =
-        (
-          await q.get<{ n: number }>(`SELECT COUNT(*) AS n FROM (${inner}) c`, whereParams, {
-            deadline,
-          })
-        )?.n ?? 0;
+      total = Number(
+        (await q.get<{ n: number | string }>(countSql, cb.params, { deadline }))?.n ?? 0,
+      );
   }
 
   const keyOf = (row: Record<string, SqlValue> | undefined): SqlValue[] =>

@@ -13,7 +13,8 @@ import { describeSearch } from './capabilities.js';
 import { findMatches } from './conditional.js';
 import { executeSearch, type SearchInput, type SearchLimits } from './execute.js';
 import { indexResource, unindexResource, type ResourceLike } from './indexing/index-resource.js';
-import { statistics } from './maintenance.js';
+import { statistics, validateSearchParameter } from './maintenance.js';
+import type { SearchParameterResource } from './definitions/search-param.js';
 import { renderSearchBundle } from './results/bundle.js';
 import type { SearchPage } from './results/page.js';
 import { searchSchema } from './schema.js';
@@ -24,6 +25,9 @@ const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 export const searchIndexer: Indexer = {
   schema: searchSchema,
   index: (tx, rid, resource) => {
+    // a SearchParameter whose expression does not compile is refused (400) before it is stored
+    if (resource.resourceType === 'SearchParameter')
+      validateSearchParameter(resource as unknown as SearchParameterResource);
     statistics.noteWrite();
     return indexResource(tx, rid, resource as ResourceLike);
   },

@@ -30,6 +30,7 @@ export function searchSchema(dialect: DialectName): string[] {
     'CREATE INDEX IF NOT EXISTS sp_token_code ON sp_token (sp, code, system, rid)',
     'CREATE INDEX IF NOT EXISTS sp_token_sys ON sp_token (sp, system, code, rid)',
     'CREATE INDEX IF NOT EXISTS sp_token_rid ON sp_token (rid, sp)',
+    'CREATE INDEX IF NOT EXISTS sp_token_text ON sp_token (sp, text, rid)',
     'CREATE INDEX IF NOT EXISTS sp_date_lo ON sp_date (sp, lo, hi, rid)',
     'CREATE INDEX IF NOT EXISTS sp_date_hi ON sp_date (sp, hi, lo, rid)',
     'CREATE INDEX IF NOT EXISTS sp_date_rid ON sp_date (rid, sp)',

@@ -97,9 +97,10 @@ describe('standalone launch (authorization code + PKCE)', function () {
       const jwks = (await res.json()) as { keys: Record<string, unknown>[] };
       assert.equal(jwks.keys.length, 1);
       const [key] = jwks.keys;
-      assert.equal(key?.['kty'], 'RSA');
-      assert.equal(typeof key?.['kid'], 'string');
-      assert.equal(key?.['d'], undefined);
+      assert.ok(key !== undefined);
+      assert.equal(key['kty'], 'RSA');
+      assert.equal(typeof key['kid'], 'string');
+      assert.equal(key['d'], undefined);
     });
   });
 

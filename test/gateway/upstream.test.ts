@@ -41,8 +41,8 @@ describe('gateway in front of an external FHIR server (FHIR_UPSTREAM)', () => {
     assert.equal(res.status, 200);
     const seen = h.fhir.requests.at(-1);
     assert.equal(seen?.headers.authorization, 'Basic dXA6c3RyZWFt');
-    assert.equal(seen?.headers['x-hearth-constraint'], undefined);
-    assert.equal(seen?.headers['x-hearth-internal'], undefined);
+    assert.equal(seen.headers['x-hearth-constraint'], undefined);
+    assert.equal(seen.headers['x-hearth-internal'], undefined);
   });
 
   it('rewrites the upstream base to the public base in links, fullUrl and Location', async () => {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { StartedChild } from '../../common/child-process.js';
-import { getOverSocket, startStore, stopProcess } from './process.js';
+import { overSocket, startStore, stopProcess } from './process.js';
 
 describe('store process: durability', function () {
   this.timeout(90_000);
@@ -69,14 +69,21 @@ describe('store process: durability', function () {
     }
 
     const socket = path.join(dir, 'store.sock');
-    child = await startStore(dir, { HEARTH_STORE_SOCKET: socket });
-    assert.equal(child.ready.address, socket);
-    assert.deepEqual(await getOverSocket(socket, '/health'), {
-      status: 200,
-      body: '{"status":"ok"}',
+    child = await startStore(dir, {
+      HEARTH_STORE_SOCKET: socket,
+      HEARTH_FHIR_BASE_URL: 'https://public.example/fhir',
     });
+    assert.equal(child.ready.address, socket);
+    const health = await overSocket(socket, 'GET', '/health');
+    assert.deepEqual([health.status, health.body], [200, '{"status":"ok"}']);
     const [someId] = [...acked.keys()];
-    assert.equal((await getOverSocket(socket, `/Patient/${someId}`)).status, 200);
+    assert.equal((await overSocket(socket, 'GET', `/Patient/${someId}`)).status, 200);
+    const created = await overSocket(socket, 'POST', '/Patient', '{"resourceType":"Patient"}');
+    assert.equal(created.status, 201);
+    assert.match(
+      String(created.headers.location),
+      /^https:\/\/public\.example\/fhir\/Patient\/[0-9a-f-]+\/_history\/1$/,
+    );
     assert.equal(await stopProcess(child, 'SIGTERM'), 0);
     child = undefined;
   });

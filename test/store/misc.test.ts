@@ -9,6 +9,8 @@ import {
   INTERNAL_SECRET_HEADER,
   PATIENTS_HEADER,
 } from '../../store/protocol.js';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { describeOnEngines } from '../support/engines.js';
 import { testStore, type TestStore } from './helpers.js';
 
@@ -191,5 +193,31 @@ describeOnEngines('store REST: Binary, metadata, trusted callers, time budget', 
     assert.equal(res.body.issue[0].code, 'too-costly');
     assert.ok(Date.now() - started < 5000);
     assert.equal((await t.api.get('/metadata')).status, 200);
+  });
+
+  it('logs each request with its request id, and never the body', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
+    const t2 = await testStore({}, { log: pino({ level: 'info' }, sink) });
+    try {
+      await t2.api
+        .post('/Patient')
+        .set('x-request-id', 'req-abc-123')
+        .send({ resourceType: 'Patient', name: [{ family: 'Secretname' }] });
+      const entry = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.reqId === 'req-abc-123');
+      assert.ok(entry, lines.join(''));
+      assert.equal(entry.status, 201);
+      assert.equal(entry.method, 'POST');
+      assert.ok(!lines.join('').includes('Secretname'));
+    } finally {
+      await t2.close();
+    }
   });
 });

@@ -36,20 +36,29 @@ export function stopProcess(
   });
 }
 
-/** GET over a Unix socket. */
-export function getOverSocket(
+export interface SocketResponse {
+  status: number;
+  body: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** One HTTP request over a Unix socket. */
+export function overSocket(
   socketPath: string,
+  method: string,
   path: string,
-): Promise<{ status: number; body: string }> {
+  body?: string,
+): Promise<SocketResponse> {
   return new Promise((resolve, reject) => {
-    request({ socketPath, path, method: 'GET' }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
+    const headers = body === undefined ? {} : { 'content-type': 'application/fhir+json' };
+    const req = request({ socketPath, path, method, headers }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
       res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, body });
+        resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers });
       });
-    })
-      .on('error', reject)
-      .end();
+    });
+    req.on('error', reject);
+    req.end(body);
   });
 }

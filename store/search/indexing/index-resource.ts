@@ -145,7 +145,17 @@ export async function writeRows(tx: Tx, rid: number, x: Extraction): Promise<voi
 
 /** Removes every index row of `rid` (call on delete; indexResource calls it before writing). */
 export async function unindexResource(tx: Tx, rid: number): Promise<void> {
-  for (const table of INDEX_TABLES) await tx.run(`DELETE FROM ${table} WHERE rid = ?`, [rid]);
+  // one probe, then deletes only where there are rows (a create deletes nothing)
+  const probe = INDEX_TABLES.map(
+    (t, i) => `(SELECT COUNT(*) FROM (SELECT 1 FROM ${t} WHERE rid = ? LIMIT 1) p${i}) AS t${i}`,
+  ).join(', ');
+  const row = await tx.get<Record<string, number | string>>(
+    `SELECT ${probe}`,
+    INDEX_TABLES.map(() => rid),
+  );
+  for (const [i, table] of INDEX_TABLES.entries()) {
+    if (Number(row?.[`t${i}`] ?? 1) > 0) await tx.run(`DELETE FROM ${table} WHERE rid = ?`, [rid]);
+  }
 }
 
 /**

@@ -86,12 +86,10 @@ export function resolveName(
       throw new Unsupported(`unknown reference parameter '${hCode}' for ${hType}`);
     if (!anyType && param.target.length > 0 && !param.target.includes(type))
       throw badRequest(`${hType}.${hCode} does not refer to ${type}`);
-    return {
-      kind: 'has',
-      type: hType,
-      param,
-      next: resolveName(registry, hType, rest.join(':'), values, depth + 1),
-    };
+    const next = resolveName(registry, hType, rest.join(':'), values, depth + 1);
+    return anyType
+      ? { kind: 'has', type: hType, param, next }
+      : { kind: 'has', type: hType, param, next, onType: type };
   }
   const dot = name.indexOf('.');
   if (dot < 0) return resolveLeaf(registry, type, name, values, anyType);

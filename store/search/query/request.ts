@@ -14,7 +14,14 @@ export type Clause =
       anyType?: boolean;
     }
   | { kind: 'chain'; param: SearchParam; targets: ChainTarget[]; anyType?: boolean }
-  | { kind: 'has'; type: string; param: SearchParam; next: Clause };
+  | {
+      kind: 'has';
+      type: string;
+      param: SearchParam;
+      next: Clause;
+      /** The type searched (undefined in a search across types). */
+      onType?: string;
+    };
 
 export interface ChainTarget {
   type: string;

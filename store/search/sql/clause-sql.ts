@@ -60,17 +60,22 @@ function compositeSql(
   const parts = splitUnescaped(raw, '$');
   if (parts.length !== param.components.length)
     throw badRequest(`'${raw}' needs ${param.components.length} parts joined by $`);
+  // r.rid IN (first component's rows, each joined to the next component of the same tuple)
   let sql = '';
+  let first: string | undefined;
   let prev: string | undefined;
   const closers: string[] = [];
   param.components.forEach((c, i) => {
     const table = TABLE_OF[c.param.type];
     if (table === undefined) throw badRequest(`composite '${param.code}' cannot be searched`);
     const x = b.alias('c');
-    const link =
-      prev === undefined ? `${x}.rid = ${r}.rid` : `${x}.rid = ${r}.rid AND ${x}.grp = ${prev}.grp`;
-    sql += `${i === 0 ? '' : ' AND '}EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${link} AND ${x}.sp = ${b.p(`${param.key}#${i}`)} AND ${valuePredicate(b, c.param.type, x, parts[i] ?? '', undefined, env)}`;
+    const head =
+      first === undefined || prev === undefined
+        ? `${r}.rid IN (SELECT ${x}.rid FROM ${table} ${x} WHERE `
+        : ` AND EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${first}.rid AND ${x}.grp = ${prev}.grp AND `;
+    sql += `${head}${x}.sp = ${b.p(`${param.key}#${i}`)} AND ${valuePredicate(b, c.param.type, x, parts[i] ?? '', undefined, env)}`;
     closers.push(')');
+    first ??= x;
     prev = x;
   });
   return `(${sql}${closers.join('')})`;
@@ -99,8 +104,12 @@ function leafSql(
   const sp = spTest(b, x, r, param, anyType);
   const tests = or(values.map((v) => valuePredicate(b, param.type, x, v, modifier, env)));
   const budget = modifier === 'contains' ? ' AND hearth_budget() = 1' : '';
-  const exists = `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${sp} AND ${tests}${budget})`;
-  return negate ? `NOT ${exists}` : exists;
+  if (negate || anyType) {
+    const exists = `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${sp} AND ${tests}${budget})`;
+    return negate ? `NOT ${exists}` : exists;
+  }
+  // uncorrelated: the planner can drive the search from the index when the value is selective
+  return `${r}.rid IN (SELECT ${x}.rid FROM ${table} ${x} WHERE ${sp} AND ${tests}${budget})`;
 }
 
 /** SQL (on resource alias `r`) for one clause: a parameter, a chain or a `_has`. */
@@ -119,7 +128,14 @@ export function clauseSql(b: SqlBuilder, clause: Clause, r: string, env: ClauseE
         ]),
       ),
     );
-    return `EXISTS (SELECT 1 FROM sp_ref ${x} JOIN resource ${t} ON ${t}.type = ${x}.ttype AND ${t}.id = ${x}.tid WHERE ${x}.rid = ${r}.rid AND ${sp} AND ${t}.deleted = 0 AND ${targets})`;
+    const join = `sp_ref ${x} JOIN resource ${t} ON ${t}.type = ${x}.ttype AND ${t}.id = ${x}.tid`;
+    if (clause.anyType === true)
+      return `EXISTS (SELECT 1 FROM ${join} WHERE ${x}.rid = ${r}.rid AND ${sp} AND ${t}.deleted = 0 AND ${targets})`;
+    return `${r}.rid IN (SELECT ${x}.rid FROM ${join} WHERE ${sp} AND ${t}.deleted = 0 AND ${targets})`;
+  }
+  if (clause.onType !== undefined) {
+    const sp = `${x}.sp = ${b.p(clause.param.key)} AND ${x}.ttype = ${b.p(clause.onType)}`;
+    return `${r}.id IN (SELECT ${x}.tid FROM sp_ref ${x} JOIN resource ${t} ON ${t}.rid = ${x}.rid WHERE ${sp} AND ${t}.deleted = 0 AND ${clauseSql(b, clause.next, t, env)} AND ${constraintSql(b, clause.type, t, env)})`;
   }
   return `EXISTS (SELECT 1 FROM sp_ref ${x} JOIN resource ${t} ON ${t}.rid = ${x}.rid WHERE ${x}.sp = ${b.p(clause.param.key)} AND ${x}.ttype = ${r}.type AND ${x}.tid = ${r}.id AND ${t}.deleted = 0 AND ${clauseSql(b, clause.next, t, env)} AND ${constraintSql(b, clause.type, t, env)})`;
 }

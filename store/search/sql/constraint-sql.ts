@@ -49,7 +49,7 @@ function accessSql(
     const [ctype = '', cid = ''] = access.compartment.split('/');
     const k = b.alias('k');
     parts.push(
-      `EXISTS (SELECT 1 FROM compartment ${k} WHERE ${k}.rid = ${r}.rid AND ${k}.ctype = ${b.p(ctype)} AND ${k}.cid = ${b.p(cid)})`,
+      `${r}.rid IN (SELECT ${k}.rid FROM compartment ${k} WHERE ${k}.ctype = ${b.p(ctype)} AND ${k}.cid = ${b.p(cid)})`,
     );
   }
   const filters = access.anyOf ?? [];

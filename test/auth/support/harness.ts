@@ -97,6 +97,55 @@ export async function startHarness(
   });
   const app = new Koa();
   app.use(auth.middleware);
+  // A stand-in for the launch UI: sign-in at `/`, who-am-I, and the EHR launcher.
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/ui/login' && ctx.method === 'POST') {
+      const q = new URLSearchParams(ctx.querystring);
+      const result = await auth.verifyPassword(
+        q.get('username') ?? '',
+        q.get('password') ?? '',
+        ctx.ip,
+      );
+      if (!result.ok) {
+        ctx.status = 401;
+        ctx.body = result;
+        return;
+      }
+      await auth.sessions.signIn(ctx.req, ctx.res, result.user.id);
+      ctx.body = { id: result.user.id };
+      return;
+    }
+    if (ctx.path === '/ui/me') {
+      ctx.body = { user: await auth.sessions.current(ctx.req, ctx.res) };
+      return;
+    }
+    if (ctx.path === '/ui/logout' && ctx.method === 'POST') {
+      await auth.sessions.signOut(ctx.req, ctx.res);
+      ctx.status = 204;
+      return;
+    }
+    if (ctx.path === '/ui/launch' && ctx.method === 'POST') {
+      const user = await auth.sessions.current(ctx.req, ctx.res);
+      if (user === undefined) {
+        ctx.status = 401;
+        return;
+      }
+      const q = new URLSearchParams(ctx.querystring);
+      ctx.body = await auth.createLaunch({
+        userId: user.id,
+        clientId: q.get('client') ?? '',
+        patient: q.get('patient') ?? undefined,
+        encounter: q.get('encounter') ?? undefined,
+        fhirContext: q.has('encounter')
+          ? [{ reference: `Encounter/${q.get('encounter') ?? ''}` }]
+          : undefined,
+        needPatientBanner: false,
+        smartStyleUrl: `${config.publicUrl}/ui/smart-style.json`,
+      });
+      return;
+    }
+    await next();
+  });
   app.use(async (ctx, next) => {
     if (ctx.path === '/fhir/.well-known/smart-configuration') {
       ctx.set('Access-Control-Allow-Origin', '*');

@@ -1,6 +1,9 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import { decodeConstraint, type AccessConstraint } from '../../../store/protocol.js';
-import { patientsOf, resourceAllowed } from '../../../gateway/proxy/membership.js';
+import {
+  constraintAllows as resourceAllowed,
+  patientCompartments as patientsOf,
+} from '../../../store/index.js';
 
 /**
  * A small, real FHIR R4 server over HTTP for proxy tests: read, vread, history, search (by `_id`,

@@ -146,6 +146,39 @@ describe('store/search over HTTP', () => {
     ) as Bundle;
     assert.equal(all.entry?.length, 2);
   });
+  it('refuses a SearchParameter whose expression does not compile', async () => {
+    const sp = {
+      resourceType: 'SearchParameter',
+      url: 'http://x/sp/bad',
+      name: 'bad',
+      code: 'bad',
+      base: ['Patient'],
+      type: 'string',
+      status: 'active',
+      description: 'bad',
+      expression: 'Patient.name.where(',
+    };
+    const res = await t.api
+      .post('/fhir/SearchParameter')
+      .set('content-type', FHIR)
+      .send(JSON.stringify(sp));
+    assert.equal(res.status, 400);
+    assert.equal(
+      (JSON.parse(res.text) as { resourceType: string }).resourceType,
+      'OperationOutcome',
+    );
+    const good = {
+      ...sp,
+      url: 'http://x/sp/good',
+      code: 'good',
+      expression: 'Patient.name.family',
+    };
+    await t.api
+      .post('/fhir/SearchParameter')
+      .set('content-type', FHIR)
+      .send(JSON.stringify(good))
+      .expect(201);
+  });
   it('lists search parameters in the CapabilityStatement', async () => {
     const cs = JSON.parse((await t.api.get('/fhir/metadata').expect(200)).text) as {
       rest: { resource: { type: string; searchParam?: { name: string }[] }[] }[];

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { ids } from './support/run-search.js';
 import { describeOnEngines } from '../../support/engines.js';
-import { TestStore } from './support/test-store.js';
+import { TestStore, type Res } from './support/test-store.js';
 
 /** Hand-worked expectations per parameter type, prefix and modifier. */
 
 const UCUM = 'http://unitsofmeasure.org';
 const LOINC = 'http://loinc.org';
 
-const fixtures = [
+const fixtures: Res[] = [
   {
     resourceType: 'Patient',
     id: 'anna',
@@ -17,6 +17,13 @@ const fixtures = [
     gender: 'female',
     identifier: [{ system: 'urn:mrn', value: 'A,1' }],
     active: true,
+    managingOrganization: { reference: 'Organization/acme' },
+    meta: {
+      tag: [{ system: 'urn:t', code: 'vip' }],
+      profile: ['http://example.org/StructureDefinition/p'],
+      security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'R' }],
+      source: 'http://src.example/a',
+    },
   },
   {
     resourceType: 'Patient',
@@ -121,6 +128,23 @@ const fixtures = [
   },
 ];
 
+fixtures.push(
+  {
+    resourceType: 'Organization',
+    id: 'acme',
+    name: 'Acme Clinic',
+    partOf: { reference: 'Organization/holding' },
+  },
+  { resourceType: 'Organization', id: 'holding', name: 'Acme Holding' },
+  {
+    resourceType: 'Observation',
+    id: 'byident',
+    status: 'final',
+    code: { text: 'x' },
+    subject: { identifier: { system: 'urn:mrn', value: 'X9' } },
+  },
+);
+
 const cases: [string, string[]][] = [
   // string: prefix, accents, case, :exact, :contains, escaping
   ['Patient?name=mul', ['anna']],
@@ -146,7 +170,7 @@ const cases: [string, string[]][] = [
   ['Patient?gender=female&active=true', ['anna']],
   [
     'Observation?status:in=http://hl7.org/fhir/ValueSet/observation-status',
-    ['bp', 'g100', 'g54', 'h170'],
+    ['bp', 'byident', 'g100', 'g54', 'h170'],
   ],
   [
     'Patient?gender:in=http://hl7.org/fhir/ValueSet/administrative-gender',
@@ -205,6 +229,18 @@ const cases: [string, string[]][] = [
   ['ValueSet?url=http://example.org/fhir/ValueSet/a', ['vs2']],
   ['ValueSet?url:below=http://example.org/fhir/ValueSet/a', ['vs1', 'vs2']],
   ['ValueSet?url:above=http://example.org/fhir/ValueSet/a/b', ['vs1', 'vs2']],
+  // multi-level and typed chains, reference :identifier
+  ['Observation?subject:Patient.organization.name=acme clinic', ['h170']],
+  ['Observation?subject:Patient.organization.partof.name=acme holding', ['h170']],
+  ['Observation?subject:identifier=urn:mrn|X9', ['byident']],
+  ['Organization?_has:Patient:organization:_has:Observation:subject:code=8302-2', ['acme']],
+  // resource-level parameters: meta
+  ['Patient?_tag=urn:t|vip', ['anna']],
+  ['Patient?_profile=http://example.org/StructureDefinition/p', ['anna']],
+  ['Patient?_security=http://terminology.hl7.org/CodeSystem/v3-Confidentiality|R', ['anna']],
+  ['Patient?_source=http://src.example/a', ['anna']],
+  ['?_tag=vip', ['anna']],
+  ['?_type=Patient,Organization&_id=anna,acme', ['acme', 'anna']],
   // resource-level parameters
   ['Patient?_id=anna,bob', ['anna', 'bob']],
   ['Patient?_lastUpdated=ge2024-01-01', ['anna', 'bob', 'chloe', 'dan']],

@@ -109,6 +109,32 @@ describeOnEngines('store/search results', (engine) => {
     const rs = JSON.parse(s.entries[0]?.json ?? '{}') as Record<string, unknown>;
     assert.ok('name' in rs && 'birthDate' in rs);
   });
+  it('keeps text and mandatory elements for _summary=text, and drops text for _summary=data', async () => {
+    await store.put({
+      resourceType: 'Observation',
+      id: 'sum',
+      status: 'final',
+      code: { text: 'c' },
+      text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">x</div>' },
+      valueQuantity: { value: 1 },
+    });
+    const t = JSON.parse(
+      (await search(store, 'Observation?_id=sum&_summary=text')).entries[0]?.json ?? '{}',
+    ) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(t).sort(), [
+      'code',
+      'id',
+      'meta',
+      'resourceType',
+      'status',
+      'text',
+    ]);
+    const d = JSON.parse(
+      (await search(store, 'Observation?_id=sum&_summary=data')).entries[0]?.json ?? '{}',
+    ) as Record<string, unknown>;
+    assert.ok(!('text' in d) && 'valueQuantity' in d);
+    await store.remove('Observation', 'sum');
+  });
   it('returns the stored JSON text verbatim when no trimming applies', async () => {
     const p = await search(store, 'Patient?_id=p1');
     const row = await store.engine.get<{ json: string }>('SELECT json FROM resource WHERE id = ?', [

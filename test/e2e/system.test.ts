@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { startHearth, type RunningHearth } from '../support/hearth.js';
+
+/**
+ * The whole of Hearth as `npm start` runs it: one port, the store in its own process, a backend
+ * service obtaining a real token through the real token endpoint, data written and read through the
+ * gateway, and the audit trail recording it.
+ */
+describe('Hearth end to end (npm start)', function () {
+  this.timeout(180_000);
+  let hearth: RunningHearth;
+  let token: string;
+
+  async function backendToken(scope: string, roles: string[]): Promise<string> {
+    const { publicKey, privateKey } = await generateKeyPair('RS384');
+    const jwk = { ...(await exportJWK(publicKey)), kid: randomUUID(), alg: 'RS384', use: 'sig' };
+    const jwksFile = path.join(hearth.dataDir, `jwks-${jwk.kid}.json`);
+    await writeFile(jwksFile, JSON.stringify({ keys: [jwk] }));
+    const added = await hearth.cli([
+      'client',
+      'add',
+      '--name',
+      'e2e-service',
+      '--jwks-file',
+      jwksFile,
+      '--grant-type',
+      'client_credentials',
+      '--scope',
+      scope,
+      ...roles.flatMap((r) => ['--role', r]),
+      '--json',
+    ]);
+    assert.equal(added.code, 0, added.stderr);
+    const clientId = (JSON.parse(added.stdout) as { client_id: string }).client_id;
+    const config = (await (
+      await fetch(`${hearth.fhirBase}/.well-known/smart-configuration`)
+    ).json()) as { token_endpoint: string };
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'RS384', kid: jwk.kid, typ: 'JWT' })
+      .setIssuer(clientId)
+      .setSubject(clientId)
+      .setAudience(config.token_endpoint)
+      .setJti(randomUUID())
+      .setExpirationTime('4m')
+      .sign(privateKey);
+    const res = await fetch(config.token_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        scope,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+      }),
+    });
+    const body = (await res.json()) as { access_token?: string; error_description?: string };
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.ok(body.access_token !== undefined);
+    return body.access_token;
+  }
+
+  before(async () => {
+    hearth = await startHearth();
+    token = await backendToken('system/*.cruds system/AuditEvent.rs', [
+      'fhir-data-contributor',
+      'fhir-audit-reader',
+    ]);
+  });
+  after(async () => {
+    await hearth.stop();
+  });
+
+  const fhir = (p: string, init: RequestInit = {}) =>
+    fetch(`${hearth.fhirBase}/${p}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: 'application/fhir+json',
+        'content-type': 'application/fhir+json',
+        ...(init.headers as Record<string, string> | undefined),
+      },
+    });
+
+  it('answers /health with status ok once the store and auth databases answer', async () => {
+    const res = await fetch(`${hearth.baseUrl}/health`);
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { status: string }).status, 'ok');
+  });
+
+  it('serves Prometheus text at /metrics', async () => {
+    const res = await fetch(`${hearth.baseUrl}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /^# (HELP|TYPE) hearth_/m);
+  });
+
+  it('serves an R4 CapabilityStatement with SMART security and no token', async () => {
+    const res = await fetch(`${hearth.fhirBase}/metadata`, {
+      headers: { accept: 'application/json' },
+    });
+    assert.equal(res.status, 200);
+    const cs = (await res.json()) as {
+      resourceType: string;
+      fhirVersion: string;
+      rest: { security?: { service?: { coding?: { code?: string }[] }[] } }[];
+    };
+    assert.equal(cs.resourceType, 'CapabilityStatement');
+    assert.equal(cs.fhirVersion, '4.0.1');
+    const codes = cs.rest[0]?.security?.service?.flatMap((s) => s.coding ?? []).map((c) => c.code);
+    assert.ok(codes?.includes('SMART-on-FHIR'));
+  });
+
+  it('answers a request without a token with 401 and a Bearer challenge', async () => {
+    const res = await fetch(`${hearth.fhirBase}/Patient`);
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer realm=/);
+  });
+
+  it('creates, reads and searches a patient through the gateway with a backend-services token', async () => {
+    const created = await fhir('Patient', {
+      method: 'POST',
+      body: JSON.stringify({
+        resourceType: 'Patient',
+        name: [{ family: 'Ångström', given: ['Åsa'] }],
+        birthDate: '1970-01-02',
+      }),
+    });
+    assert.equal(created.status, 201, await created.clone().text());
+    const location = created.headers.get('location') ?? '';
+    assert.ok(location.startsWith(`${hearth.fhirBase}/Patient/`), location);
+    const id = location.split('/')[5] ?? '';
+    const read = await fhir(`Patient/${id}`);
+    assert.equal(read.status, 200);
+    assert.equal(read.headers.get('etag'), 'W/"1"');
+    const found = (await (await fhir('Patient?name=angstrom')).json()) as {
+      entry?: { resource: { id: string } }[];
+    };
+    assert.deepEqual(
+      found.entry?.map((e) => e.resource.id),
+      [id],
+    );
+  });
+
+  it('records the requests in an audit trail readable at /fhir/AuditEvent and verifiable by the CLI', async () => {
+    const res = await fhir('AuditEvent?subtype=create');
+    assert.equal(res.status, 200);
+    const bundle = (await res.json()) as { entry?: { resource: { resourceType: string } }[] };
+    assert.ok((bundle.entry?.length ?? 0) >= 1);
+    const verify = await hearth.cli(['audit', 'verify']);
+    assert.equal(verify.code, 0, verify.stderr);
+  });
+});
