@@ -219,7 +219,7 @@
     if (obs.length === 0) return empty('No lab results recorded.');
     return table(
       ['Date', 'Test', 'Result', 'Flag'],
-      obs.slice(0, 20).map(function (o) {
+      obs.slice(0, 12).map(function (o) {
         var flag =
           o.interpretation &&
           o.interpretation[0] &&
