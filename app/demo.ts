@@ -10,12 +10,10 @@ import {
   type SeedResult,
 } from '../demo/index.js';
 import { adminAuditEvent, type AuditTrail } from '../gateway/index.js';
-import { INTERNAL_SECRET_HEADER } from '../store/index.js';
 
-/** Where the store process listens and how to prove we are its trusted caller. */
+/** Where the store process listens (DATA_DIR's socket: reachable by the operator's account only). */
 export interface StoreEndpoint {
   socketPath: string;
-  internalSecret: string;
 }
 
 interface BundleResponse {
@@ -36,7 +34,6 @@ function postBundle(
         headers: {
           'content-type': 'application/fhir+json',
           'content-length': payload.length,
-          [INTERNAL_SECRET_HEADER]: store.internalSecret,
         },
       },
       (res) => {

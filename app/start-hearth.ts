@@ -9,13 +9,18 @@ import type { Config } from '../common/config.js';
 import type { StartedChild } from '../common/child-process.js';
 import type { Logger } from '../common/logger.js';
 import { closeServer } from '../common/shutdown.js';
-import { AuditTrail, createGateway, RoleSet, type Gateway } from '../gateway/index.js';
+import {
+  AuditTrail,
+  auditAuthEvents,
+  createGateway,
+  RoleSet,
+  type Gateway,
+} from '../gateway/index.js';
 import {
   createFhirPatientSearch,
   createInteractionViews,
   createLaunchUi,
 } from '../launch-ui/index.js';
-import { auditAuthEvents } from './audit-auth-events.js';
 import { seedDemoData } from './demo.js';
 import { inProcessKeys } from './key-resolver.js';
 import { startStoreProcess } from './start-store.js';
@@ -165,14 +170,7 @@ export async function startHearth(
   if (opts.demoPatients !== undefined && storeSocket !== undefined) {
     const admin = openAdmin(config);
     try {
-      await seedDemoData(
-        config,
-        { socketPath: storeSocket, internalSecret },
-        admin,
-        audit,
-        log,
-        opts.demoPatients,
-      );
+      await seedDemoData(config, { socketPath: storeSocket }, admin, audit, log, opts.demoPatients);
     } finally {
       admin.close();
     }

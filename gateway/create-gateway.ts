@@ -45,7 +45,7 @@ export interface GatewayOptions {
   audit: AuditTrail;
   /** Default: built-in roles plus `config.rolesFile`. */
   roles?: RoleSet;
-  /** Per-client token bucket; `false` turns it off. Default 5,000/s with bursts of 10,000. */
+  /** Per-client token bucket; `false` turns it off. Default 20,000/s with bursts of 40,000. */
   rateLimit?: RateLimitOptions | false;
   cors?: CorsOptions;
   /** Collect Node's default process metrics in the registry (default true). */

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../common/config.js';
 import { createLogger } from '../common/logger.js';
@@ -35,6 +35,8 @@ async function main(): Promise<void> {
       rmSync(wiring.socket, { force: true });
       const socket = wiring.socket;
       server.listen(socket, () => {
+        // Only the operator's account may connect (the socket may sit in a shared temp dir).
+        chmodSync(socket, 0o600);
         resolve(socket);
       });
     } else {
@@ -44,6 +46,11 @@ async function main(): Promise<void> {
     }
   });
   onShutdown(log, [server], [() => engine.close()]);
+  // Started by the composition root: stop with it, even if it died without stopping us.
+  process.once('disconnect', () => {
+    log.warn('parent process went away; stopping');
+    process.kill(process.pid, 'SIGTERM');
+  });
   log.info({ address }, 'store listening');
   process.send?.({ ready: true, address });
 }

@@ -23,6 +23,15 @@ export const PATIENTS_HEADER = 'x-hearth-patients';
  */
 export const ENTITIES_HEADER = 'x-hearth-entities';
 
+/**
+ * Response (trusted callers only): `body` when the two headers above would be too large for an HTTP
+ * header block (big transactions, long search pages); the caller then reads the disclosed resources
+ * from the response body itself.
+ */
+export const DISCLOSURE_HEADER = 'x-hearth-disclosure';
+/** Largest combined size of the entities and patients headers before {@link DISCLOSURE_HEADER}. */
+export const MAX_DISCLOSURE_HEADER_BYTES = 8192;
+
 /** Every header name of this protocol starts with this prefix. */
 export const INTERNAL_HEADER_PREFIX = 'x-hearth-';
 

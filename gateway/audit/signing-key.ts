@@ -47,11 +47,16 @@ export function loadCheckpointKey(dataDir: string, create: boolean): CheckpointK
   if (!existsSync(file)) {
     if (!create) return undefined;
     const { privateKey } = generateKeyPairSync('ed25519');
-    writeFileSync(file, JSON.stringify(privateKey.export({ format: 'jwk' })), {
-      mode: 0o600,
-      flag: 'wx',
-    });
-    return fromPrivate(privateKey);
+    try {
+      writeFileSync(file, JSON.stringify(privateKey.export({ format: 'jwk' })), {
+        mode: 0o600,
+        flag: 'wx',
+      });
+      return fromPrivate(privateKey);
+    } catch (err) {
+      // Another process created it first: use that one.
+      if ((err as { code?: string }).code !== 'EEXIST') throw err;
+    }
   }
   const jwk = JSON.parse(readFileSync(file, 'utf8')) as JsonWebKey;
   return fromPrivate(createPrivateKey({ key: jwk, format: 'jwk' }));

@@ -52,6 +52,7 @@ export class AuditTrail {
   private sinceCheckpoint = 0;
   private lastCheckpointAt = Date.now();
   private closed = false;
+  private readonly selectHead;
   private readonly insertRecord;
   private readonly insertRef;
 
@@ -66,11 +67,10 @@ export class AuditTrail {
     this.checkpointEvery = opts.checkpointEvery ?? 1000;
     this.checkpointIntervalMs = opts.checkpointIntervalMs ?? 60_000;
     this.maxBatch = opts.maxBatch ?? 256;
-    this.head = this.db
-      .prepare<[], { seq: number; hash: string }>(
-        'SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1',
-      )
-      .get() ?? { seq: 0, hash: GENESIS_HASH };
+    this.selectHead = this.db.prepare<[], { seq: number; hash: string }>(
+      'SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1',
+    );
+    this.head = this.selectHead.get() ?? { seq: 0, hash: GENESIS_HASH };
     this.sinceCheckpoint = this.head.seq - (latestCheckpoint(this.db)?.seq ?? 0);
     this.insertRecord = this.db.prepare(
       'INSERT INTO audit_record (seq, recorded, event, prev_hash, hash) VALUES (?, ?, ?, ?, ?)',
@@ -109,25 +109,30 @@ export class AuditTrail {
       const lines: string[] = [];
       let head = this.head;
       try {
-        this.db.transaction(() => {
-          for (const { event } of batch) {
-            const seq = head.seq + 1;
-            const stored: AuditEvent = { ...event, id: String(seq) };
-            if (stored.recorded === '') stored.recorded = new Date().toISOString();
-            const text = canonicalJson(stored);
-            const hash = recordHash(seq, head.hash, text);
-            this.insertRecord.run(seq, stored.recorded, text, head.hash, hash);
-            for (const ref of indexValues(stored)) this.insertRef.run(seq, ref.param, ref.value);
-            lines.push(text);
-            head = { seq, hash };
-          }
-          this.sinceCheckpoint += batch.length;
-          if (this.checkpointDue()) {
-            writeCheckpoint(this.db, this.key);
-            this.sinceCheckpoint = 0;
-            this.lastCheckpointAt = Date.now();
-          }
-        })();
+        this.db
+          .transaction(() => {
+            // Read the head inside the write transaction: another process (the admin CLI, a second
+            // worker) may have appended since, and the chain must continue from the true last record.
+            head = this.selectHead.get() ?? { seq: 0, hash: GENESIS_HASH };
+            for (const { event } of batch) {
+              const seq = head.seq + 1;
+              const stored: AuditEvent = { ...event, id: String(seq) };
+              if (stored.recorded === '') stored.recorded = new Date().toISOString();
+              const text = canonicalJson(stored);
+              const hash = recordHash(seq, head.hash, text);
+              this.insertRecord.run(seq, stored.recorded, text, head.hash, hash);
+              for (const ref of indexValues(stored)) this.insertRef.run(seq, ref.param, ref.value);
+              lines.push(text);
+              head = { seq, hash };
+            }
+            this.sinceCheckpoint += batch.length;
+            if (this.checkpointDue()) {
+              writeCheckpoint(this.db, this.key);
+              this.sinceCheckpoint = 0;
+              this.lastCheckpointAt = Date.now();
+            }
+          })
+          .immediate();
       } catch (err) {
         this.log.error({ err }, 'audit commit failed');
         for (const p of batch) p.done.reject(err);

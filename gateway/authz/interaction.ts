@@ -71,7 +71,9 @@ export function parseInteraction(
   query: URLSearchParams,
   ifNoneExist?: string,
 ): FhirInteraction {
-  const m = method.toUpperCase();
+  const upper = method.toUpperCase();
+  // HEAD is decided (and audited) as the GET it mirrors.
+  const m = upper === 'HEAD' ? 'GET' : upper;
   const segs = relativePath
     .split('/')
     .filter((s) => s !== '')

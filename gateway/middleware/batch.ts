@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Bundle, BundleEntry, OperationOutcome as FhirOutcome } from '@medplum/fhirtypes';
-import { ENTITIES_HEADER, PATIENTS_HEADER } from '../../store/protocol.js';
+import { DISCLOSURE_HEADER, ENTITIES_HEADER, PATIENTS_HEADER } from '../../store/protocol.js';
 import { isFhirError, outcome, issue, type OperationOutcome } from '../../store/fhir/outcome.js';
 import type { BundleDecision } from '../authz/decide-bundle.js';
 import { disclosureOf, headerList } from '../proxy/disclosure.js';
@@ -108,7 +108,11 @@ export async function executeBatch(
       } catch {
         resource = undefined;
       }
-      if (deps.upstream.isBuiltInStore) {
+      if (deps.upstream.isBuiltInStore && res.headers[DISCLOSURE_HEADER] === 'body') {
+        const disclosed = disclosureOf(resource, deps.patientsOf);
+        ctx.state.audit.entities.push(...disclosed.entities);
+        ctx.state.audit.patients.push(...disclosed.patients);
+      } else if (deps.upstream.isBuiltInStore) {
         ctx.state.audit.entities.push(...headerList(res.headers[ENTITIES_HEADER]));
         ctx.state.audit.patients.push(...headerList(res.headers[PATIENTS_HEADER]));
       } else if (res.status < 300 && resource !== undefined) {

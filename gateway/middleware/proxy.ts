@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Logger } from '../../common/logger.js';
 import { badRequest, notFound, forbidden } from '../../store/fhir/outcome.js';
 import {
+  DISCLOSURE_HEADER,
   ENTITIES_HEADER,
   INTERNAL_HEADER_PREFIX,
   PATIENTS_HEADER,
@@ -96,6 +97,14 @@ function streamBody(ctx: GatewayContext, res: IncomingMessage): void {
   }
   ctx.body = res;
   copyResponseHeaders(ctx, res.headers);
+}
+
+function parseJsonOrUndefined(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 function readAll(res: IncomingMessage): Promise<Buffer> {
@@ -221,6 +230,17 @@ export function proxyToBackend(deps: ProxyDeps): GatewayMiddleware {
         constraint: d.constraint,
         requestId: ctx.state.requestId,
       });
+      if (res.headers[DISCLOSURE_HEADER] === 'body') {
+        // Too many resources for the store's headers: read what was disclosed from the body.
+        const body = await readAll(res);
+        const d = disclosureOf(parseJsonOrUndefined(body), deps.patientsOf);
+        ctx.state.audit.entities.push(...d.entities);
+        ctx.state.audit.patients.push(...d.patients);
+        ctx.status = res.statusCode ?? 502;
+        copyResponseHeaders(ctx, res.headers);
+        if (ctx.method !== 'HEAD' && ctx.status !== 204 && ctx.status !== 304) ctx.body = body;
+        return;
+      }
       ctx.state.audit.entities.push(...headerList(res.headers[ENTITIES_HEADER]));
       ctx.state.audit.patients.push(...headerList(res.headers[PATIENTS_HEADER]));
       streamBody(ctx, res);

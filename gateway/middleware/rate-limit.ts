@@ -9,7 +9,7 @@ export interface RateLimitOptions {
   perSecond: number;
 }
 
-export const DEFAULT_RATE_LIMIT: RateLimitOptions = { burst: 10_000, perSecond: 5_000 };
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = { burst: 40_000, perSecond: 20_000 };
 
 interface Bucket {
   tokens: number;

@@ -18,3 +18,4 @@ export function openEngine(config: Config): Engine {
   return openSqliteEngine({ file, sync: config.sqliteSync });
 }
 export { dialectOf, escapeLike, type Dialect, type ColumnTypes, type Fragment } from './dialect.js';
+export { copyTable, type CopyTableOptions } from './copy-table.js';

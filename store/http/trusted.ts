@@ -5,8 +5,10 @@ import { patientCompartments } from '../fhir/patient-compartment.js';
 import {
   CONSTRAINT_HEADER,
   decodeConstraint,
+  DISCLOSURE_HEADER,
   ENTITIES_HEADER,
   INTERNAL_SECRET_HEADER,
+  MAX_DISCLOSURE_HEADER_BYTES,
   PATIENTS_HEADER,
   type AccessConstraint,
 } from '../protocol.js';
@@ -49,5 +51,8 @@ export function disclosureHeaders(disclosed: Disclosure[]): Record<string, strin
   const out: Record<string, string> = {};
   if (entities.size > 0) out[ENTITIES_HEADER] = [...entities].join(',');
   if (patients.size > 0) out[PATIENTS_HEADER] = [...patients].join(',');
+  const size = (out[ENTITIES_HEADER]?.length ?? 0) + (out[PATIENTS_HEADER]?.length ?? 0);
+  // Too large for a header block: the caller reads the disclosure from the body instead.
+  if (size > MAX_DISCLOSURE_HEADER_BYTES) return { [DISCLOSURE_HEADER]: 'body' };
   return out;
 }

@@ -144,6 +144,31 @@ describe('Hearth end to end (npm start)', function () {
     );
   });
 
+  it('audits every resource of a transaction too large for the store disclosure headers', async () => {
+    const entries = Array.from({ length: 400 }, (_, i) => ({
+      fullUrl: `urn:uuid:${randomUUID()}`,
+      resource: { resourceType: 'Patient', name: [{ family: `Bulk${i}` }] },
+      request: { method: 'POST', url: 'Patient' },
+    }));
+    const res = await fhir('', {
+      method: 'POST',
+      body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: entries }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const bundle = (await res.json()) as { entry: { response: { location: string } }[] };
+    assert.equal(bundle.entry.length, 400);
+    const audit = (await (await fhir('AuditEvent?subtype=transaction')).json()) as {
+      entry?: { resource: { entity?: { what?: { reference?: string } }[] } }[];
+    };
+    const refs = new Set(
+      (audit.entry ?? []).flatMap((e) => (e.resource.entity ?? []).map((x) => x.what?.reference)),
+    );
+    for (const e of bundle.entry) {
+      const ref = e.response.location.replace(`${hearth.fhirBase}/`, '');
+      assert.ok(refs.has(ref), `${ref} is not in the audit trail`);
+    }
+  });
+
   it('records the requests in an audit trail readable at /fhir/AuditEvent and verifiable by the CLI', async () => {
     const res = await fhir('AuditEvent?subtype=create');
     assert.equal(res.status, 200);

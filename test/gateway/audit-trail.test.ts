@@ -318,4 +318,20 @@ describe('gateway audit trail', () => {
     ]);
     assert.equal(verify(t.dir).ok, true);
   });
+
+  it('keeps one chain when another writer (the admin CLI) appends to the same database', async () => {
+    const cli = new AuditTrail({ dataDir: t.dir, sync: 'normal', log: silentLog });
+    await cli.record(
+      adminAuditEvent({ activity: 'client-add', action: 'C', success: true, site: SITE }),
+    );
+    await trail.record(rest(50));
+    await cli.record(
+      adminAuditEvent({ activity: 'user-disable', action: 'U', success: true, site: SITE }),
+    );
+    await cli.close();
+    await trail.record(rest(51));
+    const r = verify(t.dir);
+    assert.equal(r.ok, true, r.ok ? '' : r.problem);
+    assert.equal(r.records, 14);
+  });
 });

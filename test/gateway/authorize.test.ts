@@ -145,6 +145,13 @@ const cases: Case[] = [
     access: { Observation: { compartment: 'Patient/123' } },
   },
   {
+    name: 'HEAD is decided as GET',
+    scopes: 'patient/Observation.r',
+    who: P,
+    req: ['HEAD', 'Observation/1'],
+    expect: 'allow',
+  },
+  {
     name: 'vread needs r',
     scopes: 'patient/Observation.r',
     who: P,

@@ -100,6 +100,33 @@ describe('gateway in front of the real store: compartment leaks', function () {
           status: 'final',
           code: { text: 'theirs' },
           subject: { reference: 'Patient/p2' },
+          performer: [{ reference: 'Practitioner/doc' }],
+        }),
+        put({
+          resourceType: 'Observation',
+          id: 'o1b',
+          status: 'final',
+          code: { text: 'mine too' },
+          subject: { reference: 'Patient/p1' },
+          performer: [{ reference: 'Practitioner/doc' }],
+          hasMember: [{ reference: 'Observation/o2' }],
+        }),
+        put({
+          resourceType: 'Encounter',
+          id: 'e2',
+          status: 'finished',
+          class: { code: 'AMB' },
+          subject: { reference: 'Patient/p2' },
+        }),
+        put({
+          resourceType: 'Group',
+          id: 'g1',
+          type: 'person',
+          actual: true,
+          member: [
+            { entity: { reference: 'Patient/p1' } },
+            { entity: { reference: 'Patient/p2' } },
+          ],
         }),
       ],
     });
@@ -258,5 +285,108 @@ describe('gateway in front of the real store: compartment leaks', function () {
         e.entity?.some((x) => x.what?.identifier?.value === 'real-store-read'),
       ),
     );
+  });
+
+  describe('searches (store/search applies the constraint in the query)', () => {
+    const ids = (res: request.Response): string[] => {
+      assert.equal(res.status, 200, res.text);
+      const b = res.body as { entry?: { resource: { resourceType: string; id: string } }[] };
+      return (b.entry ?? []).map((e) => `${e.resource.resourceType}/${e.resource.id}`).sort();
+    };
+    const leaks = (res: request.Response) => {
+      assert.doesNotMatch(res.text, /Patient\/p2"|"p2"|theirs|Theirs|"e2"/, res.text);
+    };
+
+    it('sees both patients with a clinician token (the leak checks below can fail)', async () => {
+      const res = await fhir(admin).get('Observation?_include=Observation:subject');
+      assert.ok(ids(res).includes('Observation/o2'));
+      assert.throws(() => {
+        leaks(res);
+      });
+    });
+
+    it("searches only the context patient's Observations, total included", async () => {
+      const res = await fhir(mine).get('Observation?_total=accurate');
+      assert.deepEqual(ids(res), ['Observation/o1', 'Observation/o1b']);
+      leaks(res);
+    });
+
+    it("does not _include or _revinclude the other patient's data", async () => {
+      const inc = await fhir(mine).get(
+        'Observation?_include=Observation:has-member&_include=Observation:subject',
+      );
+      leaks(inc);
+      const rev = await fhir(mine).get('Practitioner?_revinclude=Observation:performer');
+      assert.ok(!ids(rev).includes('Observation/o2'));
+      leaks(rev);
+      const iter = await fhir(mine).get(
+        'Observation?_include=Observation:performer&_revinclude:iterate=Observation:performer',
+      );
+      leaks(iter);
+    });
+
+    it('does not let chains or _has probe the other patient', async () => {
+      assert.deepEqual(ids(await fhir(mine).get('Observation?subject.name=Theirs')), []);
+      assert.deepEqual(
+        ids(await fhir(mine).get('Practitioner?_has:Observation:performer:subject=Patient/p2')),
+        [],
+      );
+      assert.deepEqual(
+        ids(await fhir(mine).get('Patient?_has:Encounter:subject:status=finished')),
+        [],
+      );
+    });
+
+    it('answers a compartment search of the other patient with nothing', async () => {
+      const res = await fhir(mine).get('Patient/p2/Observation');
+      assert.ok(res.status === 404 || ids(res).length === 0, res.text);
+      leaks(res);
+    });
+
+    it('keeps $everything inside the compartment', async () => {
+      const own = await fhir(mine).get('Patient/p1/$everything');
+      assert.equal(own.status, 200, own.text);
+      leaks(own);
+      const other = await fhir(mine).get('Patient/p2/$everything');
+      assert.ok(other.status === 404 || ids(other).length === 0, other.text);
+      leaks(other);
+    });
+
+    it("does not let conditional operations match the other patient's data", async () => {
+      const create = await agent
+        .post('/fhir/Observation')
+        .set('Authorization', `Bearer ${mine}`)
+        .set('content-type', 'application/fhir+json')
+        .set('If-None-Exist', '_id=o2')
+        .send({
+          resourceType: 'Observation',
+          status: 'final',
+          code: { text: 'new' },
+          subject: { reference: 'Patient/p1' },
+        });
+      assert.equal(create.status, 201, create.text);
+      const del = await fhir(mine).send('delete', 'Observation?_id=o2');
+      assert.ok(del.status < 300, del.text);
+      assert.equal((await fhir(admin).get('Observation/o2')).status, 200);
+    });
+
+    it('keeps Group out of reach under patient scopes', async () => {
+      assert.equal((await fhir(mine).get('Group/g1')).status, 403);
+      const rev = await fhir(mine).get('Patient?_revinclude=Group:member');
+      assert.ok(!ids(rev).includes('Group/g1'));
+    });
+
+    it('does not honour a paging link minted for another token', async () => {
+      const page = await fhir(admin).get('Observation?_count=1');
+      const next = (page.body as { link?: { relation: string; url: string }[] }).link?.find(
+        (l) => l.relation === 'next',
+      )?.url;
+      assert.ok(next !== undefined, page.text);
+      const res = await agent
+        .get(next.replace('http://localhost:8080', ''))
+        .set('Authorization', `Bearer ${mine}`);
+      if (res.status === 200) leaks(res);
+      else assert.ok(res.status >= 400 && res.status < 500, res.text);
+    });
   });
 });

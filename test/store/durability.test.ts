@@ -7,7 +7,7 @@ import type { StartedChild } from '../../common/child-process.js';
 import { overSocket, startStore, stopProcess } from './process.js';
 
 describe('store process: durability', function () {
-  this.timeout(90_000);
+  this.timeout(300_000);
   let dir: string;
   let child: StartedChild | undefined;
   before(() => {

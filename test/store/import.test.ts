@@ -15,7 +15,7 @@ const fixture = (name: string) =>
 const CLI = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 
 describe('hearth import', function () {
-  this.timeout(60_000);
+  this.timeout(240_000);
   let t: TestStore;
   let dir: string;
   before(async () => {

@@ -18,6 +18,8 @@ export function startStore(dir: string, env: Record<string, string> = {}): Promi
       ...env,
     },
     createLogger('silent', 'test'),
+    // generous: start-up loads the R4 definitions, and CI machines may be busy
+    120_000,
   );
 }
 

@@ -5,6 +5,7 @@ import {
   INTERNAL_SECRET_HEADER,
 } from '../../../store/protocol.js';
 import { createSearchProvider, searchIndexer } from '../../../store/search/index.js';
+import { describeOnEngines } from '../../support/engines.js';
 import { FHIR, testStore, type TestStore } from '../helpers.js';
 import { loadConfig } from '../../../common/config.js';
 
@@ -22,13 +23,14 @@ interface Bundle {
   }[];
 }
 
-describe('store/search over HTTP', () => {
+describeOnEngines('store/search over HTTP', (engine) => {
   let t: TestStore;
   before(async () => {
     const config = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://fhir.test' });
     t = await testStore(
       {},
       { indexer: searchIndexer, search: createSearchProvider(config), internalSecret: SECRET },
+      engine,
     );
     const post = (body: object) =>
       t.api
