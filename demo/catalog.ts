@@ -144,6 +144,8 @@ export interface Measure extends Code {
   readonly mean: number;
   readonly sd: number;
   readonly decimals: number;
+  /** A short name for people (Observation.code.text); the LOINC display otherwise. */
+  readonly text?: string;
   readonly low?: number;
   readonly high?: number;
 }
@@ -214,6 +216,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '2345-7',
         display: 'Glucose [Mass/volume] in Serum or Plasma',
+        text: 'Glucose',
         unit: 'mg/dL',
         mean: 98,
         sd: 14,
@@ -224,6 +227,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '2160-0',
         display: 'Creatinine [Mass/volume] in Serum or Plasma',
+        text: 'Creatinine',
         unit: 'mg/dL',
         mean: 0.94,
         sd: 0.18,
@@ -234,6 +238,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '2951-2',
         display: 'Sodium [Moles/volume] in Serum or Plasma',
+        text: 'Sodium',
         unit: 'mmol/L',
         mean: 140,
         sd: 2.2,
@@ -244,6 +249,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '2823-3',
         display: 'Potassium [Moles/volume] in Serum or Plasma',
+        text: 'Potassium',
         unit: 'mmol/L',
         mean: 4.2,
         sd: 0.35,
@@ -254,6 +260,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '6299-2',
         display: 'Urea nitrogen [Mass/volume] in Blood',
+        text: 'Urea nitrogen (BUN)',
         unit: 'mg/dL',
         mean: 14,
         sd: 4,
@@ -270,6 +277,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '718-7',
         display: 'Hemoglobin [Mass/volume] in Blood',
+        text: 'Hemoglobin',
         unit: 'g/dL',
         mean: 13.9,
         sd: 1.3,
@@ -280,6 +288,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '6690-2',
         display: 'Leukocytes [#/volume] in Blood by Automated count',
+        text: 'White blood cells',
         unit: '10*3/uL',
         mean: 7.1,
         sd: 1.6,
@@ -290,6 +299,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '777-3',
         display: 'Platelets [#/volume] in Blood by Automated count',
+        text: 'Platelets',
         unit: '10*3/uL',
         mean: 260,
         sd: 55,
@@ -300,6 +310,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '4544-3',
         display: 'Hematocrit [Volume Fraction] of Blood by Automated count',
+        text: 'Hematocrit',
         unit: '%',
         mean: 41.5,
         sd: 3.8,
@@ -316,6 +327,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '2093-3',
         display: 'Cholesterol [Mass/volume] in Serum or Plasma',
+        text: 'Total cholesterol',
         unit: 'mg/dL',
         mean: 192,
         sd: 32,
@@ -325,6 +337,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '2571-8',
         display: 'Triglyceride [Mass/volume] in Serum or Plasma',
+        text: 'Triglycerides',
         unit: 'mg/dL',
         mean: 138,
         sd: 45,
@@ -334,6 +347,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '18262-6',
         display: 'Cholesterol in LDL [Mass/volume] in Serum or Plasma by Direct assay',
+        text: 'LDL cholesterol',
         unit: 'mg/dL',
         mean: 112,
         sd: 28,
@@ -343,6 +357,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '2085-9',
         display: 'Cholesterol in HDL [Mass/volume] in Serum or Plasma',
+        text: 'HDL cholesterol',
         unit: 'mg/dL',
         mean: 52,
         sd: 12,
@@ -358,6 +373,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '1742-6',
         display: 'Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma',
+        text: 'ALT',
         unit: 'U/L',
         mean: 24,
         sd: 9,
@@ -367,6 +383,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '1920-8',
         display: 'Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma',
+        text: 'AST',
         unit: 'U/L',
         mean: 23,
         sd: 7,
@@ -376,6 +393,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '1975-2',
         display: 'Bilirubin.total [Mass/volume] in Serum or Plasma',
+        text: 'Total bilirubin',
         unit: 'mg/dL',
         mean: 0.7,
         sd: 0.25,
@@ -391,6 +409,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '4548-4',
         display: 'Hemoglobin A1c/Hemoglobin.total in Blood',
+        text: 'Hemoglobin A1c',
         unit: '%',
         mean: 5.8,
         sd: 0.8,
@@ -406,6 +425,7 @@ export const LAB_PANELS: readonly LabPanel[] = [
       {
         code: '3016-3',
         display: 'Thyrotropin [Units/volume] in Serum or Plasma',
+        text: 'TSH',
         unit: 'm[IU]/L',
         mean: 2.1,
         sd: 0.9,

@@ -32,8 +32,8 @@ const LABORATORY: CodeableConcept = {
   text: 'Laboratory',
 };
 
-function loinc(code: string, display: string): CodeableConcept {
-  return { coding: [{ system: SYSTEM.loinc, code, display }], text: display };
+function loinc(code: string, display: string, text = display): CodeableConcept {
+  return { coding: [{ system: SYSTEM.loinc, code, display }], text };
 }
 
 function quantity(value: number, unit: string): Quantity {
@@ -140,7 +140,7 @@ export function labPanel(
       ctx.rng.normal(m.mean + shift(m), m.sd, m.decimals),
     );
     const obs: Observation = {
-      ...observation(ctx, at, LABORATORY, loinc(m.code, m.display)),
+      ...observation(ctx, at, LABORATORY, loinc(m.code, m.display, m.text)),
       valueQuantity: quantity(value, m.unit),
       interpretation: [interpretation(value, m)],
     };

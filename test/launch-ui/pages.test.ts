@@ -75,6 +75,10 @@ describe('launch UI pages (Chromium, against a harness with the real views)', fu
     assert.match(first ?? '', /\d{4}-\d{2}-\d{2}/);
     assert.match(first ?? '', /male|female/);
     assert.match(first ?? '', /H0000\d\d/);
+    const apps = await page.locator('input[name=client_id]').evaluateAll((els) => els.length);
+    assert.equal(apps, 1, 'only apps with a launch URI are offered');
+    assert.match((await page.locator('fieldset.apps').textContent()) ?? '', /Hearth sample app/);
+    assert.doesNotMatch((await page.locator('main').textContent()) ?? '', /Nightly export/);
     await checkPage(page, errors, 'home-patients');
   });
 
@@ -85,12 +89,24 @@ describe('launch UI pages (Chromium, against a harness with the real views)', fu
     assert.match((await page.locator('.pager').textContent()) ?? '', /Page 2/);
     const name = (await page.locator('tbody tr th').first().textContent()) ?? '';
     await page.getByLabel('Name').fill(name.split(' ')[0] ?? '');
-    await page.getByRole('button', { name: 'Search' }).click();
+    await Promise.all([
+      page.waitForEvent('load'),
+      page.getByRole('button', { name: 'Search' }).click(),
+    ]);
     const names = await page.locator('tbody tr th').allTextContents();
     assert.ok(
       names.length >= 1 && names.every((n) => n.includes(name.split(' ')[0] ?? '')),
       names.join(', '),
     );
+    const born = (await page.locator('tbody tr td').first().textContent()) ?? '';
+    await page.getByLabel('Name').fill('');
+    await page.getByLabel('Birth date').fill(born);
+    await Promise.all([
+      page.waitForEvent('load'),
+      page.getByRole('button', { name: 'Search' }).click(),
+    ]);
+    const dates = await page.locator('tbody tr td:nth-of-type(1)').allTextContents();
+    assert.ok(dates.length >= 1 && dates.every((d) => d === born), `${born}: ${dates.join(', ')}`);
   });
 
   it('launches the chosen app for a patient: an EHR launch context, then the launch URI with iss and launch', async () => {
@@ -208,24 +224,13 @@ describe('launch UI pages (Chromium, against a harness with the real views)', fu
     await checkPage(page, errors, 'sample-app-denied');
   });
 
-  it('says the account is locked after repeated failed sign-ins', async () => {
-    for (let i = 0; i < 6; i++) await signIn(page, harness.url, `wrong ${i}`);
-    assert.match((await page.getByRole('alert').textContent()) ?? '', /locked/);
-    await checkPage(page, errors, 'home-locked');
-  });
-});
-
-describe('launch UI on a phone (Chromium, 375px wide)', function () {
-  this.timeout(60_000);
   it('fits the sign-in, patient list, picker and consent pages without sideways scrolling', async () => {
-    const harness = await startHarness();
-    const chrome = await launchBrowser();
+    const phone = await chrome.browser.newContext({
+      viewport: { width: 375, height: 740 },
+      isMobile: true,
+    });
     try {
-      const context = await chrome.browser.newContext({
-        viewport: { width: 375, height: 740 },
-        isMobile: true,
-      });
-      const page = await context.newPage();
+      const page = await phone.newPage();
       const overflow = (): Promise<number> =>
         page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
       await page.goto(`${harness.url}/`);
@@ -239,31 +244,31 @@ describe('launch UI on a phone (Chromium, 375px wide)', function () {
         await screenshot(page, `phone-interaction-${path}`);
       }
     } finally {
-      await chrome.close();
-      await harness.close();
+      await phone.close();
     }
   });
-});
 
-describe('launch UI idle timeout (Chromium)', function () {
-  this.timeout(60_000);
   it('signs an idle clinician out and says why', async () => {
-    const harness = await startHarness({ idleMinutes: 0.03 });
-    const chrome = await launchBrowser();
+    const idle = await startHarness({ idleMinutes: 0.03 });
     try {
-      const page = await (await chrome.newContext()).newPage();
-      await signIn(page, harness.url);
+      await signIn(page, idle.url);
       assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Find a patient');
       await page.waitForTimeout(2500);
-      await page.goto(`${harness.url}/`);
+      await page.goto(`${idle.url}/`);
       assert.equal(
         await page.getByRole('heading', { level: 1 }).textContent(),
         'Sign in to Hearth',
       );
       assert.match((await page.getByRole('status').first().textContent()) ?? '', /idle/);
     } finally {
-      await chrome.close();
-      await harness.close();
+      await idle.close();
     }
+  });
+
+  // Last: it leaves the harness account locked.
+  it('says the account is locked after repeated failed sign-ins', async () => {
+    for (let i = 0; i < 6; i++) await signIn(page, harness.url, `wrong ${i}`);
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /locked/);
+    await checkPage(page, errors, 'home-locked');
   });
 });

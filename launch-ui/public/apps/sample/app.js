@@ -66,7 +66,8 @@
     );
   }
 
-  function table(headers, rows, caption) {
+  function table(headers, rows, caption, nowrap) {
+    var keep = nowrap || [];
     return h('div', { class: 'table-wrap' }, [
       h('table', { class: 'data' }, [
         h('caption', { class: 'visually-hidden' }, [caption]),
@@ -86,8 +87,8 @@
             return h(
               'tr',
               {},
-              r.map(function (c) {
-                return h('td', {}, [c]);
+              r.map(function (c, i) {
+                return h('td', keep.indexOf(i) >= 0 ? { class: 'nowrap' } : {}, [c]);
               }),
             );
           }),
@@ -207,7 +208,7 @@
       h('li', { class: 'hr' }, ['Heart rate (/min)']),
     ]);
     var wrap = h('div', {}, [
-      table(['Measure', 'Latest', 'Date'], latest, 'Latest vital signs'),
+      table(['Measure', 'Latest', 'Date'], latest, 'Latest vital signs', [1, 2]),
       chart,
       legend,
     ]);
@@ -218,7 +219,7 @@
     if (obs.length === 0) return empty('No lab results recorded.');
     return table(
       ['Date', 'Test', 'Result', 'Flag'],
-      obs.slice(0, 20).map(function (o) {
+      obs.slice(0, 12).map(function (o) {
         var flag =
           o.interpretation &&
           o.interpretation[0] &&
@@ -232,6 +233,7 @@
         ];
       }),
       'Lab results',
+      [0, 2],
     );
   }
 
@@ -243,6 +245,7 @@
         return [textOf(c.code), textOf(c.clinicalStatus), day(c.onsetDateTime || c.recordedDate)];
       }),
       'Conditions',
+      [2],
     );
   }
 
@@ -255,6 +258,7 @@
         return [textOf(m.medicationCodeableConcept), m.status || '', day(m.authoredOn), dose || ''];
       }),
       'Medications',
+      [2],
     );
   }
 
@@ -287,8 +291,11 @@
         $('granted-scope').textContent = token.scope || '';
         $('record').setAttribute('data-granted-scope', token.scope || '');
         $('record').setAttribute('data-patient-id', pid);
-        if (client.user && client.user.fhirUser)
-          $('user').textContent = 'Signed in as ' + client.user.fhirUser;
+        var who = client.user && client.user.resourceType;
+        if (who) {
+          $('user').textContent =
+            who === 'Patient' ? 'Signed in as the patient' : 'Signed in as a ' + who.toLowerCase();
+        }
         return client.patient.read().then(function (p) {
           renderPatient(p);
           show('record');
