@@ -23,6 +23,7 @@ import {
 } from '../launch-ui/index.js';
 import { seedDemoData } from './demo.js';
 import { inProcessKeys } from './key-resolver.js';
+import { roleCatalogFrom } from './role-catalog.js';
 import { startStoreProcess } from './start-store.js';
 
 export interface StartOptions {
@@ -144,7 +145,13 @@ export async function startHearth(
   };
   const searchPatients = createFhirPatientSearch({ fhirBaseUrl: config.fhirBaseUrl, fetchBundle });
 
-  const auth = await createAuth({ config, log, views: createInteractionViews(), searchPatients });
+  const auth = await createAuth({
+    config,
+    log,
+    views: createInteractionViews(),
+    searchPatients,
+    roles: roleCatalogFrom(roles),
+  });
   auditAuthEvents(auth.events, audit, config.fhirBaseUrl, log);
   gateway = createGateway({
     config,
