@@ -28,6 +28,8 @@ export interface IngestResult {
   failedBundles: number;
   seconds: number;
   resourcesPerSecond: number;
+  /** Status and start of the body of the first failed Bundle, when one failed. */
+  firstError: string | null;
 }
 
 /** POSTs every transaction Bundle to the FHIR base, `concurrency` at a time, everything on. */
@@ -78,6 +80,7 @@ export async function ingest(
     failedBundles: failed,
     seconds,
     resourcesPerSecond: resources / seconds,
+    firstError: firstError ?? null,
   };
 }
 

@@ -95,7 +95,7 @@ export function formatReport(r: BenchReport): string {
   lines.push('');
   lines.push(
     `ingest (transaction Bundles over HTTP, everything on): ${round(r.ingest.resourcesPerSecond, 0)} resources/s ` +
-      `(${r.ingest.resources} resources in ${r.ingest.bundles} bundles, ${round(r.ingest.seconds, 1)} s, ${r.ingest.failedBundles} failed)`,
+      `(${r.ingest.resources} resources in ${r.ingest.bundles} bundles, ${round(r.ingest.seconds, 1)} s, ${r.ingest.failedBundles} failed${r.ingest.firstError === null ? '' : `: ${r.ingest.firstError.slice(0, 120)}`})`,
   );
   lines.push(
     `cold start to first 200: ${round(r.coldStartMs, 0)} ms with data (${round(r.coldStartFreshMs, 0)} ms on an empty DATA_DIR)`,
