@@ -29,6 +29,8 @@ import { startStoreProcess } from './start-store.js';
 export interface StartOptions {
   /** Seed the demo (patients, accounts, sample app) before serving; the patient count. */
   demoPatients?: number | undefined;
+  /** Benchmark only (`bench/hearth-unaudited.ts`; no configuration sets it): audit records not written. */
+  unauditedForBench?: boolean;
 }
 
 export interface RunningServer {
@@ -158,6 +160,7 @@ export async function startHearth(
     log,
     audit,
     roles,
+    unauditedForBench: opts.unauditedForBench === true,
     auth: {
       getKey: inProcessKeys(() => auth.jwks()),
       isTokenAlive: (claims) => auth.isTokenAlive(claims),

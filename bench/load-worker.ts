@@ -14,6 +14,8 @@ interface WorkerInput {
   /** Paths cycled through in order (e.g. random ids); absent: `url` itself. */
   paths?: string[];
   body?: string;
+  /** Connect to this Unix socket instead of the URL's host and port. */
+  socketPath?: string;
 }
 
 const input = JSON.parse(process.argv[2] ?? '{}') as WorkerInput;
@@ -26,6 +28,7 @@ const result = await autocannon({
   method: (input.method ?? 'GET') as 'GET',
   headers: input.headers ?? {},
   ...(input.body === undefined ? {} : { body: input.body }),
+  ...(input.socketPath === undefined ? {} : { socketPath: input.socketPath }),
   ...(paths === undefined || paths.length === 0
     ? {}
     : {

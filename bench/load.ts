@@ -9,6 +9,8 @@ export interface LoadSpec {
   headers?: Record<string, string>;
   paths?: string[];
   body?: string;
+  /** Connect to this Unix socket (e.g. the store's) instead of the URL's host and port. */
+  socketPath?: string;
 }
 
 export interface LoadResult {
@@ -27,13 +29,17 @@ export const LOAD_CORE = 1;
 /** Runs autocannon in its own process, pinned with `taskset` to {@link LOAD_CORE}. */
 export function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const worker = siblingEntry(import.meta.url, './load-worker');
-  const node = [...(worker.endsWith('.ts') ? ['--import', 'tsx'] : []), worker, JSON.stringify(spec)];
+  const node = [
+    ...(worker.endsWith('.ts') ? ['--import', 'tsx'] : []),
+    worker,
+    JSON.stringify(spec),
+  ];
   return new Promise((resolve, reject) => {
     execFile(
       'taskset',
       ['-c', String(LOAD_CORE), process.execPath, ...node],
       { maxBuffer: 16 * 1024 * 1024, timeout: (spec.durationSeconds + 60) * 1000 },
-      (err, stdout) => {
+      (err: Error | null, stdout) => {
         if (err !== null) {
           reject(err);
           return;

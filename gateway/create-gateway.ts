@@ -50,6 +50,11 @@ export interface GatewayOptions {
   cors?: CorsOptions;
   /** Collect Node's default process metrics in the registry (default true). */
   defaultMetrics?: boolean;
+  /**
+   * Benchmark only: skip writing audit records, to measure what audit costs. No configuration
+   * setting reaches this; only `bench/hearth-unaudited.ts` passes it (through `startHearth`).
+   */
+  unauditedForBench?: boolean;
 }
 
 export interface HealthReport {
@@ -114,6 +119,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       trail: opts.audit,
       site: fhirBase,
       log,
+      unauditedForBench: opts.unauditedForBench === true,
       onRecorded: (ctx) => {
         metrics.observe(ctx);
       },

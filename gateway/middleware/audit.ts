@@ -12,6 +12,8 @@ export interface AuditStepDeps {
   site: string;
   log: Logger;
   onRecorded?: (ctx: GatewayContext) => void;
+  /** Benchmark only (never set from configuration): build the records but do not write them. */
+  unauditedForBench?: boolean;
 }
 
 function subtypeAndAction(ctx: GatewayContext): {
@@ -64,7 +66,7 @@ export function audit(deps: AuditStepDeps): GatewayMiddleware {
           reason: a.reason,
         });
         try {
-          await deps.trail.record(events);
+          if (deps.unauditedForBench !== true) await deps.trail.record(events);
           deps.onRecorded?.(ctx);
         } catch (err) {
           deps.log.error(

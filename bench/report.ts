@@ -1,0 +1,114 @@
+import type { LatencyResult } from './latency.js';
+import type { LoadResult } from './load.js';
+import type { IngestResult } from './dataset.js';
+import { round } from './stats.js';
+
+/** The JSON written under bench/results/ and the printed table. */
+
+export interface ThroughputRow {
+  id: string;
+  label: string;
+  runs: LoadResult[];
+  median: { rps: number; p50: number; p99: number };
+  ratioToCeiling: number;
+}
+
+export interface SearchRow extends LatencyResult {
+  id: string;
+  label: string;
+  example: string;
+}
+
+export interface BenchReport {
+  schema: 'hearth-bench/1';
+  startedAt: string;
+  finishedAt: string;
+  machine: {
+    cpus: number;
+    node: string;
+    loadCore: number;
+    /** `os.loadavg()` (1, 5, 15 min) before and after: a noisy machine shows here. */
+    loadAverageAtStart: number[];
+    loadAverageAtEnd: number[];
+  };
+  options: Record<string, unknown>;
+  dataset: { patients: number | null; dir: string | null; resources: number };
+  throughput: ThroughputRow[];
+  ratios: {
+    gatewayToCeiling: number;
+    patientGatewayToCeiling: number;
+    gatewayToStore: number;
+    auditedToUnaudited: number;
+  };
+  search: SearchRow[];
+  ingest: IngestResult;
+  coldStartMs: number;
+  coldStartFreshMs: number;
+  peakRssBytes: number;
+  peakRssProcesses: { pid: number; command: string; rssBytes: number }[];
+  targets: Record<string, string>;
+}
+
+export const TARGETS: Record<string, string> = {
+  gatewayToCeiling: '≥ 0.25',
+  gatewayToStore: '≥ 0.4',
+  auditedToUnaudited: '≥ 0.85',
+  'search patient+code p95': '< 5 ms',
+  'search date range p95': '< 10 ms',
+  'search chain / _has p95': '< 25 ms',
+  ingest: '≥ 3,000 resources/s (aim 5,000)',
+  coldStart: '< 1.5 s',
+  peakRss: '< 300 MB at 600 patients',
+};
+
+const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+const lpad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
+
+export function formatReport(r: BenchReport): string {
+  const lines: string[] = [];
+  const w = 44;
+  lines.push(
+    `${pad('configuration', w)} ${lpad('req/s', 9)} ${lpad('p50 ms', 7)} ${lpad('p99 ms', 7)} ${lpad('×ceiling', 8)}  runs (req/s)`,
+  );
+  for (const t of r.throughput) {
+    const bad = t.runs.reduce((n, x) => n + x.errors + x.non2xx, 0);
+    lines.push(
+      `${pad(t.label, w)} ${lpad(round(t.median.rps, 0).toString(), 9)} ${lpad(round(t.median.p50).toString(), 7)} ${lpad(round(t.median.p99).toString(), 7)} ${lpad(round(t.ratioToCeiling, 3).toString(), 8)}  ${t.runs.map((x) => round(x.rps, 0)).join(' / ')}${bad > 0 ? `  !! ${bad} errors/non-2xx` : ''}`,
+    );
+  }
+  lines.push('');
+  lines.push(
+    `ratios: gateway/ceiling ${round(r.ratios.gatewayToCeiling, 3)} (target ${TARGETS.gatewayToCeiling ?? ''}), ` +
+      `patient-token gateway/ceiling ${round(r.ratios.patientGatewayToCeiling, 3)}, ` +
+      `gateway/store ${round(r.ratios.gatewayToStore, 3)} (target ${TARGETS.gatewayToStore ?? ''}), ` +
+      `audited/unaudited ${round(r.ratios.auditedToUnaudited, 3)} (target ${TARGETS.auditedToUnaudited ?? ''})`,
+  );
+  lines.push('');
+  lines.push(
+    `${pad('search (through the gateway, 1 in flight)', w)} ${lpad('p50 ms', 7)} ${lpad('p95 ms', 7)} ${lpad('p99 ms', 7)} ${lpad('n', 5)}`,
+  );
+  for (const s of r.search) {
+    lines.push(
+      `${pad(s.label, w)} ${lpad(round(s.p50).toString(), 7)} ${lpad(round(s.p95).toString(), 7)} ${lpad(round(s.p99).toString(), 7)} ${lpad(String(s.requests), 5)}${s.failures > 0 ? `  !! ${s.failures} failed` : ''}`,
+    );
+  }
+  lines.push('');
+  lines.push(
+    `ingest (transaction Bundles over HTTP, everything on): ${round(r.ingest.resourcesPerSecond, 0)} resources/s ` +
+      `(${r.ingest.resources} resources in ${r.ingest.bundles} bundles, ${round(r.ingest.seconds, 1)} s, ${r.ingest.failedBundles} failed${r.ingest.firstError === null ? '' : `: ${r.ingest.firstError.slice(0, 120)}`})`,
+  );
+  lines.push(
+    `cold start to first 200: ${round(r.coldStartMs, 0)} ms with data (${round(r.coldStartFreshMs, 0)} ms on an empty DATA_DIR)`,
+  );
+  const mib = (b: number): string => `${round(b / 2 ** 20, 1)} MiB`;
+  lines.push(
+    `peak RSS, all Hearth processes summed: ${mib(r.peakRssBytes)} (${r.peakRssProcesses.map((p) => `${p.command} ${mib(p.rssBytes)}`).join(', ')})`,
+  );
+  const cpus = r.machine.cpus;
+  const load = Math.max(...r.machine.loadAverageAtStart, ...r.machine.loadAverageAtEnd);
+  if (load > cpus)
+    lines.push(
+      `WARNING: load average ${round(load, 1)} on ${cpus} CPUs: other work competed with this run; compare ratios, not absolute numbers`,
+    );
+  return lines.join('\n');
+}

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * `npm run bench --quick` end to end (from sources under tsx): it starts Hearth, loads a few
+ * generated patients, measures every configuration and writes its JSON. Only the shape is checked:
+ * targets are never asserted in tests.
+ */
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+interface Row {
+  id: string;
+  runs: { rps: number; errors: number; non2xx: number }[];
+  median: { rps: number; p50: number; p99: number };
+  ratioToCeiling: number;
+}
+
+describe('npm run bench --quick', function () {
+  this.timeout(600_000);
+  let dir: string;
+  let report: Record<string, unknown>;
+  let stdout: string;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'hearth-bench-test-'));
+    const out = path.join(dir, 'result.json');
+    stdout = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', path.join(root, 'bench/run.ts'), '--quick', '--out', out],
+        { cwd: root, timeout: 580_000, maxBuffer: 16 * 1024 * 1024 },
+        (err, so, se) => {
+          if (err !== null) reject(new Error(`bench failed: ${se.slice(-2000)}`));
+          else resolve(so);
+        },
+      );
+    });
+    report = JSON.parse(await readFile(out, 'utf8')) as Record<string, unknown>;
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('measures the ceiling, the store, the gateway with each token and unaudited, at least twice each', () => {
+    assert.equal(report.schema, 'hearth-bench/1');
+    const rows = report.throughput as Row[];
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      ['ceiling', 'store-direct', 'gateway-system', 'gateway-patient', 'gateway-system-unaudited'],
+    );
+    for (const r of rows) {
+      assert.ok(r.runs.length >= 2, r.id);
+      for (const run of r.runs) assert.equal(run.errors + run.non2xx, 0, `${r.id} had failures`);
+      assert.ok(r.median.rps > 0 && Number.isFinite(r.median.p50) && Number.isFinite(r.median.p99));
+      assert.ok(r.ratioToCeiling > 0);
+    }
+    assert.equal(rows[0]?.ratioToCeiling, 1);
+  });
+
+  it('reports the gateway, store and audit ratios', () => {
+    const ratios = report.ratios as Record<string, number>;
+    for (const k of [
+      'gatewayToCeiling',
+      'patientGatewayToCeiling',
+      'gatewayToStore',
+      'auditedToUnaudited',
+    ])
+      assert.ok(Number.isFinite(ratios[k]) && (ratios[k] ?? 0) > 0, k);
+  });
+
+  it('measures p50/p95/p99 of each search of the mix without failures', () => {
+    const search = report.search as {
+      id: string;
+      requests: number;
+      failures: number;
+      p50: number;
+      p95: number;
+      p99: number;
+    }[];
+    assert.deepEqual(
+      search.map((s) => s.id),
+      ['patient-code', 'date-range', 'chain', 'has', 'include', 'patient-scoped'],
+    );
+    for (const s of search) {
+      assert.equal(s.failures, 0, s.id);
+      assert.ok(s.requests > 0 && s.p50 <= s.p95 && s.p95 <= s.p99, s.id);
+    }
+  });
+
+  it('reports ingest in resources per second, cold start and peak RSS of the Hearth processes', () => {
+    const ingest = report.ingest as {
+      resources: number;
+      resourcesPerSecond: number;
+      failedBundles: number;
+    };
+    assert.ok(ingest.resources > 0 && ingest.resourcesPerSecond > 0);
+    assert.equal(ingest.failedBundles, 0);
+    assert.ok((report.coldStartMs as number) > 0);
+    assert.ok((report.peakRssBytes as number) > 0);
+    assert.ok(
+      (report.peakRssProcesses as unknown[]).length >= 2,
+      'the gateway and store processes',
+    );
+  });
+
+  it('prints one table with req/s, p50, p99 and the ratio to the ceiling', () => {
+    assert.match(stdout, /configuration\s+req\/s\s+p50 ms\s+p99 ms\s+×ceiling/);
+    assert.match(stdout, /^ceiling: bare node:http hello/m);
+  });
+});
