@@ -9,7 +9,13 @@ import { instantParam, listOf, single, type KickoffParams } from './kickoff-para
  * what the caller's scopes allow. Unsupported parameters are a 400 unless `Prefer: handling=lenient`.
  */
 
-const FORMATS = new Set(['application/fhir+ndjson', 'application/ndjson', 'ndjson']);
+/** `application/fhir ndjson`: an unencoded `+` in a query string, as some clients send it. */
+const FORMATS = new Set([
+  'application/fhir+ndjson',
+  'application/fhir ndjson',
+  'application/ndjson',
+  'ndjson',
+]);
 const KNOWN = new Set([
   '_outputFormat',
   '_since',

@@ -84,7 +84,7 @@ describe('Bulk Data $export and $import (whole system)', function () {
     h: RunningHearth,
     token: string,
   ): Promise<{ m: Manifest; lines: string[] }> {
-    const res = await kickoff(h, token, '$export?_outputFormat=application/fhir+ndjson');
+    const res = await kickoff(h, token, '$export?_outputFormat=application%2Ffhir%2Bndjson');
     assert.equal(res.status, 202, await res.text());
     const status = res.headers.get('content-location') ?? '';
     const m = await waitFor(h, token, status);
@@ -113,7 +113,7 @@ describe('Bulk Data $export and $import (whole system)', function () {
     assert.equal(res.status, 201);
   });
   after(async () => {
-    await Promise.all([source?.stop(), target?.stop()]);
+    await Promise.all([source.stop(), target.stop()]);
     await rm(importDir, { recursive: true, force: true });
     await rm(targetData, { recursive: true, force: true });
   });
@@ -304,7 +304,9 @@ describe('Bulk Data $export and $import (whole system)', function () {
     await target.stop();
     const parts = await readdir(path.join(targetData, 'bulk'));
     assert.ok(parts.length > 0);
-    const { PORT: _port, PUBLIC_URL: _url, ...kept } = target.env;
+    const kept = Object.fromEntries(
+      Object.entries(target.env).filter(([k]) => k !== 'PORT' && k !== 'PUBLIC_URL'),
+    );
     target = await startHearth({ env: kept });
     token = await client.token(target);
     const m = await waitFor(target, token, statusPath);

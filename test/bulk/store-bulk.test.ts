@@ -53,8 +53,12 @@ describeOnEngines('store bulk endpoints', function (engine) {
       .buffer(true)
       .parse((r, cb) => {
         let s = '';
-        r.on('data', (c: Buffer) => (s += c.toString()));
-        r.on('end', () => cb(null, s));
+        r.on('data', (c: Buffer) => {
+          s += c.toString();
+        });
+        r.on('end', () => {
+          cb(null, s);
+        });
       });
     assert.equal(res.status, 200);
     return (res.body as string).split('\n').filter((l) => l !== '');
