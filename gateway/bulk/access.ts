@@ -50,14 +50,14 @@ export function bulkAccess(
       read.set(g.resourceType, undefined);
     } else read.set(g.resourceType, [...(prev ?? []), g.query]);
   }
-  const write = grants
-    .filter((g) => g.query === undefined && (permits(g, ['c']) || permits(g, ['u'])))
-    .map((g) => g.resourceType);
+  // The importer role is what grants writing through $import (as Azure's); scopes still bound the
+  // types (the authorization server may narrow system/ scopes to what the role grants, e.g. `.rs`).
+  const write = grants.filter((g) => g.query === undefined).map((g) => g.resourceType);
   const needed = action === 'import' ? write.length : read.size;
   if (needed === 0) {
     throw denied(
       realm,
-      `no system/ scope allows ${action === 'import' ? 'writing' : 'reading'} any resource type`,
+      `no system/ scope covers any resource type for ${action}`,
       true,
       'bulk-no-scope',
     );

@@ -97,7 +97,7 @@ describe('Bulk Data $export and $import (whole system)', function () {
     const env = { EXPORT_FILE_MAX_RESOURCES: '60' };
     source = await startHearth({ args: ['--demo', '3'], env });
     target = await startHearth({
-      env: { ...env, DATA_DIR: targetData, IMPORT_DIR: importDir, EXPORT_MAX_RATE: '400' },
+      env: { ...env, DATA_DIR: targetData, IMPORT_DIR: importDir, EXPORT_MAX_RATE: '80' },
     });
     exporter = await addBackendClient(source, EXPORTER[0], [...EXPORTER[1]]);
     exporterToken = await exporter.token(source);
