@@ -72,8 +72,8 @@ describe('bulk data access', () => {
       200,
     ],
     [
-      'refuses import with read-only scopes',
-      ['system/*.rs'],
+      'refuses import when the only scopes are granular filters',
+      ['system/Patient.rs?gender=male'],
       ['fhir-data-importer'],
       'import',
       403,
