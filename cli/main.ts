@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { loadConfig, type Config } from '../common/config.js';
 import { registerAuthCommands } from '../auth/index.js';
 import { registerGatewayCommands } from '../gateway/index.js';
+import { registerBulkCommands } from '../gateway/bulk/index.js';
 import { registerSearchCommands, registerStoreCommands } from '../store/index.js';
 import { auditCliCommand } from './audit-admin.js';
 import { CliError } from './output.js';
@@ -18,6 +19,7 @@ const registrations: Register[] = [
   registerSearchCommands,
   registerAuthCommands,
   registerGatewayCommands,
+  registerBulkCommands,
 ];
 
 async function run(argv: string[]): Promise<void> {

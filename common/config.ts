@@ -57,6 +57,11 @@ const envSchema = z.object({
   ALLOW_LOOPBACK_JWKS: flag,
   WORKERS: int(1, 1, 64),
   QUERY_TIMEOUT_MS: int(10_000, 100, 600_000),
+  IMPORT_DIR: optionalString,
+  BULK_MAX_JOBS: int(2, 1, 64),
+  EXPORT_FILE_MAX_RESOURCES: int(10_000, 1, 10_000_000),
+  EXPORT_EXPIRY_HOURS: int(24, 1, 8760),
+  EXPORT_MAX_RATE: int(0, 0, 10_000_000),
 });
 
 export type SqliteSync = 'full' | 'normal';
@@ -91,6 +96,13 @@ export interface Config {
   readonly workers: number;
   /** Time budget of one store query; a query over it is stopped and answered with an OperationOutcome. */
   readonly queryTimeoutMs: number;
+  /** Bulk data (gateway/bulk): `$import` reads input files only below this directory (absolute). */
+  readonly importDir: string | undefined;
+  readonly bulkMaxJobs: number;
+  readonly exportFileMaxResources: number;
+  readonly exportExpiryHours: number;
+  /** Resources per second one export job may read (0: unlimited). */
+  readonly exportMaxRate: number;
 }
 
 export class ConfigError extends Error {
@@ -146,6 +158,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     allowLoopbackJwks: e.ALLOW_LOOPBACK_JWKS,
     workers: e.WORKERS,
     queryTimeoutMs: e.QUERY_TIMEOUT_MS,
+    importDir: e.IMPORT_DIR === undefined ? undefined : path.resolve(cwd, e.IMPORT_DIR),
+    bulkMaxJobs: e.BULK_MAX_JOBS,
+    exportFileMaxResources: e.EXPORT_FILE_MAX_RESOURCES,
+    exportExpiryHours: e.EXPORT_EXPIRY_HOURS,
+    exportMaxRate: e.EXPORT_MAX_RATE,
   });
 }
 

@@ -4,6 +4,7 @@ import type { JWTPayload, JWTVerifyGetKey } from 'jose';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { AuditTrail } from './audit/trail.js';
+import { createBulkData, socketSource } from './bulk/index.js';
 import { InternalTokens } from './auth/internal-tokens.js';
 import type { Principal } from './auth/principal.js';
 import { createTokenVerifier } from './auth/verify-token.js';
@@ -113,6 +114,17 @@ export function createGateway(opts: GatewayOptions): Gateway {
     inQueryEnforcement: upstream.isBuiltInStore,
     realm: fhirBase,
   };
+  const { socketPath, internalSecret } = opts.upstream;
+  const bulk =
+    upstream.isBuiltInStore && socketPath !== undefined && internalSecret !== undefined
+      ? createBulkData({
+          config,
+          log,
+          roles,
+          grantsOf: authz.grantsOf,
+          source: socketSource({ socketPath, internalSecret }),
+        })
+      : undefined;
   const steps: Middleware<GatewayState>[] = [
     requestId(prefix),
     audit({
@@ -128,6 +140,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     ...(opts.rateLimit === false ? [] : [rateLimit(opts.rateLimit ?? DEFAULT_RATE_LIMIT)]),
     customAuditHeaders(),
     authenticate(verifier, fhirBase, internalTokens),
+    ...(bulk === undefined ? [] : [bulk.middleware]),
     openEndpoints({
       upstream,
       rewriter,
@@ -186,9 +199,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     healthCheck,
     app,
     issueInternalToken: (principal, ttlMs) => internalTokens.issue(principal, ttlMs),
-    close: () => {
+    close: async () => {
+      await bulk?.close();
       upstream.close();
-      return Promise.resolve();
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { Engine } from './engines/engine.js';
 import { loadValidator } from './fhir/validate.js';
+import { bulkStoreEndpoint } from './bulk/index.js';
 import { nodeHandler } from './http/node-handler.js';
 import { dispatch } from './http/router.js';
 import type { SearchProvider, StoreContext, StoreRequest, StoreResponse } from './http/types.js';
@@ -53,7 +54,11 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
     search: opts.search,
     deadline: () => Date.now() + config.queryTimeoutMs,
   };
-  const handle = nodeHandler(context, opts.internalSecret);
+  const fhir = nodeHandler(context, opts.internalSecret);
+  const bulk = bulkStoreEndpoint(context, indexer, opts.internalSecret);
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!bulk(req, res)) fhir(req, res);
+  };
   return {
     handle,
     // The gateway's access constraint can be several KB (one entry per type under patient scopes).

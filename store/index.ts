@@ -60,3 +60,14 @@ export {
   type JsonValue,
 } from './fhir/json.js';
 export { validateFhirResource } from './fhir/validate.js';
+
+// Bulk data (the trusted caller's export stream and versioned import)
+export {
+  BULK_EXPORT_PATH,
+  BULK_IMPORT_PATH,
+  exportLines,
+  importLines,
+  type ExportQuery,
+  type ImportMode,
+  type LineResult,
+} from './bulk/index.js';

@@ -1,0 +1,71 @@
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { FhirError, issue } from '../../store/index.js';
+import type { GatewayContext } from '../state.js';
+
+/**
+ * Serves one job file as `application/fhir+ndjson` with single-range support (RFC 9110 §14):
+ * `bytes=a-b`, `bytes=a-`, `bytes=-n`; an unsatisfiable range is a 416, several ranges get the
+ * whole file.
+ */
+
+function range(header: string, size: number): { start: number; end: number } | 'whole' | 'bad' {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (m === null) return header.includes(',') ? 'whole' : 'bad';
+  const [, a = '', b = ''] = m;
+  if (a === '' && b === '') return 'bad';
+  if (a === '') {
+    const n = Number(b);
+    if (n === 0) return 'bad';
+    return { start: Math.max(0, size - n), end: size - 1 };
+  }
+  const start = Number(a);
+  const end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
+  if (start >= size || end < start) return 'bad';
+  return { start, end };
+}
+
+export async function sendFile(ctx: GatewayContext, file: string): Promise<void> {
+  const size = (await stat(file)).size;
+  ctx.set('Accept-Ranges', 'bytes');
+  ctx.set('Cache-Control', 'no-store');
+  ctx.type = 'application/fhir+ndjson';
+  const header = ctx.get('range');
+  const r = header === '' ? 'whole' : range(header, size);
+  if (r === 'bad') {
+    throw new FhirError(416, [issue('error', 'invalid', `range ${header} cannot be satisfied`)], {
+      'content-range': `bytes */${size}`,
+    });
+  }
+  if (r === 'whole') {
+    ctx.status = 200;
+    ctx.length = size;
+    ctx.body = createReadStream(file);
+    return;
+  }
+  ctx.status = 206;
+  ctx.set('Content-Range', `bytes ${r.start}-${r.end}/${size}`);
+  ctx.length = r.end - r.start + 1;
+  ctx.body = createReadStream(file, { start: r.start, end: r.end });
+}
+
+/** The resources in an export file and their patients, from its `.entities` companion. */
+export async function entitiesOf(
+  file: string,
+): Promise<{ entities: string[]; patients: string[] }> {
+  let text: string;
+  try {
+    text = await readFile(`${file}.entities`, 'utf8');
+  } catch {
+    return { entities: [], patients: [] };
+  }
+  const entities: string[] = [];
+  const patients = new Set<string>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const [entity = '', ps = ''] = line.split('\t');
+    entities.push(entity);
+    for (const p of ps.split(',')) if (p !== '') patients.add(p);
+  }
+  return { entities, patients: [...patients] };
+}
