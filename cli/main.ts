@@ -1,8 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { loadConfig, type Config } from '../common/config.js';
 import { registerAuthCommands } from '../auth/index.js';
-import { registerGatewayCommands } from '../gateway/index.js';
-import { registerBulkCommands } from '../gateway/bulk/index.js';
+import { registerBulkCommands, registerGatewayCommands } from '../gateway/index.js';
 import { registerSearchCommands, registerStoreCommands } from '../store/index.js';
 import { auditCliCommand } from './audit-admin.js';
 import { CliError } from './output.js';

@@ -37,3 +37,4 @@ export type { UpstreamOptions } from './proxy/upstream.js';
 export type { RateLimitOptions } from './middleware/rate-limit.js';
 export type { CorsOptions } from './middleware/cors.js';
 export type { Principal } from './auth/principal.js';
+export { registerBulkCommands } from './bulk/index.js';
