@@ -126,9 +126,9 @@ export async function startHearth(
   const roles = RoleSet.fromFile(config.rolesFile);
 
   // The patient picker reads through the gateway as the signed-in user (audited, FHIR_UPSTREAM-proof).
-  let gateway: Gateway | undefined;
-  let server: http.Server | undefined;
+  const started: { gateway?: Gateway; server?: http.Server } = {};
   const fetchBundle = async (path: string, user: UserInfo): Promise<Bundle> => {
+    const { gateway, server } = started;
     if (gateway === undefined || server === undefined) throw new Error('not started');
     const token = gateway.issueInternalToken({
       sub: user.id,
@@ -155,7 +155,7 @@ export async function startHearth(
     roles: roleCatalogFrom(roles),
   });
   auditAuthEvents(auth.events, audit, config.fhirBaseUrl, log);
-  gateway = createGateway({
+  const gateway = createGateway({
     config,
     log,
     audit,
@@ -193,20 +193,23 @@ export async function startHearth(
   app.use(gateway.middleware);
   app.use(createLaunchUi({ config, log, auth, searchPatients }));
 
-  const listening = http.createServer({ keepAliveTimeout: 65_000 }, app.callback());
-  server = listening;
+  const handle = app.callback();
+  const listening = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    void handle(req, res);
+  });
+  started.gateway = gateway;
+  started.server = listening;
   await new Promise<void>((resolve, reject) => {
     listening.once('error', reject);
     listening.listen(config.port, config.host, () => {
       resolve();
     });
   });
-  const gw = gateway;
   return {
     server: listening,
     async close() {
       await closeServer(listening);
-      await gw.close();
+      await gateway.close();
       await auth.close();
       await audit.close();
       await store?.stop();

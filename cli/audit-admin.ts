@@ -23,7 +23,7 @@ const AUDITED: Record<string, AdminAuditInput['action']> = {
 /** `user add` for a command whose parent is `user` (the root program is left out). */
 export function commandPath(cmd: Command): string {
   const names: string[] = [];
-  for (let c: Command | null = cmd; c?.parent != null; c = c.parent) names.unshift(c.name());
+  for (let c = cmd; c.parent !== null; c = c.parent) names.unshift(c.name());
   return names.join(' ');
 }
 
