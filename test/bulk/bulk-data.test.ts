@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startHearth, type RunningHearth } from '../support/hearth.js';
-import { addBackendClient, type BackendClient } from './backend-client.js';
+import { addBackendClient, type BackendClient } from '../support/backend-client.js';
 
 /**
  * Bulk Data through the real HTTP path of the whole of Hearth (npm start): the demo data set is

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { addBackendClient } from '../support/backend-client.js';
 import { startHearth, type RunningHearth } from '../support/hearth.js';
 
 /**
@@ -15,60 +13,15 @@ describe('Hearth end to end (npm start)', function () {
   let hearth: RunningHearth;
   let token: string;
 
-  async function backendToken(scope: string, roles: string[]): Promise<string> {
-    const { publicKey, privateKey } = await generateKeyPair('RS384');
-    const jwk = { ...(await exportJWK(publicKey)), kid: randomUUID(), alg: 'RS384', use: 'sig' };
-    const jwksFile = path.join(hearth.dataDir, `jwks-${jwk.kid}.json`);
-    await writeFile(jwksFile, JSON.stringify({ keys: [jwk] }));
-    const added = await hearth.cli([
-      'client',
-      'add',
-      '--name',
-      'e2e-service',
-      '--jwks-file',
-      jwksFile,
-      '--grant-type',
-      'client_credentials',
-      '--scope',
-      scope,
-      ...roles.flatMap((r) => ['--role', r]),
-      '--json',
-    ]);
-    assert.equal(added.code, 0, added.stderr);
-    const clientId = (JSON.parse(added.stdout) as { client_id: string }).client_id;
-    const config = (await (
-      await fetch(`${hearth.fhirBase}/.well-known/smart-configuration`)
-    ).json()) as { token_endpoint: string };
-    const assertion = await new SignJWT({})
-      .setProtectedHeader({ alg: 'RS384', kid: jwk.kid, typ: 'JWT' })
-      .setIssuer(clientId)
-      .setSubject(clientId)
-      .setAudience(config.token_endpoint)
-      .setJti(randomUUID())
-      .setExpirationTime('4m')
-      .sign(privateKey);
-    const res = await fetch(config.token_endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        scope,
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: assertion,
-      }),
-    });
-    const body = (await res.json()) as { access_token?: string; error_description?: string };
-    assert.equal(res.status, 200, JSON.stringify(body));
-    assert.ok(body.access_token !== undefined);
-    return body.access_token;
-  }
-
   before(async () => {
     hearth = await startHearth();
-    token = await backendToken('system/*.cruds system/AuditEvent.rs', [
-      'fhir-data-contributor',
-      'fhir-audit-reader',
-    ]);
+    const client = await addBackendClient(
+      hearth,
+      'system/*.cruds system/AuditEvent.rs',
+      ['fhir-data-contributor', 'fhir-audit-reader'],
+      'e2e-service',
+    );
+    token = await client.token(hearth);
   });
   after(async () => {
     await hearth.stop();

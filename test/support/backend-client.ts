@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
-import type { RunningHearth } from '../support/hearth.js';
+import type { RunningHearth } from './hearth.js';
 
 /** A backend-services client registered through the CLI; mints real tokens at any Hearth sharing its DATA_DIR. */
 export interface BackendClient {
@@ -15,6 +15,7 @@ export async function addBackendClient(
   hearth: RunningHearth,
   scope: string,
   roles: string[],
+  name = 'backend-service',
 ): Promise<BackendClient> {
   const { publicKey, privateKey } = await generateKeyPair('RS384');
   const jwk = { ...(await exportJWK(publicKey)), kid: randomUUID(), alg: 'RS384', use: 'sig' };
@@ -24,7 +25,7 @@ export async function addBackendClient(
     'client',
     'add',
     '--name',
-    'bulk-test',
+    name,
     '--jwks-file',
     jwksFile,
     '--grant-type',
