@@ -1,7 +1,7 @@
 import type { ClientInfo, PatientSummary, UserInfo } from '../../auth/index.js';
 import { flag, html, type SafeHtml } from '../html.js';
 import { CSRF_FIELD } from '../middleware/csrf.js';
-import { notice, page } from './layout.js';
+import { notice, page, signInForm } from './layout.js';
 
 export interface SignInPage {
   readonly csrf: string;
@@ -23,32 +23,7 @@ export function signInPage(v: SignInPage): string {
       <p class="lede">Clinicians: sign in to find a patient and open an app in their context.</p>
       ${v.info === undefined ? '' : notice('info', v.info)}
       ${v.error === undefined ? '' : notice('error', v.error)}
-      <form method="post" action="/sign-in" class="stack">
-        ${csrfInput(v.csrf)}
-        <div class="field">
-          <label for="username">Username</label>
-          <input
-            id="username"
-            name="username"
-            type="text"
-            autocomplete="username"
-            required
-            value="${v.username ?? ''}"
-            ${flag('autofocus', v.username === undefined)}
-          />
-        </div>
-        <div class="field">
-          <label for="password">Password</label>
-          <input
-            id="password"
-            name="password"
-            type="password"
-            autocomplete="current-password"
-            required${flag('autofocus', v.username !== undefined)}
-          />
-        </div>
-        <button type="submit" class="button primary">Sign in</button>
-      </form>
+      ${signInForm('/sign-in', csrfInput(v.csrf), v.username)}
     </section>`,
   });
 }

@@ -9,7 +9,7 @@ import type {
 } from '../../auth/index.js';
 import { flag, html, type SafeHtml } from '../html.js';
 import { describeScope } from '../scope-text.js';
-import { notice, page } from './layout.js';
+import { notice, page, signInForm } from './layout.js';
 
 function csrfInput(csrf: CsrfField): SafeHtml {
   return html`<input type="hidden" name="${csrf.name}" value="${csrf.value}" />`;
@@ -32,32 +32,7 @@ function login(v: LoginView): string {
         Sign in to let <strong>${v.client.name}</strong> connect to your health records.
       </p>
       ${v.error === undefined ? '' : notice('error', v.error)}
-      <form method="post" action="${v.action}" class="stack" autocomplete="on">
-        ${csrfInput(v.csrf)}
-        <div class="field">
-          <label for="username">Username</label>
-          <input
-            id="username"
-            name="username"
-            type="text"
-            autocomplete="username"
-            required
-            value="${v.username ?? ''}"
-            ${flag('autofocus', v.username === undefined)}
-          />
-        </div>
-        <div class="field">
-          <label for="password">Password</label>
-          <input
-            id="password"
-            name="password"
-            type="password"
-            autocomplete="current-password"
-            required${flag('autofocus', v.username !== undefined)}
-          />
-        </div>
-        <button type="submit" class="button primary">Sign in</button>
-      </form>
+      ${signInForm(v.action, csrfInput(v.csrf), v.username)}
     </section>`,
   });
 }

@@ -1,4 +1,4 @@
-import { html, type HtmlValue, type SafeHtml } from '../html.js';
+import { flag, html, type HtmlValue, type SafeHtml } from '../html.js';
 
 /** Where the launch UI serves its stylesheet (a file: the CSP allows no inline style). */
 export const STYLESHEET = '/ui/static/hearth.css';
@@ -64,4 +64,37 @@ export function notice(kind: 'error' | 'info' | 'success', text: HtmlValue): Saf
   >
     ${text}
   </div>`;
+}
+
+/**
+ * The sign-in form (CONTRACT.md: `username` and `password` with visible labels, one submit button),
+ * shared by the clinician home and the authorization server's login page.
+ */
+export function signInForm(action: string, csrf: SafeHtml, username: string | undefined): SafeHtml {
+  return html`<form method="post" action="${action}" class="stack" autocomplete="on">
+    ${csrf}
+    <div class="field">
+      <label for="username">Username</label>
+      <input
+        id="username"
+        name="username"
+        type="text"
+        autocomplete="username"
+        required
+        value="${username ?? ''}"
+        ${flag('autofocus', username === undefined)}
+      />
+    </div>
+    <div class="field">
+      <label for="password">Password</label>
+      <input
+        id="password"
+        name="password"
+        type="password"
+        autocomplete="current-password"
+        required${flag('autofocus', username !== undefined)}
+      />
+    </div>
+    <button type="submit" class="button primary">Sign in</button>
+  </form>`;
 }
