@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { StartedChild } from '../../common/child-process.js';
-import { overSocket, startStore, stopProcess } from './process.js';
+import { overSocket, startStore, stopProcess, writeUntilKilled } from './process.js';
 
 describe('store process: durability', function () {
   this.timeout(300_000);
@@ -20,33 +20,7 @@ describe('store process: durability', function () {
 
   it('keeps every acknowledged write after kill -9 during concurrent writes, passes integrity_check, restarts on a Unix socket and stops on SIGTERM', async () => {
     child = await startStore(dir);
-    const base = child.ready.address ?? '';
-    const acked = new Map<string, number>();
-    let stop = false;
-    const writer = async (w: number) => {
-      for (let i = 0; !stop && i < 2000; i++) {
-        const id = `w${w}-${i % 7}`;
-        try {
-          const res = await fetch(`${base}/Patient/${id}`, {
-            method: 'PUT',
-            headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' },
-            body: JSON.stringify({ resourceType: 'Patient', id, name: [{ family: `v${i}` }] }),
-          });
-          if (res.status === 200 || res.status === 201) {
-            acked.set(id, Number((res.headers.get('etag') ?? '').replace(/\D/g, '')));
-          }
-        } catch {
-          return; // the server is gone
-        }
-      }
-    };
-    const writers = Array.from({ length: 16 }, (_, w) => writer(w));
-    for (let waited = 0; acked.size < 40 && waited < 20_000; waited += 20) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    await stopProcess(child, 'SIGKILL');
-    stop = true;
-    await Promise.all(writers);
+    const acked = await writeUntilKilled(child, { writers: 16, idsPerWriter: 7, atLeast: 40 });
     child = undefined;
     assert.ok(acked.size >= 40, `only ${acked.size} writes acknowledged`);
 

@@ -64,3 +64,42 @@ export function overSocket(
     req.end(body);
   });
 }
+
+/**
+ * Runs `writers` concurrent PUT loops against a store process (each over `idsPerWriter` ids), kills
+ * it with SIGKILL once `atLeast` writes were acknowledged, and returns every acknowledged id with
+ * the version its ETag named.
+ */
+export async function writeUntilKilled(
+  child: StartedChild,
+  opts: { writers: number; idsPerWriter: number; atLeast: number },
+): Promise<Map<string, number>> {
+  const base = child.ready.address ?? '';
+  const acked = new Map<string, number>();
+  let stop = false;
+  const writer = async (w: number): Promise<void> => {
+    for (let i = 0; !stop && i < 2000; i++) {
+      const id = `w${w}-${i % opts.idsPerWriter}`;
+      try {
+        const res = await fetch(`${base}/Patient/${id}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' },
+          body: JSON.stringify({ resourceType: 'Patient', id, name: [{ family: `v${i}` }] }),
+        });
+        if (res.status === 200 || res.status === 201) {
+          acked.set(id, Number((res.headers.get('etag') ?? '').replace(/\D/g, '')));
+        }
+      } catch {
+        // the process was killed mid-request; later requests fail the same way until `stop`
+      }
+    }
+  };
+  const running = Array.from({ length: opts.writers }, (_, w) => writer(w));
+  for (let waited = 0; acked.size < opts.atLeast && waited < 20_000; waited += 20) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await stopProcess(child, 'SIGKILL');
+  stop = true;
+  await Promise.all(running);
+  return acked;
+}

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import type { StartedChild } from '../../../common/child-process.js';
 import { openPostgresEngine } from '../../../store/engines/postgres/index.js';
 import { freshSchema, type TestSchema } from '../../support/postgres.js';
-import { startStore, stopProcess } from '../process.js';
+import { startStore, stopProcess, writeUntilKilled } from '../process.js';
 
 const CLI = fileURLToPath(new URL('../../../cli/main.ts', import.meta.url));
 
@@ -29,33 +29,7 @@ describe('store process on STORE_URL=postgres://…', function () {
 
   it('keeps every acknowledged write after kill -9, on its schema, with nothing on the local disk', async () => {
     child = await startStore(dir, { STORE_URL: target.url });
-    const base = child.ready.address ?? '';
-    const acked = new Map<string, number>();
-    let stop = false;
-    const writer = async (w: number) => {
-      for (let i = 0; !stop && i < 2000; i++) {
-        const id = `w${w}-${i % 5}`;
-        try {
-          const res = await fetch(`${base}/Patient/${id}`, {
-            method: 'PUT',
-            headers: { 'content-type': 'application/fhir+json', prefer: 'return=minimal' },
-            body: JSON.stringify({ resourceType: 'Patient', id, name: [{ family: `v${i}` }] }),
-          });
-          if (res.status === 200 || res.status === 201) {
-            acked.set(id, Number((res.headers.get('etag') ?? '').replace(/\D/g, '')));
-          }
-        } catch {
-          // the process was killed mid-request
-        }
-      }
-    };
-    const writers = Array.from({ length: 8 }, (_, w) => writer(w));
-    for (let waited = 0; acked.size < 30 && waited < 20_000; waited += 20) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    await stopProcess(child, 'SIGKILL');
-    stop = true;
-    await Promise.all(writers);
+    const acked = await writeUntilKilled(child, { writers: 8, idsPerWriter: 5, atLeast: 30 });
     child = undefined;
     assert.ok(acked.size >= 30, `only ${acked.size} writes acknowledged`);
     assert.deepEqual(
