@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -37,6 +38,7 @@ describe('Bulk Data with an S3-compatible bucket (s3rver)', function () {
   let hearth: RunningHearth;
   let client: BackendClient;
   let token: string;
+  let dataDir: string;
 
   const auth = (extra: Record<string, string> = {}) => ({
     authorization: `Bearer ${token}`,
@@ -86,7 +88,11 @@ describe('Bulk Data with an S3-compatible bucket (s3rver)', function () {
 
   before(async () => {
     s3 = await startS3();
-    hearth = await startHearth({ args: ['--demo', '2'], env: { ...s3.env(PREFIX) } });
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'hearth-bulk-s3-'));
+    hearth = await startHearth({
+      args: ['--demo', '2'],
+      env: { ...s3.env(PREFIX), DATA_DIR: dataDir },
+    });
     client = await addBackendClient(hearth, 'system/*.cruds', [
       'fhir-data-exporter',
       'fhir-data-importer',
@@ -96,6 +102,7 @@ describe('Bulk Data with an S3-compatible bucket (s3rver)', function () {
   after(async () => {
     await hearth.stop();
     await s3.stop();
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   let bigStatus = '';
@@ -190,7 +197,7 @@ describe('Bulk Data with an S3-compatible bucket (s3rver)', function () {
     const id = jobIdOf(bigStatus);
     assert.ok((await s3.list(`${PREFIX}${id}/`)).length > 0);
     await hearth.stop();
-    const jobFile = path.join(hearth.dataDir, 'bulk', id, 'job.json');
+    const jobFile = path.join(dataDir, 'bulk', id, 'job.json');
     const job = JSON.parse(await readFile(jobFile, 'utf8')) as { expiresAt: string };
     job.expiresAt = new Date(Date.now() - 1000).toISOString();
     await writeFile(jobFile, JSON.stringify(job));
