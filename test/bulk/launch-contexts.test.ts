@@ -20,6 +20,7 @@ describe('Bulk Data refuses launch-flow tokens (patient and user context)', func
   let status: string;
   let fileUrl: string;
   let patientId: string;
+  let backendToken: string;
   const password = randomBytes(12).toString('base64url');
 
   before(async () => {
@@ -58,6 +59,7 @@ describe('Bulk Data refuses launch-flow tokens (patient and user context)', func
     // A real export by a backend service, whose status and files the launch tokens then try.
     const backend = await addBackendClient(hearth, 'system/*.rs', ['fhir-data-exporter']);
     const bt = await backend.token(hearth);
+    backendToken = bt;
     const kick = await fetch(`${hearth.fhirBase}/$export?_type=Patient`, {
       headers: { authorization: `Bearer ${bt}`, prefer: 'respond-async' },
     });
@@ -85,6 +87,8 @@ describe('Bulk Data refuses launch-flow tokens (patient and user context)', func
       username: 'bulk-doctor',
       password,
       patient: patientId,
+      // Allow on the consent page with every requested scope ticked (the launch UI's markup).
+      choose: () => scope.split(' '),
     });
     assert.equal(r.error, undefined, r.errorDescription);
     const t = await tokenRequest(server, {
@@ -139,8 +143,10 @@ describe('Bulk Data refuses launch-flow tokens (patient and user context)', func
     await assertRefused(token);
   });
 
-  it('still completes the backend job the launch tokens could not touch', async () => {
-    const res = await fetch(fileUrl, { headers: { authorization: 'Bearer nope' } });
-    assert.equal(res.status, 401);
+  it('leaves the backend job untouched by the refused cancels and downloads', async () => {
+    const auth = { authorization: `Bearer ${backendToken}` };
+    assert.equal((await fetch(status, { headers: auth })).status, 200);
+    assert.equal((await fetch(fileUrl, { headers: auth })).status, 200);
+    assert.equal((await fetch(fileUrl, { headers: { authorization: 'Bearer nope' } })).status, 401);
   });
 });

@@ -154,8 +154,9 @@ describe('Bulk Data with an S3-compatible bucket (s3rver)', function () {
     );
     assert.equal(head.ContentType, 'application/fhir+ndjson');
     // No local copies: the job's folder holds only the job and the audit companions.
-    const local = path.join(hearth.dataDir, 'bulk', id, files[0] ?? '');
+    const local = path.join(dataDir, 'bulk', id, files[0] ?? '');
     await assert.rejects(readFile(local));
+    assert.ok((await readFile(`${local}.entities`, 'utf8')).length > 0, 'audit companion kept');
   });
 
   it('serves the bucket objects through Hearth: whole, byte ranges, and never without a token', async () => {
