@@ -92,7 +92,15 @@ export class BulkJobs {
       run.ac.abort('cancel');
       await run.done;
     }
-    await this.remove(job);
+    try {
+      await this.remove(job);
+    } catch (err) {
+      // The bucket is unreachable: hide the job now, let the expiry sweep delete it later.
+      this.o.log.warn({ err, job: job.id }, 'bulk job files could not be deleted yet');
+      job.status = 'cancelled';
+      job.expiresAt = new Date().toISOString();
+      await this.o.store.save(job);
+    }
   }
 
   /** Deletes a job's bucket objects, then its folder (kept for a retry if the bucket fails). */
