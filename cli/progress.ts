@@ -45,6 +45,8 @@ export function startProgress(cmd: Command, total: number, unit: string): Progre
       process.stderr.write(`${line}\n`);
       bar.start(bar.getTotal(), value);
     },
-    stop: () => bar.stop(),
+    stop: () => {
+      bar.stop();
+    },
   };
 }

@@ -98,7 +98,9 @@ export function registerBulkCommands(program: Command, getConfig: () => Config):
           save: () => Promise.resolve(),
           signal: new AbortController().signal,
           entities: false,
-          onProgress: (j) => bar.update(j.resources),
+          onProgress: (j) => {
+            bar.update(j.resources);
+          },
         });
         bar.stop();
         const files = job.output.map((f) => path.join(out, f.file));

@@ -22,7 +22,10 @@ function inTerminal(args: string[], env: Record<string, string>): Promise<string
       'script',
       ['-qec', command, '/dev/null'],
       { cwd: root, env: { ...process.env, ...env, COLUMNS: '120' }, timeout: 120_000 },
-      (err, stdout) => (err === null ? resolve(stdout) : reject(err)),
+      (err, stdout) => {
+        if (err === null) resolve(stdout);
+        else reject(new Error(`script failed: ${err.message}`));
+      },
     );
   });
 }

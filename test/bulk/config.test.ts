@@ -30,11 +30,15 @@ describe('bulk configuration (bucket, per-client limit)', () => {
   });
 
   it('leaves AWS S3 virtual-hosted addressing and the default credential chain when not set', () => {
-    const c = loadConfig({ EXPORT_S3_BUCKET: 'hearth-exports', EXPORT_S3_REGION: 'eu-west-1' });
-    assert.equal(c.exportS3?.forcePathStyle, false);
-    assert.equal(c.exportS3?.endpoint, undefined);
-    assert.equal(c.exportS3?.credentials, undefined);
-    assert.equal(c.exportS3?.region, 'eu-west-1');
+    const s3 = loadConfig({
+      EXPORT_S3_BUCKET: 'hearth-exports',
+      EXPORT_S3_REGION: 'eu-west-1',
+    }).exportS3;
+    assert.ok(s3 !== undefined);
+    assert.equal(s3.forcePathStyle, false);
+    assert.equal(s3.endpoint, undefined);
+    assert.equal(s3.credentials, undefined);
+    assert.equal(s3.region, 'eu-west-1');
   });
 
   const bad: [string, Record<string, string>, RegExp][] = [

@@ -19,7 +19,7 @@ describe('Bulk Data refuses launch-flow tokens (patient and user context)', func
   let appId: string;
   let status: string;
   let fileUrl: string;
-  let patientId: string;
+  let patientId = '';
   let backendToken: string;
   const password = randomBytes(12).toString('base64url');
 
@@ -65,7 +65,7 @@ describe('Bulk Data refuses launch-flow tokens (patient and user context)', func
     });
     assert.equal(kick.status, 202);
     status = kick.headers.get('content-location') ?? '';
-    for (let i = 0; i < 300 && fileUrl === undefined; i++) {
+    for (let i = 0; i < 300 && patientId === ''; i++) {
       const res = await fetch(status, { headers: { authorization: `Bearer ${bt}` } });
       if (res.status === 200) {
         const m = (await res.json()) as { output: { url: string }[] };
