@@ -14,7 +14,7 @@ import type { Bucket, BucketUpload } from './bucket.js';
 
 /** The Bucket over the AWS SDK v3: any S3-compatible server (AWS, MinIO, Ceph, s3rver…). */
 
-/** 5 MiB parts, one in flight while the next fills: about 10 MiB per running upload. */
+/** 5 MiB parts, one in flight while the next fills behind a 5 MiB stream buffer: ~15 MiB per upload. */
 const PART_SIZE = 5 * 1024 * 1024;
 
 function notFound(err: unknown): boolean {
