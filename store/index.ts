@@ -65,6 +65,7 @@ export { validateFhirResource } from './fhir/validate.js';
 export {
   BULK_EXPORT_PATH,
   BULK_IMPORT_PATH,
+  exportCount,
   exportLines,
   importLines,
   type ExportQuery,
