@@ -113,6 +113,47 @@ async function raceIfMatchUpdates(clients: Client[], rounds: number): Promise<vo
   assert.equal(entries.length, rounds + 1, 'one version per round, plus the first');
 }
 
+/** A browser's cookie jar and page loads, each on a connection of its own. */
+class Visitor {
+  private readonly cookies = new Map<string, string>();
+
+  constructor(private readonly baseUrl: string) {}
+
+  request(
+    method: string,
+    path: string,
+    form?: Record<string, string>,
+  ): Promise<{ status: number; body: string }> {
+    const payload = form === undefined ? undefined : new URLSearchParams(form).toString();
+    const headers: Record<string, string> = {
+      cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+      ...(payload === undefined
+        ? {}
+        : { 'content-type': 'application/x-www-form-urlencoded', origin: this.baseUrl }),
+    };
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        `${this.baseUrl}${path}`,
+        { method, headers, agent: false },
+        (res) => {
+          for (const c of res.headers['set-cookie'] ?? []) {
+            const [pair = ''] = c.split(';');
+            const eq = pair.indexOf('=');
+            this.cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
+          }
+          const chunks: Buffer[] = [];
+          res.on('data', (b: Buffer) => chunks.push(b));
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+}
+
 async function waitFor(what: string, check: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const until = Date.now() + ms;
   while (!(await check())) {
@@ -148,6 +189,47 @@ describe('WORKERS=2 on SQLite: several processes behind the one port', function 
 
   it('lets exactly one of 50 concurrent If-Match updates win per version', async () => {
     await raceIfMatchUpdates([client], 2);
+  });
+
+  it('shows the signed-in clinician’s patient list from every worker', async () => {
+    const created = await fhir(client, 'POST', 'Patient', {
+      resourceType: 'Patient',
+      name: [{ family: 'Workersson', given: ['Wanda'] }],
+    });
+    const { id } = (await created.json()) as { id: string };
+    const add = await hearth.cli(
+      [
+        'user',
+        'add',
+        '--username',
+        'dr.workers',
+        '--password-stdin',
+        '--fhir-user',
+        'Practitioner/w1',
+        '--role',
+        'fhir-smart-user',
+        '--role',
+        'fhir-data-reader',
+      ],
+      'a long enough password\n',
+    );
+    assert.equal(add.code, 0, add.stderr);
+    const browser = new Visitor(hearth.baseUrl);
+    const home = await browser.request('GET', '/');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(home.body)?.[1];
+    assert.ok(csrf !== undefined, 'the sign-in form carries a CSRF token');
+    const signIn = await browser.request('POST', '/sign-in', {
+      _csrf: csrf,
+      username: 'dr.workers',
+      password: 'a long enough password',
+    });
+    assert.equal(signIn.status, 303, signIn.body);
+    // Each load lands on the next worker; its patient search must stay inside that worker.
+    for (let i = 0; i < 6; i++) {
+      const page = await browser.request('GET', '/');
+      assert.equal(page.status, 200);
+      assert.ok(page.body.includes(`data-patient-id="${id}"`), `load ${i}: no patient listed`);
+    }
   });
 
   it('restarts a worker killed with SIGKILL, answering on the port all along', async () => {
