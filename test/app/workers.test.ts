@@ -167,7 +167,7 @@ describe('WORKERS=2 on SQLite: several processes behind the one port', function 
   let hearth: RunningHearth;
   let client: Client;
   before(async () => {
-    hearth = await startHearth({ env: { WORKERS: '2' } });
+    hearth = await startHearth({ env: { WORKERS: '2' }, args: ['--demo', '3'] });
     client = await writer(hearth);
   });
   after(async () => {
@@ -181,6 +181,26 @@ describe('WORKERS=2 on SQLite: several processes behind the one port', function 
     assert.equal(nodes.filter((p) => commandLine(p).includes('store/main')).length, 2);
     assert.equal(nodes.filter((p) => commandLine(p).includes('main.ts')).length, 4);
     assert.equal((await workerPids(hearth)).size, 2);
+  });
+
+  it('seeds the demo (--demo) once, in the primary, before the workers start', async () => {
+    const count = await fhir(client, 'GET', 'Patient?_summary=count');
+    assert.equal(((await count.json()) as { total?: number }).total, 3);
+    const auditor = await addBackendClient(hearth, 'system/AuditEvent.rs', ['fhir-audit-reader']);
+    const res = await fetch(`${hearth.fhirBase}/AuditEvent?subtype=demo-seed`, {
+      headers: { authorization: `Bearer ${await auditor.token(hearth)}` },
+    });
+    assert.equal(res.status, 200);
+    const page = (await res.json()) as { entry?: unknown[] };
+    assert.equal(page.entry?.length, 1, 'one demo-seed audit record');
+  });
+
+  it('answers /metrics (per worker) in Prometheus text format', async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await getOwnConnection(`${hearth.baseUrl}/metrics`);
+      assert.equal(res.status, 200);
+      assert.match(res.body, /^# HELP /m);
+    }
   });
 
   it('creates exactly one resource from concurrent conditional creates (If-None-Exist)', async () => {
