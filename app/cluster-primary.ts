@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import { onShutdown } from '../common/shutdown.js';
+import { serveClusterMetrics } from './cluster-metrics.js';
 import { prepareDataDir } from './prepare-data-dir.js';
 import { WorkerPool } from './worker-pool.js';
 import { workerEnv } from './worker-role.js';
@@ -20,6 +21,7 @@ export async function runPrimary(
   await prepareDataDir(config, log, env, demoPatients);
   const pool = new WorkerPool({ count: config.workers, env: workerEnv(randomBytes(32)), log });
   onShutdown(log, [], [() => pool.stop()]);
+  serveClusterMetrics(() => pool.live());
   try {
     await pool.start();
   } catch (err) {

@@ -22,6 +22,7 @@ import {
   createInteractionViews,
   createLaunchUi,
 } from '../launch-ui/index.js';
+import { clusterMetricsClient } from './cluster-metrics.js';
 import { seedDemoData } from './demo.js';
 import { inProcessKeys } from './key-resolver.js';
 import { roleCatalogFrom } from './role-catalog.js';
@@ -102,13 +103,19 @@ function healthEndpoint(
   };
 }
 
-function metricsEndpoint(gateway: Gateway): Middleware {
+/** `/metrics`: this process's registry, or (`scrapeAll`, WORKERS > 1) every worker's. */
+function metricsEndpoint(gateway: Gateway, scrapeAll?: () => Promise<string>): Middleware {
   return async function metrics(ctx, next) {
     if (ctx.path !== '/metrics') {
       await next();
       return;
     }
-    await gateway.metricsHandler(ctx, next);
+    if (scrapeAll === undefined) {
+      await gateway.metricsHandler(ctx, next);
+      return;
+    }
+    ctx.type = gateway.metrics.registry.contentType;
+    ctx.body = await scrapeAll();
   };
 }
 
@@ -205,7 +212,12 @@ export async function startHearth(
 
   const app = new Koa({ proxy: config.trustProxy });
   app.use(healthEndpoint(gateway, auth, storeSocket, log, opts.worker !== undefined));
-  app.use(metricsEndpoint(gateway));
+  app.use(
+    metricsEndpoint(
+      gateway,
+      opts.worker === undefined ? undefined : clusterMetricsClient(gateway.metrics.registry),
+    ),
+  );
   app.use(auth.middleware);
   app.use(gateway.middleware);
   app.use(

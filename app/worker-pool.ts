@@ -24,6 +24,7 @@ export interface WorkerPoolOptions {
 interface Slot {
   index: number;
   worker: Worker | undefined;
+  ready: boolean;
   startedAt: number;
   crashes: number;
   restart: NodeJS.Timeout | undefined;
@@ -42,6 +43,7 @@ export class WorkerPool {
     this.slots = Array.from({ length: o.count }, (_, index) => ({
       index,
       worker: undefined,
+      ready: false,
       startedAt: 0,
       crashes: 0,
       restart: undefined,
@@ -54,6 +56,15 @@ export class WorkerPool {
     cluster.setupPrimary({ args: [] });
     await Promise.all(this.slots.map((slot) => this.fork(slot)));
     this.started = true;
+  }
+
+  /** The workers that are up, by slot (0…count-1, kept across restarts). */
+  live(): { slot: number; worker: Worker }[] {
+    return this.slots.flatMap((s) =>
+      s.worker === undefined || !s.ready || !s.worker.isConnected()
+        ? []
+        : [{ slot: s.index, worker: s.worker }],
+    );
   }
 
   /** Process ids of the live workers. */
@@ -89,6 +100,7 @@ export class WorkerPool {
   private fork(slot: Slot): Promise<void> {
     const worker = cluster.fork(this.o.env);
     slot.worker = worker;
+    slot.ready = false;
     slot.startedAt = Date.now();
     const timeoutMs = this.o.startTimeoutMs ?? 120_000;
     return new Promise<void>((resolve, reject) => {
@@ -99,6 +111,7 @@ export class WorkerPool {
       worker.on('message', (msg: unknown) => {
         if (!isReady(msg)) return;
         clearTimeout(timer);
+        slot.ready = true;
         this.o.log.info({ slot: slot.index, pid: worker.process.pid }, 'worker ready');
         resolve();
       });
@@ -117,6 +130,7 @@ export class WorkerPool {
   private exited(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
     if (slot.worker !== worker) return;
     slot.worker = undefined;
+    slot.ready = false;
     if (this.stopping || !this.started) return;
     const ranMs = Date.now() - slot.startedAt;
     slot.crashes = ranMs >= (this.o.stableMs ?? 60_000) ? 1 : slot.crashes + 1;

@@ -36,6 +36,14 @@ async function workerPids(h: RunningHearth, requests = 12): Promise<Set<number>>
   return pids;
 }
 
+/** The `worker` labels of the resident-memory series in one scrape of /metrics. */
+async function workersInMetrics(h: RunningHearth): Promise<string[]> {
+  const res = await getOwnConnection(`${h.baseUrl}/metrics`);
+  assert.equal(res.status, 200);
+  const re = /^hearth_process_resident_memory_bytes\{worker="(\d+)"\} \d+$/gm;
+  return [...res.body.matchAll(re)].map((m) => m[1] ?? '').sort();
+}
+
 interface Client {
   hearth: RunningHearth;
   token: string;
@@ -195,12 +203,8 @@ describe('WORKERS=2 on SQLite: several processes behind the one port', function 
     assert.equal(page.entry?.length, 1, 'one demo-seed audit record');
   });
 
-  it('answers /metrics (per worker) in Prometheus text format', async () => {
-    for (let i = 0; i < 2; i++) {
-      const res = await getOwnConnection(`${hearth.baseUrl}/metrics`);
-      assert.equal(res.status, 200);
-      assert.match(res.body, /^# HELP /m);
-    }
+  it('answers /metrics from any worker with every worker’s series, labelled by worker', async () => {
+    for (let i = 0; i < 2; i++) assert.deepEqual(await workersInMetrics(hearth), ['0', '1']);
   });
 
   it('creates exactly one resource from concurrent conditional creates (If-None-Exist)', async () => {
@@ -263,6 +267,7 @@ describe('WORKERS=2 on SQLite: several processes behind the one port', function 
       const pids = await workerPids(hearth, 6);
       return pids.size === 2 && !pids.has(victim);
     });
+    assert.deepEqual(await workersInMetrics(hearth), ['0', '1']);
     await waitFor('the killed worker’s store process stopped', () =>
       Promise.resolve(storeOfVictim.every((p) => !isAlive(p))),
     );
