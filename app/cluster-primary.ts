@@ -19,7 +19,12 @@ export async function runPrimary(
   demoPatients: number | undefined,
 ): Promise<WorkerPool> {
   await prepareDataDir(config, log, env, demoPatients);
-  const pool = new WorkerPool({ count: config.workers, env: workerEnv(randomBytes(32)), log });
+  const cookieKey = randomBytes(32);
+  const pool = new WorkerPool({
+    count: config.workers,
+    env: (slot) => workerEnv(cookieKey, slot),
+    log,
+  });
   onShutdown(log, [], [() => pool.stop()]);
   serveClusterMetrics(() => pool.live());
   try {

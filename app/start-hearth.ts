@@ -10,18 +10,13 @@ import type { Config } from '../common/config.js';
 import type { StartedChild } from '../common/child-process.js';
 import type { Logger } from '../common/logger.js';
 import { closeServer } from '../common/shutdown.js';
-import {
-  AuditTrail,
-  auditAuthEvents,
-  createGateway,
-  RoleSet,
-  type Gateway,
-} from '../gateway/index.js';
+import { AuditTrail, createGateway, RoleSet, type Gateway } from '../gateway/index.js';
 import {
   createFhirPatientSearch,
   createInteractionViews,
   createLaunchUi,
 } from '../launch-ui/index.js';
+import { auditAuth } from './audit-auth-events.js';
 import { clusterMetricsClient } from './cluster-metrics.js';
 import { seedDemoData } from './demo.js';
 import { inProcessKeys } from './key-resolver.js';
@@ -41,6 +36,8 @@ export interface StartOptions {
 export interface WorkerRole {
   /** Unique among the processes on DATA_DIR (the worker's pid): names its store socket. */
   name: string;
+  /** 0…WORKERS-1, kept when the worker is restarted. */
+  slot: number;
   /** Key of the launch UI's idle-timeout cookie, the same in every worker. */
   cookieKey: Buffer;
 }
@@ -178,7 +175,8 @@ export async function startHearth(
     searchPatients,
     roles: roleCatalogFrom(roles),
   });
-  auditAuthEvents(auth.events, audit, config.fhirBaseUrl, log);
+  // Under WORKERS > 1 the first worker alone audits account/client changes (see audit-auth-events).
+  auditAuth(auth.events, audit, config.fhirBaseUrl, log, (opts.worker?.slot ?? 0) === 0);
   const gateway = createGateway({
     config,
     log,

@@ -10,8 +10,8 @@ import type { Logger } from '../common/logger.js';
 
 export interface WorkerPoolOptions {
   count: number;
-  /** Added to each worker's environment. */
-  env: Record<string, string>;
+  /** Added to the environment of the worker forked for a slot (0…count-1). */
+  env: (slot: number) => Record<string, string>;
   log: Logger;
   /** Delay before the first restart of a crashed worker; doubles per consecutive crash. */
   backoffMs?: number;
@@ -98,7 +98,7 @@ export class WorkerPool {
   }
 
   private fork(slot: Slot): Promise<void> {
-    const worker = cluster.fork(this.o.env);
+    const worker = cluster.fork(this.o.env(slot.index));
     slot.worker = worker;
     slot.ready = false;
     slot.startedAt = Date.now();
