@@ -279,6 +279,11 @@ describe('WORKERS=2 on SQLite: several processes behind the one port', function 
     }
   });
 
+  it('keeps one intact audit chain written by both workers (hearth audit verify)', async () => {
+    const verify = await hearth.cli(['audit', 'verify', '--json']);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+  });
+
   it('restarts a worker killed with SIGKILL, answering on the port all along', async () => {
     const before = await workerPids(hearth);
     const victim = [...before][0] ?? 0;
