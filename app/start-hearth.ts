@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
+import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Bundle } from '@medplum/fhirtypes';
 import Koa, { type Middleware } from 'koa';
@@ -9,18 +10,14 @@ import type { Config } from '../common/config.js';
 import type { StartedChild } from '../common/child-process.js';
 import type { Logger } from '../common/logger.js';
 import { closeServer } from '../common/shutdown.js';
-import {
-  AuditTrail,
-  auditAuthEvents,
-  createGateway,
-  RoleSet,
-  type Gateway,
-} from '../gateway/index.js';
+import { AuditTrail, createGateway, RoleSet, type Gateway } from '../gateway/index.js';
 import {
   createFhirPatientSearch,
   createInteractionViews,
   createLaunchUi,
 } from '../launch-ui/index.js';
+import { auditAuth } from './audit-auth-events.js';
+import { clusterMetricsClient } from './cluster-metrics.js';
 import { seedDemoData } from './demo.js';
 import { inProcessKeys } from './key-resolver.js';
 import { roleCatalogFrom } from './role-catalog.js';
@@ -31,6 +28,18 @@ export interface StartOptions {
   demoPatients?: number | undefined;
   /** Benchmark only (`bench/hearth-unaudited.ts`; no configuration sets it): audit records not written. */
   unauditedForBench?: boolean;
+  /** Set when this process is one of several cluster workers behind the port (WORKERS > 1). */
+  worker?: WorkerRole | undefined;
+}
+
+/** What a cluster worker needs beyond the configuration (app/cluster-primary.ts hands it over). */
+export interface WorkerRole {
+  /** Unique among the processes on DATA_DIR (the worker's pid): names its store socket. */
+  name: string;
+  /** 0…WORKERS-1, kept when the worker is restarted. */
+  slot: number;
+  /** Key of the launch UI's idle-timeout cookie, the same in every worker. */
+  cookieKey: Buffer;
 }
 
 export interface RunningServer {
@@ -44,6 +53,7 @@ function healthEndpoint(
   auth: Auth,
   storeSocket: string | undefined,
   log: Logger,
+  worker: boolean,
 ): Middleware {
   const storeAnswers = (): Promise<boolean> =>
     storeSocket === undefined
@@ -83,17 +93,26 @@ function healthEndpoint(
     const ok = checks.store && checks.auth && checks.audit;
     ctx.status = ok ? 200 : 503;
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { status: ok ? 'ok' : 'unavailable', checks };
+    // Under WORKERS > 1 each worker answers for itself and its own store process: say which.
+    ctx.body = worker
+      ? { status: ok ? 'ok' : 'unavailable', checks, worker: process.pid }
+      : { status: ok ? 'ok' : 'unavailable', checks };
   };
 }
 
-function metricsEndpoint(gateway: Gateway): Middleware {
+/** `/metrics`: this process's registry, or (`scrapeAll`, WORKERS > 1) every worker's. */
+function metricsEndpoint(gateway: Gateway, scrapeAll?: () => Promise<string>): Middleware {
   return async function metrics(ctx, next) {
     if (ctx.path !== '/metrics') {
       await next();
       return;
     }
-    await gateway.metricsHandler(ctx, next);
+    if (scrapeAll === undefined) {
+      await gateway.metricsHandler(ctx, next);
+      return;
+    }
+    ctx.type = gateway.metrics.registry.contentType;
+    ctx.body = await scrapeAll();
   };
 }
 
@@ -111,7 +130,7 @@ export async function startHearth(
   const internalSecret = randomBytes(32).toString('base64url');
   let store: StartedChild | undefined;
   if (config.fhirUpstream === undefined) {
-    store = await startStoreProcess(config, internalSecret, log, env);
+    store = await startStoreProcess(config, internalSecret, log, env, opts.worker?.name);
   } else {
     log.info({ upstream: config.fhirUpstream }, 'fronting an external FHIR server');
   }
@@ -126,6 +145,8 @@ export async function startHearth(
   const roles = RoleSet.fromFile(config.rolesFile);
 
   // The patient picker reads through the gateway as the signed-in user (audited, FHIR_UPSTREAM-proof).
+  // Its internal token lives in this process only: a cluster worker calls itself on a private
+  // loopback listener, since a request to the shared port may reach another worker.
   const started: { gateway?: Gateway; server?: http.Server } = {};
   const fetchBundle = async (path: string, user: UserInfo): Promise<Bundle> => {
     const { gateway, server } = started;
@@ -154,7 +175,8 @@ export async function startHearth(
     searchPatients,
     roles: roleCatalogFrom(roles),
   });
-  auditAuthEvents(auth.events, audit, config.fhirBaseUrl, log);
+  // Under WORKERS > 1 the first worker alone audits account/client changes (see audit-auth-events).
+  auditAuth(auth.events, audit, config.fhirBaseUrl, log, (opts.worker?.slot ?? 0) === 0);
   const gateway = createGateway({
     config,
     log,
@@ -187,32 +209,55 @@ export async function startHearth(
   }
 
   const app = new Koa({ proxy: config.trustProxy });
-  app.use(healthEndpoint(gateway, auth, storeSocket, log));
-  app.use(metricsEndpoint(gateway));
+  app.use(healthEndpoint(gateway, auth, storeSocket, log, opts.worker !== undefined));
+  app.use(
+    metricsEndpoint(
+      gateway,
+      opts.worker === undefined ? undefined : clusterMetricsClient(gateway.metrics.registry),
+    ),
+  );
   app.use(auth.middleware);
   app.use(gateway.middleware);
-  app.use(createLaunchUi({ config, log, auth, searchPatients }));
+  app.use(
+    createLaunchUi({
+      config,
+      log,
+      auth,
+      searchPatients,
+      ...(opts.worker === undefined ? {} : { cookieKey: opts.worker.cookieKey }),
+    }),
+  );
 
   const handle = app.callback();
-  const listening = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    void handle(req, res);
-  });
-  started.gateway = gateway;
-  started.server = listening;
-  await new Promise<void>((resolve, reject) => {
-    listening.once('error', reject);
-    listening.listen(config.port, config.host, () => {
-      resolve();
+  const serve = (): http.Server =>
+    http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+      void handle(req, res);
     });
-  });
+  const listening = serve();
+  const self = opts.worker === undefined ? undefined : serve();
+  started.gateway = gateway;
+  started.server = self ?? listening;
+  if (self !== undefined) await listen(self, { port: 0, host: '127.0.0.1', exclusive: true });
+  await listen(listening, { port: config.port, host: config.host });
   return {
     server: listening,
     async close() {
       await closeServer(listening);
+      if (self !== undefined) await closeServer(self);
       await gateway.close();
       await auth.close();
       await audit.close();
       await store?.stop();
     },
   };
+}
+
+function listen(server: http.Server, options: net.ListenOptions): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
