@@ -45,8 +45,8 @@ function numbered(sql: string): string {
  * The PostgreSQL audit store, in schema `<store schema>_audit` of STORE_URL's database. Every
  * append is one READ COMMITTED transaction that first takes the chain's advisory transaction lock
  * (`pg_advisory_xact_lock(hashtext('hearth:audit-chain'), hashtext(schema))`), then reads the head
- * and inserts the batch with one multi-row insert per table: every process, and every Hearth on
- * the database, appends to one ordered chain, and a batch costs five round trips and one commit.
+ * and inserts the batch and its search rows in one statement: every process, and every Hearth on
+ * the database, appends to one ordered chain, and a batch costs three round trips and one commit.
  */
 export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditStore {
   const target = auditPgTarget(opts.storeUrl);
@@ -61,12 +61,25 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
   pool.on('error', (err) => opts.onIdleError?.(err));
   const chainLock = `SELECT pg_advisory_xact_lock(hashtext('hearth:audit-chain'), hashtext('${schema}'))`;
 
-  const inTx = async <T>(fn: (c: PoolClient) => Promise<T>, lockChain: boolean): Promise<T> => {
+  /**
+   * One transaction. With `lockChain`, BEGIN, the chain lock and the head read go in one round
+   * trip, and `fn` gets the true head (read after the lock, so after every earlier append).
+   */
+  const inTx = async <T>(
+    fn: (c: PoolClient, head: ChainHead) => Promise<T>,
+    lockChain: boolean,
+  ): Promise<T> => {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query(lockChain ? `BEGIN; ${chainLock}` : 'BEGIN');
-      const value = await fn(client);
+      let head = EMPTY_HEAD;
+      if (lockChain) {
+        const results = (await client.query(
+          `BEGIN; ${chainLock}; ${HEAD}`,
+        )) as unknown as pg.QueryResult<ChainHead>[];
+        head = results.at(-1)?.rows[0] ?? EMPTY_HEAD;
+      } else await client.query('BEGIN');
+      const value = await fn(client, head);
       await client.query('COMMIT');
       return value;
     } catch (err) {
@@ -107,35 +120,38 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
   const query = <R extends pg.QueryResultRow>(sql: string, values: unknown[] = []) =>
     afterReady(async () => (await pool.query<R>(sql, values)).rows);
 
-  const headOf = async (c: PoolClient): Promise<ChainHead> =>
-    (await c.query<ChainHead>(HEAD)).rows[0] ?? EMPTY_HEAD;
+  /** Records and their search rows in one statement (one round trip). */
   const insertRows = async (
     c: PoolClient,
     records: readonly RecordRow[],
     refs: ReturnType<typeof refsOf>,
   ): Promise<void> => {
-    if (records.length > 0) {
-      await c.query(
-        `INSERT INTO audit_record (seq, recorded, event, prev_hash, hash)
-           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])`,
-        [
-          records.map((r) => r.seq),
-          records.map((r) => r.recorded),
-          records.map((r) => r.event),
-          records.map((r) => r.prev_hash),
-          records.map((r) => r.hash),
-        ],
-      );
-    }
-    if (refs.length > 0) {
-      await c.query(
-        'INSERT INTO audit_ref (seq, param, value) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])',
-        [refs.map((r) => r.seq), refs.map((r) => r.param), refs.map((r) => r.value)],
-      );
-    }
+    if (records.length === 0) return;
+    await c.query(
+      `WITH r AS (
+         INSERT INTO audit_record (seq, recorded, event, prev_hash, hash)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
+       )
+       INSERT INTO audit_ref (seq, param, value)
+       SELECT * FROM unnest($6::bigint[], $7::text[], $8::text[])`,
+      [
+        records.map((r) => r.seq),
+        records.map((r) => r.recorded),
+        records.map((r) => r.event),
+        records.map((r) => r.prev_hash),
+        records.map((r) => r.hash),
+        refs.map((r) => r.seq),
+        refs.map((r) => r.param),
+        refs.map((r) => r.value),
+      ],
+    );
   };
-  const storeCheckpoint = async (c: PoolClient, key: CheckpointKey): Promise<Checkpoint> => {
-    const cp = signCheckpoint(key, await headOf(c));
+  const storeCheckpoint = async (
+    c: PoolClient,
+    key: CheckpointKey,
+    head: ChainHead,
+  ): Promise<Checkpoint> => {
+    const cp = signCheckpoint(key, head);
     await c.query(
       'INSERT INTO audit_checkpoint (seq, hash, created, key_id, public_key, signature) VALUES ($1, $2, $3, $4, $5, $6)',
       checkpointValues(cp),
@@ -154,14 +170,15 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
     where: `PostgreSQL schema ${schema}`,
     append: (events, sign) =>
       afterReady(() =>
-        inTx(async (c): Promise<AppendResult> => {
-          const batch = chainEvents(await headOf(c), events);
+        inTx(async (c, head): Promise<AppendResult> => {
+          const batch = chainEvents(head, events);
           await insertRows(c, batch.records, batch.refs);
-          const checkpoint = sign === undefined ? undefined : await storeCheckpoint(c, sign);
+          const checkpoint =
+            sign === undefined ? undefined : await storeCheckpoint(c, sign, batch.head);
           return { lines: batch.records.map((r) => r.event), head: batch.head, checkpoint };
         }, true),
       ),
-    checkpoint: (key) => afterReady(() => inTx((c) => storeCheckpoint(c, key), true)),
+    checkpoint: (key) => afterReady(() => inTx((c, head) => storeCheckpoint(c, key, head), true)),
     head: async () => (await query<ChainHead>(HEAD))[0] ?? EMPTY_HEAD,
     latestCheckpointSeq: async () =>
       (await query<{ seq: number }>('SELECT seq FROM audit_checkpoint ORDER BY id DESC LIMIT 1'))[0]
@@ -215,7 +232,14 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
         [afterId, limit],
       ),
     importRecords: (rows) =>
-      afterReady(() => inTx((c) => insertRows(c, rows, rows.flatMap(refsOf)), true)),
+      afterReady(() =>
+        inTx(async (c, head) => {
+          if (rows[0] !== undefined && rows[0].seq !== head.seq + 1) {
+            throw new Error(`audit records must continue the chain at ${head.seq + 1}`);
+          }
+          await insertRows(c, rows, rows.flatMap(refsOf));
+        }, true),
+      ),
     importCheckpoints: (rows) =>
       afterReady(() =>
         inTx(async (c) => {

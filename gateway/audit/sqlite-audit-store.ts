@@ -147,6 +147,10 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): AuditStore 
     importRecords: (rows) =>
       run(() => {
         db.transaction(() => {
+          const next = head().seq + 1;
+          if (rows[0] !== undefined && rows[0].seq !== next) {
+            throw new Error(`audit records must continue the chain at ${next}`);
+          }
           insertRows(rows, rows.flatMap(refsOf));
         }).immediate();
       }),
