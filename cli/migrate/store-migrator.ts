@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { sqlitePath } from '../../common/config.js';
 import {
   copyTable,
@@ -32,6 +33,8 @@ function openSource(from: MigrateEndpoint): Engine {
 
 /** The target's store engine with the store's and search's schema applied. */
 async function openTarget(to: MigrateEndpoint): Promise<Engine> {
+  const file = sqlitePath(to.config.storeUrl);
+  if (file !== undefined) mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const engine = openEngine(to.config);
   try {
     await engine.migrate([...storeSchema(engine.dialect), ...searchSchema(engine.dialect)]);

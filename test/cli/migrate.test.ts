@@ -248,6 +248,34 @@ describe('hearth migrate --from sqlite: --to postgres://', function () {
     assert.ok(out.records >= auditBefore);
   });
 
+  it('migrates back from PostgreSQL into a fresh SQLite DATA_DIR, identical and verifying', async () => {
+    const back = path.join(dir, 'back');
+    const r = hearth({ DATA_DIR: dir }, [
+      '--json',
+      'migrate',
+      '--from',
+      target.url,
+      '--to',
+      `sqlite:${back}`,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const from = openEngine(sourceConfig);
+    const to = openEngine({ ...sourceConfig, storeUrl: `sqlite:${path.join(back, 'fhir.db')}` });
+    try {
+      for (const sql of [
+        'SELECT rid, type, id, version, last_updated, deleted, json FROM resource ORDER BY rid',
+        'SELECT hid, rid, type, id, version, last_updated, method, json FROM history ORDER BY hid',
+      ]) {
+        assert.deepEqual(await rows(to, sql), await rows(from, sql));
+      }
+    } finally {
+      await Promise.all([from.close(), to.close()]);
+    }
+    const verify = hearth({ DATA_DIR: back }, ['--json', 'audit', 'verify']);
+    assert.equal(verify.status, 0, verify.stderr);
+    assert.ok((JSON.parse(verify.stdout) as { records: number }).records >= auditBefore);
+  });
+
   it('refuses a target that already holds data, naming it', () => {
     const r = hearth({ DATA_DIR: dir }, ['migrate', '--from', `sqlite:${dir}`, '--to', target.url]);
     assert.equal(r.status, 1);
