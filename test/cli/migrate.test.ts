@@ -10,11 +10,14 @@ import type { Bundle, Patient } from '@medplum/fhirtypes';
 import { loadConfig, type Config } from '../../common/config.js';
 import { createLogger } from '../../common/logger.js';
 import { demoBundles } from '../../demo/index.js';
-import { adminAuditEvent, AuditTrail } from '../../gateway/index.js';
+import { adminAuditEvent, AuditTrail, openAuditStore } from '../../gateway/index.js';
 import {
+  copyTable,
   createStore,
   openEngine,
+  searchSchema,
   storeIndexer,
+  storeSchema,
   storeSearch,
   type Engine,
 } from '../../store/index.js';
@@ -295,6 +298,72 @@ describe('hearth migrate --from sqlite: --to postgres://', function () {
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { audit: { verified: boolean; records: number } };
     assert.equal(out.audit.verified, true);
+  });
+
+  it('--resume finishes a migrate interrupted part-way through the store and the audit trail', async () => {
+    const partial = freshSchema();
+    const partialConfig = { ...sourceConfig, storeUrl: partial.url };
+    try {
+      // What an interrupted run leaves: the first committed batches of each table and of the chain.
+      const from = openEngine(sourceConfig);
+      const to = openEngine(partialConfig);
+      await to.migrate([...storeSchema(to.dialect), ...searchSchema(to.dialect)]);
+      const interrupt = () => {
+        throw new Error('interrupted');
+      };
+      for (const t of [
+        {
+          table: 'resource',
+          key: 'rid',
+          columns: ['rid', 'type', 'id', 'version', 'last_updated', 'deleted', 'json'],
+        },
+        {
+          table: 'history',
+          key: 'hid',
+          columns: ['hid', 'rid', 'type', 'id', 'version', 'last_updated', 'method', 'json'],
+        },
+      ]) {
+        await assert.rejects(
+          copyTable(from, to, { ...t, batchSize: 50, onBatch: interrupt }),
+          /interrupted/,
+        );
+      }
+      await Promise.all([from.close(), to.close()]);
+      const auditFrom = openAuditStore({ dataDir: dir, sync: 'normal', readonly: true });
+      const auditTo = openAuditStore({ dataDir: dir, sync: 'normal', storeUrl: partial.url });
+      const key = await auditFrom.exportKey();
+      if (key !== undefined) await auditTo.adoptKey(key);
+      await auditTo.importRecords(await auditFrom.records(0, 60));
+      await Promise.all([auditFrom.close(), auditTo.close()]);
+
+      const args = ['--json', 'migrate', '--from', `sqlite:${dir}`, '--to', partial.url];
+      const refused = hearth({ DATA_DIR: dir }, args);
+      assert.equal(refused.status, 1);
+      assert.match(refused.stderr, /--resume/);
+      const resumed = hearth({ DATA_DIR: dir }, [...args, '--resume']);
+      assert.equal(resumed.status, 0, resumed.stderr);
+      const out = JSON.parse(resumed.stdout) as { audit: { records: number; verified: boolean } };
+      assert.equal(out.audit.verified, true);
+      assert.ok(out.audit.records >= auditBefore);
+      const a = openEngine(sourceConfig);
+      const b = openEngine(partialConfig);
+      try {
+        for (const sql of [
+          'SELECT rid, type, id, version, last_updated, deleted, json FROM resource ORDER BY rid',
+          'SELECT hid, rid, type, id, version, last_updated, method, json FROM history ORDER BY hid',
+        ]) {
+          assert.deepEqual(await rows(b, sql), await rows(a, sql));
+        }
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    } finally {
+      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS "${partial.schema}_audit" CASCADE`);
+      await c.end();
+      await partial.drop();
+    }
   });
 
   it('refuses bad endpoints clearly', () => {
