@@ -338,7 +338,11 @@ describe('gateway over HTTP (built-in store protocol)', () => {
         .get('/fhir/Observation/o1')
         .set('Authorization', `Bearer ${patientToken}`)
         .set('X-Request-Id', 'read-o1');
-      const page = await h.trail.search({ count: 10, offset: 0, refs: { entity: [['Observation/o1']] } });
+      const page = await h.trail.search({
+        count: 10,
+        offset: 0,
+        refs: { entity: [['Observation/o1']] },
+      });
       assert.ok(
         page.events.some((e) => e.entity?.some((x) => x.what?.identifier?.value === 'read-o1')),
       );
