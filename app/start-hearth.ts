@@ -145,8 +145,14 @@ export async function startHearth(
   const audit = new AuditTrail({
     dataDir: config.dataDir,
     sync: config.sqliteSync,
+    storeUrl: config.storeUrl,
     ndjson: config.auditNdjson,
     log,
+  });
+  await audit.ready().catch(async (err: unknown) => {
+    await audit.close().catch(() => undefined);
+    await store?.stop();
+    throw err;
   });
   const roles = RoleSet.fromFile(config.rolesFile);
 
