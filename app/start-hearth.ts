@@ -64,9 +64,9 @@ function healthEndpoint(
             resolve(false);
           });
         });
-  const authAnswers = (): boolean => {
+  const authAnswers = async (): Promise<boolean> => {
     try {
-      auth.listClients();
+      await auth.ping();
       return true;
     } catch (err) {
       log.error({ err }, 'auth database does not answer');
@@ -78,8 +78,12 @@ function healthEndpoint(
       await next();
       return;
     }
-    const [store, gw] = await Promise.all([storeAnswers(), gateway.healthCheck()]);
-    const checks = { store, auth: authAnswers(), audit: gw.checks.audit };
+    const [store, gw, authOk] = await Promise.all([
+      storeAnswers(),
+      gateway.healthCheck(),
+      authAnswers(),
+    ]);
+    const checks = { store, auth: authOk, audit: gw.checks.audit };
     const ok = checks.store && checks.auth && checks.audit;
     ctx.status = ok ? 200 : 503;
     ctx.set('Cache-Control', 'no-store');
@@ -162,7 +166,7 @@ export async function startHearth(
     roles,
     unauditedForBench: opts.unauditedForBench === true,
     auth: {
-      getKey: inProcessKeys(() => auth.jwks()),
+      getKey: inProcessKeys(await auth.jwks(), () => auth.jwks()),
       isTokenAlive: (claims) => auth.isTokenAlive(claims),
       smartConfiguration: () => ({ ...auth.smartConfiguration() }),
     },
@@ -178,11 +182,11 @@ export async function startHearth(
   });
 
   if (opts.demoPatients !== undefined && storeSocket !== undefined) {
-    const admin = openAdmin(config);
+    const admin = await openAdmin(config);
     try {
       await seedDemoData(config, { socketPath: storeSocket }, admin, audit, log, opts.demoPatients);
     } finally {
-      admin.close();
+      await admin.close();
     }
   }
 

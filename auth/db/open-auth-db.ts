@@ -23,7 +23,4 @@ export function openAuthDb(dataDir: string, sync: SqliteSync): AuthDb {
   return db;
 }
 
-/** Seconds since the epoch. */
-export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
-}
+export { nowSeconds } from './auth-sql.js';

@@ -29,7 +29,7 @@ function readOnly(): Promise<void> {
 
 function clientAdapter(clients: Clients): Adapter {
   return {
-    find: (id) => Promise.resolve(clients.get(id)?.metadata as AdapterPayload | undefined),
+    find: async (id) => (await clients.get(id))?.metadata as AdapterPayload | undefined,
     upsert: readOnly,
     findByUid: () => Promise.resolve(undefined),
     findByUserCode: () => Promise.resolve(undefined),

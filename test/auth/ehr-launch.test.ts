@@ -144,7 +144,7 @@ describe('EHR launch', function () {
   it('refuses an unknown or expired launch handle', async () => {
     const b = await signedIn();
     const l = await launch(b);
-    admin(h, (a) => a.db.prepare('UPDATE launches SET expires_at = 0 WHERE id = ?').run(l.launch));
+    await admin(h, (a) => a.sql.run('UPDATE launches SET expires_at = 0 WHERE id = ?', [l.launch]));
     const expired = await authorize(h, {
       clientId: app,
       scope: SCOPE,
@@ -234,7 +234,7 @@ describe('EHR launch', function () {
   it('refuses to create a launch for an unknown client', async () => {
     await assert.rejects(
       h.auth.createLaunch({
-        userId: h.auth.findUser('clinician')?.id ?? '',
+        userId: (await h.auth.findUser('clinician'))?.id ?? '',
         clientId: 'nope',
         patient: 'p',
       }),
