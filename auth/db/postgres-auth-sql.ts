@@ -5,12 +5,16 @@ import { AUTH_PG_MIGRATIONS } from './postgres-schema.js';
 import type { AuthPostgresTarget } from './postgres-target.js';
 
 const INT8 = 20;
-const builtin = pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => unknown;
+type Parser = (text: string) => unknown;
+const builtin = pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => Parser;
+const int8: Parser = (text) => Number(text);
 /** bigint columns (epoch seconds, ids) come back as JS numbers; pg's global parsers stay untouched. */
-const types = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    format !== 'binary' && oid === INT8 ? (text: string) => Number(text) : builtin(oid, format),
-} as CustomTypesConfig;
+const types: CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    format !== 'binary' && oid === INT8
+      ? int8
+      : builtin(oid, format)) as CustomTypesConfig['getTypeParser'],
+};
 
 /** Serialises migrations and key bootstrap of every Hearth auth schema on a database. */
 const MIGRATE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('hearth:auth-migrate'))";

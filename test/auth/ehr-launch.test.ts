@@ -2,19 +2,20 @@ import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
 import { Browser } from './support/browser.js';
 import { authorize, REDIRECT, tokenRequest } from './support/flow.js';
+import { describeOnEngines } from '../support/engines.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { addClient, addUser, admin, PASSWORD } from './support/seed.js';
 
 const SCOPE = 'launch openid fhirUser offline_access patient/*.rs user/Observation.rs';
 
-describe('EHR launch', function () {
+describeOnEngines('EHR launch', function (engine) {
   this.timeout(20_000);
   let h: Harness;
   let app: string;
   let other: string;
 
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, {}, engine.name);
     await addUser(h, 'clinician', { fhirUser: 'Practitioner/prac-1' });
     await addUser(h, 'nurse', { fhirUser: 'Practitioner/prac-2' });
     app = (await addClient(h, { name: 'EHR app', launchUri: 'https://app.example/launch' }))

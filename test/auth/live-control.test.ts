@@ -3,19 +3,20 @@ import { randomBytes } from 'node:crypto';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { Browser } from './support/browser.js';
 import { authorize, basic, REDIRECT, tokenRequest } from './support/flow.js';
+import { describeOnEngines } from '../support/engines.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { addClient, addUser, admin, PASSWORD } from './support/seed.js';
 
 const SCOPE = 'openid fhirUser launch/patient offline_access patient/*.rs';
 
-describe('live account, client and token control', function () {
+describeOnEngines('live account, client and token control', function (engine) {
   this.timeout(30_000);
   let h: Harness;
   let app: string;
   let rs: { clientId: string; clientSecret: string | undefined };
 
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, {}, engine.name);
     app = (await addClient(h)).clientId;
     rs = await addClient(h, {
       name: 'resource server',
