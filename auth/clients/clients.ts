@@ -95,7 +95,13 @@ export class Clients {
     const roles = this.checkRoles(input.roles ?? []);
     await this.db.run(
       'INSERT INTO clients (client_id, name, metadata, roles, created_at) VALUES (?, ?, ?, ?, ?)',
-      [metadata.client_id, input.name, JSON.stringify(metadata), JSON.stringify(roles), nowSeconds()],
+      [
+        metadata.client_id,
+        input.name,
+        JSON.stringify(metadata),
+        JSON.stringify(roles),
+        nowSeconds(),
+      ],
     );
     await this.#changes.client(metadata.client_id, 'added');
     return { clientId: metadata.client_id, clientSecret: metadata.client_secret };

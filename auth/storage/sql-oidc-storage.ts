@@ -52,11 +52,10 @@ export class SqlOidcStorage implements OidcStorage {
 
   async find(model: string, id: string): Promise<AdapterPayload | undefined> {
     return parse(
-      await this.db.get<Row>(`SELECT payload FROM oidc_payloads WHERE model = ? AND id = ? AND ${LIVE}`, [
-        model,
-        id,
-        nowSeconds(),
-      ]),
+      await this.db.get<Row>(
+        `SELECT payload FROM oidc_payloads WHERE model = ? AND id = ? AND ${LIVE}`,
+        [model, id, nowSeconds()],
+      ),
     );
   }
 
