@@ -102,11 +102,11 @@ export async function createAuth(options: AuthOptions): Promise<Auth> {
     timer.unref();
 
     const changes = new AdminChanges(db);
-    let seen = await changes.lastId();
+    // Changes made before this start are not emitted (whoever ran then did, or nobody will).
+    const floor = await changes.lastId();
     let emitting = false;
     const emitChanges = async () => {
-      for (const c of await changes.since(seen)) {
-        seen = c.id;
+      for (const c of await changes.claim(floor)) {
         if (c.kind === 'account') {
           events.emit('account.changed', {
             username: c.subject,

@@ -20,7 +20,17 @@ export function openAuthDb(dataDir: string, sync: SqliteSync): AuthDb {
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   db.exec(AUTH_SCHEMA);
+  upgrade(db);
   return db;
 }
 
 export { nowSeconds } from './auth-sql.js';
+
+/** Brings an auth.db made by an older Hearth up to the current schema (idempotent). */
+function upgrade(db: AuthDb): void {
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(admin_changes)').all();
+  if (!columns.some((c) => c.name === 'emitted')) {
+    // Changes made before the upgrade were emitted (or are past emitting) by the older server.
+    db.exec('ALTER TABLE admin_changes ADD COLUMN emitted INTEGER NOT NULL DEFAULT 1');
+  }
+}

@@ -73,9 +73,12 @@ CREATE TABLE admin_changes (
   at bigint NOT NULL,
   kind text NOT NULL,
   subject text NOT NULL,
-  change text NOT NULL
+  change text NOT NULL,
+  -- Set by the one process that turned the change into an event.
+  emitted integer NOT NULL DEFAULT 0
 );
 CREATE INDEX admin_changes_at ON admin_changes (at);
+CREATE INDEX admin_changes_pending ON admin_changes (id) WHERE emitted = 0;
 CREATE TABLE login_failures (
   key text PRIMARY KEY,
   failures integer NOT NULL,

@@ -47,7 +47,11 @@ export const AUTH_TABLES: readonly AuthTable[] = [
   },
   { name: 'grant_context', key: ['grant_id'], columns: ['grant_id', 'context', 'expires_at'] },
   { name: 'revoked_tokens', key: ['jti'], columns: ['jti', 'expires_at'] },
-  { name: 'admin_changes', key: ['id'], columns: ['id', 'at', 'kind', 'subject', 'change'] },
+  {
+    name: 'admin_changes',
+    key: ['id'],
+    columns: ['id', 'at', 'kind', 'subject', 'change', 'emitted'],
+  },
   {
     name: 'login_failures',
     key: ['key'],

@@ -99,6 +99,11 @@ describe('auth state on PostgreSQL, shared by processes', function () {
   });
 
   it('manages users with the CLI, and a disabled user is refused by every process at once', async () => {
+    const events: string[] = [];
+    const onA = (e: { username: string; change: string }) => events.push(`a:${e.change}`);
+    const onB = (e: { username: string; change: string }) => events.push(`b:${e.change}`);
+    a.auth.events.on('account.changed', onA);
+    b.auth.events.on('account.changed', onB);
     await cli(
       ['user', 'add', '--username', 'nurse', '--password-stdin', '--role', 'fhir-smart-user'],
       PASSWORD,
@@ -113,6 +118,11 @@ describe('auth state on PostgreSQL, shared by processes', function () {
     await cli(['user', 'disable', 'nurse']);
     assert.equal((await a.auth.verifyPassword('nurse', PASSWORD, '127.0.0.1')).ok, false);
     assert.equal((await b.auth.findUser('nurse'))?.enabled, false);
+    // Each change becomes one event, at one of the processes (not one per process).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    a.auth.events.off('account.changed', onA);
+    b.auth.events.off('account.changed', onB);
+    assert.deepEqual(events.map((e) => e.slice(2)).sort(), ['added', 'disabled']);
   });
 
   it('refuses at one process, on the next request, a token revoked at another', async () => {
