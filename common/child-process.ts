@@ -27,6 +27,15 @@ export function siblingEntry(from: string, relative: string): string {
   return fileURLToPath(new URL(`${relative}${ext}`, from));
 }
 
+/**
+ * `HEARTH_CPU_PROF_DIR` (set by `npm run bench -- --profile`, never needed in production): every
+ * Hearth process started through here writes a V8 CPU profile (`.cpuprofile`) there when it exits.
+ */
+export function profilingArgs(env: NodeJS.ProcessEnv): string[] {
+  const dir = env.HEARTH_CPU_PROF_DIR;
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
 export function startChild(
   entry: string,
   env: NodeJS.ProcessEnv,
@@ -34,7 +43,7 @@ export function startChild(
   startTimeoutMs = 30_000,
   args: readonly string[] = [],
 ): Promise<StartedChild> {
-  const execArgv = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const execArgv = [...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), ...profilingArgs(env)];
   const child = fork(entry, args, {
     env,
     execArgv,

@@ -53,6 +53,10 @@ async function main(): Promise<void> {
   });
   log.info({ address }, 'store listening');
   process.send?.({ ready: true, address });
+  // The validator loads after the first requests are answered (a write arriving earlier loads it).
+  setTimeout(() => {
+    store.warmUp();
+  }, 500).unref();
 }
 
 main().catch((err: unknown) => {

@@ -21,6 +21,20 @@ function ensureSearchParams(): void {
   searchParamsIndexed = true;
 }
 
+/** Parsed granular filters (`Type?query`), kept: a token sends the same few on every request. */
+const parsedFilters = new Map<string, ReturnType<typeof parseSearchRequest>>();
+
+function parsedFilter(type: string, query: string): ReturnType<typeof parseSearchRequest> {
+  const key = `${type}?${query}`;
+  let parsed = parsedFilters.get(key);
+  if (parsed === undefined) {
+    parsed = parseSearchRequest(key);
+    if (parsedFilters.size >= 1000) parsedFilters.clear();
+    parsedFilters.set(key, parsed);
+  }
+  return parsed;
+}
+
 export function typeAccess(c: AccessConstraint, type: string): TypeAccess | undefined {
   return c.types[type] ?? c.types['*'];
 }
@@ -41,10 +55,7 @@ export function allows(
     ensureSearchParams();
     return access.anyOf.some((q) => {
       try {
-        return matchesSearchRequest(
-          resource as unknown as Resource,
-          parseSearchRequest(`${type}?${q}`),
-        );
+        return matchesSearchRequest(resource as unknown as Resource, parsedFilter(type, q));
       } catch {
         return false;
       }

@@ -1,5 +1,4 @@
-import fhirpath from 'fhirpath';
-import r4 from 'fhirpath/fhir-context/r4';
+import { compileExtractor } from '../search/indexing/compile-expression.js';
 import { readDefinition } from './definitions.js';
 
 /**
@@ -48,8 +47,9 @@ function build(): Map<string, Evaluator[]> {
       if (sp?.expression === undefined) continue;
       for (const branch of branchesFor(r.code, sp.expression)) {
         try {
-          const fn = fhirpath.compile(branch, r4) as (res: unknown) => unknown[];
-          list.push(fn);
+          // Plain dotted paths (most of them) are walked directly; the rest run through fhirpath.js.
+          const extract = compileExtractor(branch);
+          list.push((res) => extract(res).map((x) => x.value));
         } catch {
           // an expression this engine cannot compile does not decide membership
         }

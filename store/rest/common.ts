@@ -1,5 +1,5 @@
 import type { Tx } from '../engines/engine.js';
-import { allows } from '../access/constraint.js';
+import { allows, typeAccess } from '../access/constraint.js';
 import { badRequest, notFound, preconditionFailed } from '../fhir/outcome.js';
 import { isResourceType, isValidId } from '../fhir/resource-types.js';
 import { parseETag } from '../http/respond.js';
@@ -30,9 +30,16 @@ export function ifMatch(req: StoreRequest): number | undefined {
   return v;
 }
 
-/** Whether the caller's constraint lets it see this stored version. */
-export function visible(req: StoreRequest, json: string | null | undefined): boolean {
-  if (req.constraint === undefined) return true;
+/**
+ * Whether the caller's constraint lets it see this stored version of a `type`. The JSON is parsed
+ * only when the type's access is confined (a compartment or filters); otherwise the type decides.
+ */
+export function visible(req: StoreRequest, type: string, json: string | null | undefined): boolean {
+  const c = req.constraint;
+  if (c === undefined) return true;
   if (json === null || json === undefined) return false;
-  return allows(req.constraint, JSON.parse(json) as Record<string, unknown>);
+  const access = typeAccess(c, type);
+  if (access === undefined) return false;
+  if (access.compartment === undefined && (access.anyOf?.length ?? 0) === 0) return true;
+  return allows(c, JSON.parse(json) as Record<string, unknown>);
 }

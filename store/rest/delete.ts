@@ -42,7 +42,7 @@ export async function remove(
   const expected = ifMatch(req);
   return inTx(req, ctx, async (tx) => {
     const current = await ctx.repo.read(tx, type, id);
-    if (current !== undefined && !visible(req, current.json))
+    if (current !== undefined && !visible(req, type, current.json))
       return deleted(req, `${type}/${id} is not known`, []);
     if (hard) {
       const r = await ctx.repo.hardDelete(tx, type, id);
@@ -124,7 +124,7 @@ export async function purgeHistory(
   assertId(id);
   return inTx(req, ctx, async (tx) => {
     const current = await ctx.repo.read(tx, type, id);
-    if (current === undefined || !visible(req, current.json))
+    if (current === undefined || !visible(req, type, current.json))
       throw notFound(`${type}/${id} is not known`);
     const n = await ctx.repo.purgeHistory(tx, type, id);
     return {

@@ -51,7 +51,8 @@ export async function history(
   const params: SqlValue[] = [];
   if (type !== undefined && id !== undefined) {
     const row = await ctx.repo.read(db, type, id);
-    if (row === undefined || !visible(req, row.json)) throw notFound(`${type}/${id} is not known`);
+    if (row === undefined || !visible(req, type, row.json))
+      throw notFound(`${type}/${id} is not known`);
     where.push('rid = ?');
     params.push(row.rid);
   } else if (type !== undefined) {
@@ -81,7 +82,7 @@ export async function history(
   const entries: string[] = [];
   const disclosed: Disclosure[] = [];
   for (const r of page) {
-    if (!instanceLevel && req.constraint !== undefined && !visible(req, r.json)) continue;
+    if (!instanceLevel && req.constraint !== undefined && !visible(req, r.type, r.json)) continue;
     const response = JSON.stringify({
       status: STATUS[r.method],
       etag: etag(r.version),

@@ -82,7 +82,7 @@ async function patchOne(
       target = ids[0] ?? '';
     }
     const current = await ctx.repo.read(tx, type, target);
-    if (current === undefined || !visible(req, current.json))
+    if (current === undefined || !visible(req, type, current.json))
       throw notFound(`${type}/${target} is not known`);
     const row = await ctx.repo.readLive(tx, type, target);
     const doc = parseJson(row.json);

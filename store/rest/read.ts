@@ -45,7 +45,8 @@ export async function read(
   assertId(id);
   const format = responseFormat(req);
   const row: ResourceRow | undefined = await ctx.repo.read(req.tx ?? ctx.engine, type, id);
-  if (row === undefined || !visible(req, row.json)) throw notFound(`${type}/${id} is not known`);
+  if (row === undefined || !visible(req, type, row.json))
+    throw notFound(`${type}/${id} is not known`);
   if (row.deleted !== 0) throw gone(`${type}/${id} was deleted`);
   if (notModified(req, row)) {
     return {
@@ -91,10 +92,10 @@ export async function vread(
   if (row === undefined) throw notFound(`${type}/${id} has no version ${vid}`);
   if (row.json === null) {
     const current = await ctx.repo.read(req.tx ?? ctx.engine, type, id);
-    if (!visible(req, current?.json)) throw notFound(`${type}/${id} has no version ${vid}`);
+    if (!visible(req, type, current?.json)) throw notFound(`${type}/${id} has no version ${vid}`);
     throw gone(`version ${vid} of ${type}/${id} is a delete`);
   }
-  if (!visible(req, row.json)) throw notFound(`${type}/${id} has no version ${vid}`);
+  if (!visible(req, type, row.json)) throw notFound(`${type}/${id} has no version ${vid}`);
   if (format === 'raw' && type === 'Binary') {
     const res = rawBinary(row.json, row.version, row.last_updated);
     res.disclosed = [{ type, id, version: row.version, json: row.json }];

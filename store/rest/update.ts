@@ -41,7 +41,7 @@ export async function update(
   const written = await inTx(req, ctx, async (tx) => {
     if (req.constraint !== undefined) {
       const current = await ctx.repo.read(tx, type, id);
-      if (current !== undefined && current.deleted === 0 && !visible(req, current.json)) {
+      if (current !== undefined && current.deleted === 0 && !visible(req, type, current.json)) {
         throw forbidden(`${type}/${id} is outside what the caller may write`);
       }
     }

@@ -13,7 +13,14 @@ export interface SqliteEngineOptions {
   sync?: 'full' | 'normal';
   /** How long a writer waits for another process's write lock (the admin CLI), ms. */
   busyTimeoutMs?: number;
+  /**
+   * Memory-mapped I/O (default 0: off). Mapped pages count in the process's RSS however little of
+   * them is hot; with reads through SQLite's own page cache (below) the kernel's page cache keeps
+   * the rest, reclaimable (see the README's benchmark notes for what this costs in read speed).
+   */
   mmapBytes?: number;
+  /** SQLite's page cache per connection, KiB (default 32 MiB; two connections). */
+  cacheKiB?: number;
 }
 
 export interface SqliteEngine extends Engine {
@@ -27,8 +34,8 @@ function open(file: string, opts: SqliteEngineOptions): Database.Database {
   db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
-  db.pragma(`mmap_size = ${opts.mmapBytes ?? 268_435_456}`);
-  db.pragma('cache_size = -65536');
+  db.pragma(`mmap_size = ${opts.mmapBytes ?? 0}`);
+  db.pragma(`cache_size = -${opts.cacheKiB ?? 32_768}`);
   db.pragma('temp_store = MEMORY');
   return db;
 }
