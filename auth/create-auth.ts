@@ -94,18 +94,27 @@ export async function createAuth(options: AuthOptions): Promise<Auth> {
     const issuerPath = new URL(config.issuer).pathname;
     await holder.current();
 
-    const timer = setInterval(() => {
-      purgeExpired(db, storage, liveness).catch((err: unknown) => {
-        log.error({ err }, 'auth purge failed');
-      });
-    }, PURGE_EVERY_MS);
-    timer.unref();
+    // Periodic work; `close()` waits for a run in progress before closing the database.
+    const running = new Map<string, Promise<void>>();
+    const every = (name: string, ms: number, task: () => Promise<void>) => {
+      const t = setInterval(() => {
+        if (running.has(name)) return;
+        const run = task()
+          .catch((err: unknown) => {
+            log.error({ err }, `auth ${name} failed`);
+          })
+          .finally(() => running.delete(name));
+        running.set(name, run);
+      }, ms);
+      t.unref();
+      return t;
+    };
+    const timer = every('purge', PURGE_EVERY_MS, () => purgeExpired(db, storage, liveness));
 
     const changes = new AdminChanges(db);
     // Changes made before this start are not emitted (whoever ran then did, or nobody will).
     const floor = await changes.lastId();
-    let emitting = false;
-    const emitChanges = async () => {
+    const changeTimer = every('change-log reading', CHANGES_EVERY_MS, async () => {
       for (const c of await changes.claim(floor)) {
         if (c.kind === 'account') {
           events.emit('account.changed', {
@@ -116,19 +125,7 @@ export async function createAuth(options: AuthOptions): Promise<Auth> {
           events.emit('client.changed', { clientId: c.subject, change: c.change as ClientChange });
         }
       }
-    };
-    const changeTimer = setInterval(() => {
-      if (emitting) return;
-      emitting = true;
-      emitChanges()
-        .catch((err: unknown) => {
-          log.error({ err }, 'reading account changes failed');
-        })
-        .finally(() => {
-          emitting = false;
-        });
-    }, CHANGES_EVERY_MS);
-    changeTimer.unref();
+    });
 
     const secure = config.trustProxy || config.publicUrl.startsWith('https:');
     return {
@@ -185,6 +182,7 @@ export async function createAuth(options: AuthOptions): Promise<Auth> {
       async close() {
         clearInterval(timer);
         clearInterval(changeTimer);
+        await Promise.all(running.values());
         await db.close();
       },
     };
