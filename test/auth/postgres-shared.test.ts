@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { copyAuthState } from '../../auth/index.js';
+import { copyAuthState, openAdmin } from '../../auth/index.js';
 import { runCli, type CliResult } from '../support/hearth.js';
 import { basic, tokenRequest } from './support/flow.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -218,6 +218,7 @@ describe('copyAuthState (SQLite auth.db → PostgreSQL)', function () {
     const source = await startHarness();
     const schema = freshAuthSchema();
     const targetDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-copy-'));
+    const backDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-copy-back-'));
     let target: Harness | undefined;
     try {
       await addUser(source, 'clinician', { fhirUser: 'Practitioner/p1' });
@@ -274,10 +275,31 @@ describe('copyAuthState (SQLite auth.db → PostgreSQL)', function () {
       assert.deepEqual(counts, { users: 1, keys: 2, changes: first.tables['admin_changes'] });
       // New change-log entries continue after the copied ids.
       await admin(target, (x) => x.users.setEnabled('clinician', false));
+
+      // And back: PostgreSQL → a fresh auth.db.
+      const back = {
+        storeUrl: `sqlite:${backDir}/fhir.db`,
+        dataDir: backDir,
+        sqliteSync: 'normal' as const,
+      };
+      const returned = await copyAuthState(to, back);
+      assert.equal(returned.tables['admin_changes'], (first.tables['admin_changes'] ?? 0) + 1);
+      const backAdmin = await openAdmin({
+        ...source.config,
+        dataDir: backDir,
+        storeUrl: back.storeUrl,
+      });
+      try {
+        assert.equal((await backAdmin.users.findByUsername('clinician'))?.enabled, false);
+        assert.deepEqual((await backAdmin.keys.material()).jwks, await target.auth.jwks());
+      } finally {
+        await backAdmin.close();
+      }
     } finally {
       await target?.close();
       await source.close();
       fs.rmSync(targetDir, { recursive: true, force: true });
+      fs.rmSync(backDir, { recursive: true, force: true });
       await schema.drop();
     }
   });
