@@ -24,13 +24,20 @@ export function openAuthDb(dataDir: string, sync: SqliteSync): AuthDb {
   return db;
 }
 
-export { nowSeconds } from './auth-sql.js';
-
-/** Brings an auth.db made by an older Hearth up to the current schema (idempotent). */
+/**
+ * Brings an auth.db made by an older Hearth up to the current schema (idempotent; processes opening
+ * it at once take turns on the write lock).
+ */
 function upgrade(db: AuthDb): void {
-  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(admin_changes)').all();
-  if (!columns.some((c) => c.name === 'emitted')) {
+  const missing = () =>
+    !db
+      .prepare<[], { name: string }>('PRAGMA table_info(admin_changes)')
+      .all()
+      .some((c) => c.name === 'emitted');
+  if (!missing()) return;
+  db.transaction(() => {
     // Changes made before the upgrade were emitted (or are past emitting) by the older server.
-    db.exec('ALTER TABLE admin_changes ADD COLUMN emitted INTEGER NOT NULL DEFAULT 1');
-  }
+    if (missing())
+      db.exec('ALTER TABLE admin_changes ADD COLUMN emitted INTEGER NOT NULL DEFAULT 1');
+  }).immediate();
 }
