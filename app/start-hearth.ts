@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
+import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Bundle } from '@medplum/fhirtypes';
 import Koa, { type Middleware } from 'koa';
@@ -9,28 +9,41 @@ import type { Config } from '../common/config.js';
 import type { StartedChild } from '../common/child-process.js';
 import type { Logger } from '../common/logger.js';
 import { closeServer } from '../common/shutdown.js';
-import {
-  AuditTrail,
-  auditAuthEvents,
-  createGateway,
-  RoleSet,
-  type Gateway,
-} from '../gateway/index.js';
+import { AuditTrail, createGateway, RoleSet, type Gateway } from '../gateway/index.js';
 import {
   createFhirPatientSearch,
   createInteractionViews,
   createLaunchUi,
 } from '../launch-ui/index.js';
+import { auditAuth } from './audit-auth-events.js';
+import { clusterMetricsClient } from './cluster-metrics.js';
 import { seedDemoData } from './demo.js';
 import { inProcessKeys } from './key-resolver.js';
 import { roleCatalogFrom } from './role-catalog.js';
-import { startStoreProcess } from './start-store.js';
+import { startStoreEarly, storeSocketPath, type StartingStore } from './start-store.js';
 
 export interface StartOptions {
   /** Seed the demo (patients, accounts, sample app) before serving; the patient count. */
   demoPatients?: number | undefined;
   /** Benchmark only (`bench/hearth-unaudited.ts`; no configuration sets it): audit records not written. */
   unauditedForBench?: boolean;
+  /** Set when this process is one of several cluster workers behind the port (WORKERS > 1). */
+  worker?: WorkerRole | undefined;
+  /**
+   * The store process, already starting (main.ts spawns it before loading the rest of Hearth, so
+   * the two start side by side), with the secret it was given.
+   */
+  store?: StartingStore | undefined;
+}
+
+/** What a cluster worker needs beyond the configuration (app/cluster-primary.ts hands it over). */
+export interface WorkerRole {
+  /** Unique among the processes on DATA_DIR (the worker's pid): names its store socket. */
+  name: string;
+  /** 0…WORKERS-1, kept when the worker is restarted. */
+  slot: number;
+  /** Key of the launch UI's idle-timeout cookie, the same in every worker. */
+  cookieKey: Buffer;
 }
 
 export interface RunningServer {
@@ -44,6 +57,7 @@ function healthEndpoint(
   auth: Auth,
   storeSocket: string | undefined,
   log: Logger,
+  worker: boolean,
 ): Middleware {
   const storeAnswers = (): Promise<boolean> =>
     storeSocket === undefined
@@ -87,17 +101,26 @@ function healthEndpoint(
     const ok = checks.store && checks.auth && checks.audit;
     ctx.status = ok ? 200 : 503;
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { status: ok ? 'ok' : 'unavailable', checks };
+    // Under WORKERS > 1 each worker answers for itself and its own store process: say which.
+    ctx.body = worker
+      ? { status: ok ? 'ok' : 'unavailable', checks, worker: process.pid }
+      : { status: ok ? 'ok' : 'unavailable', checks };
   };
 }
 
-function metricsEndpoint(gateway: Gateway): Middleware {
+/** `/metrics`: this process's registry, or (`scrapeAll`, WORKERS > 1) every worker's. */
+function metricsEndpoint(gateway: Gateway, scrapeAll?: () => Promise<string>): Middleware {
   return async function metrics(ctx, next) {
     if (ctx.path !== '/metrics') {
       await next();
       return;
     }
-    await gateway.metricsHandler(ctx, next);
+    if (scrapeAll === undefined) {
+      await gateway.metricsHandler(ctx, next);
+      return;
+    }
+    ctx.type = gateway.metrics.registry.contentType;
+    ctx.body = await scrapeAll();
   };
 }
 
@@ -112,24 +135,34 @@ export async function startHearth(
   opts: StartOptions = {},
 ): Promise<RunningServer> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const internalSecret = randomBytes(32).toString('base64url');
-  let store: StartedChild | undefined;
-  if (config.fhirUpstream === undefined) {
-    store = await startStoreProcess(config, internalSecret, log, env);
-  } else {
+  // The store starts side by side with the rest; its socket path is known before it is ready.
+  const early =
+    config.fhirUpstream === undefined
+      ? (opts.store ?? startStoreEarly(config, log, env, opts.worker))
+      : undefined;
+  if (early === undefined)
     log.info({ upstream: config.fhirUpstream }, 'fronting an external FHIR server');
-  }
-  const storeSocket = store?.ready.address;
+  const internalSecret = early?.internalSecret ?? '';
+  const storeSocket =
+    early === undefined ? undefined : storeSocketPath(config.dataDir, opts.worker?.name);
 
   const audit = new AuditTrail({
     dataDir: config.dataDir,
     sync: config.sqliteSync,
+    storeUrl: config.storeUrl,
     ndjson: config.auditNdjson,
     log,
+  });
+  await audit.ready().catch(async (err: unknown) => {
+    await audit.close().catch(() => undefined);
+    await store?.stop();
+    throw err;
   });
   const roles = RoleSet.fromFile(config.rolesFile);
 
   // The patient picker reads through the gateway as the signed-in user (audited, FHIR_UPSTREAM-proof).
+  // Its internal token lives in this process only: a cluster worker calls itself on a private
+  // loopback listener, since a request to the shared port may reach another worker.
   const started: { gateway?: Gateway; server?: http.Server } = {};
   const fetchBundle = async (path: string, user: UserInfo): Promise<Bundle> => {
     const { gateway, server } = started;
@@ -158,7 +191,17 @@ export async function startHearth(
     searchPatients,
     roles: roleCatalogFrom(roles),
   });
-  auditAuthEvents(auth.events, audit, config.fhirBaseUrl, log);
+  // auth emits each account/client change at exactly one of the processes sharing its database
+  // (whichever claims it first), so every worker audits the feed.
+  auditAuth(auth.events, audit, config.fhirBaseUrl, log, true);
+  const store: StartedChild | undefined = await early?.starting;
+  if (store !== undefined && store.ready.address !== storeSocket) {
+    await store.stop();
+    throw new Error(
+      `the store listens on ${store.ready.address ?? '?'}, not ${storeSocket ?? '?'}`,
+    );
+  }
+  // The gateway (bulk jobs resume at once) needs the store ready.
   const gateway = createGateway({
     config,
     log,
@@ -191,32 +234,55 @@ export async function startHearth(
   }
 
   const app = new Koa({ proxy: config.trustProxy });
-  app.use(healthEndpoint(gateway, auth, storeSocket, log));
-  app.use(metricsEndpoint(gateway));
+  app.use(healthEndpoint(gateway, auth, storeSocket, log, opts.worker !== undefined));
+  app.use(
+    metricsEndpoint(
+      gateway,
+      opts.worker === undefined ? undefined : clusterMetricsClient(gateway.metrics.registry),
+    ),
+  );
   app.use(auth.middleware);
   app.use(gateway.middleware);
-  app.use(createLaunchUi({ config, log, auth, searchPatients }));
+  app.use(
+    createLaunchUi({
+      config,
+      log,
+      auth,
+      searchPatients,
+      ...(opts.worker === undefined ? {} : { cookieKey: opts.worker.cookieKey }),
+    }),
+  );
 
   const handle = app.callback();
-  const listening = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    void handle(req, res);
-  });
-  started.gateway = gateway;
-  started.server = listening;
-  await new Promise<void>((resolve, reject) => {
-    listening.once('error', reject);
-    listening.listen(config.port, config.host, () => {
-      resolve();
+  const serve = (): http.Server =>
+    http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+      void handle(req, res);
     });
-  });
+  const listening = serve();
+  const self = opts.worker === undefined ? undefined : serve();
+  started.gateway = gateway;
+  started.server = self ?? listening;
+  if (self !== undefined) await listen(self, { port: 0, host: '127.0.0.1', exclusive: true });
+  await listen(listening, { port: config.port, host: config.host });
   return {
     server: listening,
     async close() {
       await closeServer(listening);
+      if (self !== undefined) await closeServer(self);
       await gateway.close();
       await auth.close();
       await audit.close();
       await store?.stop();
     },
   };
+}
+
+function listen(server: http.Server, options: net.ListenOptions): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }

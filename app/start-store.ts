@@ -1,17 +1,22 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../common/config.js';
 import { siblingEntry, startChild, type StartedChild } from '../common/child-process.js';
 import type { Logger } from '../common/logger.js';
 
-/** Unix socket paths are limited to ~107 bytes; a long DATA_DIR gets a socket in the temp dir. */
-export function storeSocketPath(dataDir: string, index = 0): string {
-  const name = index === 0 ? 'store.sock' : `store-${index}.sock`;
-  const inDataDir = path.join(dataDir, name);
+/**
+ * The store's socket: `store.sock`, or `store-<name>.sock` for one of several store processes
+ * (WORKERS > 1: one per worker process, named after it, so no two processes — nor a worker and its
+ * restarted successor — ever share a path). Unix socket paths are limited to ~107 bytes; a long
+ * DATA_DIR gets a socket in the temp dir.
+ */
+export function storeSocketPath(dataDir: string, name?: string): string {
+  const file = name === undefined ? 'store.sock' : `store-${name}.sock`;
+  const inDataDir = path.join(dataDir, file);
   if (Buffer.byteLength(inDataDir) <= 100) return inDataDir;
   const hash = createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
-  return path.join(os.tmpdir(), `hearth-${hash}-${name}`);
+  return path.join(os.tmpdir(), `hearth-${hash}-${file}`);
 }
 
 /**
@@ -23,9 +28,9 @@ export function startStoreProcess(
   internalSecret: string,
   log: Logger,
   env: NodeJS.ProcessEnv,
-  index = 0,
+  socketName?: string,
 ): Promise<StartedChild> {
-  const socket = storeSocketPath(config.dataDir, index);
+  const socket = storeSocketPath(config.dataDir, socketName);
   return startChild(
     siblingEntry(import.meta.url, '../store/main'),
     {
@@ -39,4 +44,24 @@ export function startStoreProcess(
     log,
     60_000,
   );
+}
+
+/** The store process, starting, and the secret it was given (see StartOptions.store). */
+export interface StartingStore {
+  starting: Promise<StartedChild>;
+  internalSecret: string;
+}
+
+/** Starts the built-in store process for this process (or worker); see {@link StartOptions.store}. */
+export function startStoreEarly(
+  config: Config,
+  log: Logger,
+  env: NodeJS.ProcessEnv,
+  worker?: { name: string },
+): StartingStore {
+  const internalSecret = randomBytes(32).toString('base64url');
+  const starting = startStoreProcess(config, internalSecret, log, env, worker?.name);
+  // Awaited once the rest is built; until then a failure must not count as unhandled.
+  starting.catch(() => undefined);
+  return { starting, internalSecret };
 }

@@ -17,10 +17,19 @@ export interface BenchOptions {
   ingestConcurrency: number;
   /** Where the JSON goes (default bench/results/bench-<time>.json). */
   out: string | undefined;
+  /** Engines measured, each on its own fresh copy of the dataset. */
+  engines: ('sqlite' | 'postgres')[];
+  /** PostgreSQL server for the `postgres` engine (a fresh schema is created and dropped). */
+  postgresUrl: string;
+  /** WORKERS values of the gateway-read sweep. */
+  workers: number[];
+  /** Write V8 CPU profiles of every Hearth process into this folder. */
+  profileDir: string | undefined;
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--patients N | --data DIR] [--duration S] [--rounds R]
-       [--connections C] [--search-requests N] [--ingest-concurrency N] [--out FILE]`;
+       [--connections C] [--search-requests N] [--ingest-concurrency N] [--out FILE]
+       [--engines sqlite,postgres] [--postgres URL] [--workers 1,2] [--profile DIR]`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const quick = argv.includes('--quick');
@@ -34,6 +43,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     searchRequests: quick ? 20 : 300,
     ingestConcurrency: 2,
     out: undefined,
+    engines: ['sqlite', 'postgres'],
+    postgresUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    workers: [1, 2],
+    profileDir: undefined,
   };
   const num = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
@@ -74,6 +87,33 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         break;
       case '--ingest-concurrency':
         o.ingestConcurrency = num(flag, v, 1);
+        i++;
+        break;
+      case '--engines': {
+        const list = (v ?? '').split(',').filter((x) => x !== '');
+        if (list.length === 0 || list.some((x) => x !== 'sqlite' && x !== 'postgres'))
+          throw new Error(`--engines takes sqlite and/or postgres, comma-separated\n${USAGE}`);
+        o.engines = [...new Set(list as ('sqlite' | 'postgres')[])];
+        i++;
+        break;
+      }
+      case '--postgres':
+        if (v === undefined || !/^postgres(ql)?:\/\//.test(v))
+          throw new Error(`--postgres needs a postgres:// URL\n${USAGE}`);
+        o.postgresUrl = v;
+        i++;
+        break;
+      case '--workers': {
+        const list = (v ?? '').split(',').map(Number);
+        if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1 || n > 64))
+          throw new Error(`--workers takes whole numbers 1–64, comma-separated\n${USAGE}`);
+        o.workers = [...new Set(list)];
+        i++;
+        break;
+      }
+      case '--profile':
+        if (v === undefined) throw new Error(`--profile needs a directory\n${USAGE}`);
+        o.profileDir = v;
         i++;
         break;
       case '--out':

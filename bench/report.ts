@@ -19,8 +19,40 @@ export interface SearchRow extends LatencyResult {
   example: string;
 }
 
+export interface WorkersRow {
+  workers: number;
+  runs: LoadResult[];
+  median: { rps: number; p50: number; p99: number };
+  ratioToCeiling: number;
+}
+
+/** Everything measured on one engine (SQLite or PostgreSQL), on its own copy of the dataset. */
+export interface EngineSection {
+  engine: 'sqlite' | 'postgres';
+  /** The STORE_URL used (PostgreSQL: with its throwaway schema); null for the default SQLite. */
+  storeUrl: string | null;
+  resources: number;
+  throughput: ThroughputRow[];
+  ratios: {
+    gatewayToCeiling: number;
+    patientGatewayToCeiling: number;
+    gatewayToStore: number;
+    /** SQLite only (the unaudited instance runs on a copy of DATA_DIR). */
+    auditedToUnaudited: number | null;
+  };
+  search: SearchRow[];
+  ingest: IngestResult;
+  coldStartMs: number;
+  coldStartFreshMs: number;
+  /** Hearth's own processes (PostgreSQL's server processes are not counted). */
+  peakRssBytes: number;
+  peakRssProcesses: { pid: number; command: string; rssBytes: number }[];
+  /** The system-token gateway read with WORKERS=n (n gateway/auth and n store processes). */
+  workers: WorkersRow[];
+}
+
 export interface BenchReport {
-  schema: 'hearth-bench/1';
+  schema: 'hearth-bench/2';
   startedAt: string;
   finishedAt: string;
   machine: {
@@ -32,20 +64,8 @@ export interface BenchReport {
     loadAverageAtEnd: number[];
   };
   options: Record<string, unknown>;
-  dataset: { patients: number | null; dir: string | null; resources: number };
-  throughput: ThroughputRow[];
-  ratios: {
-    gatewayToCeiling: number;
-    patientGatewayToCeiling: number;
-    gatewayToStore: number;
-    auditedToUnaudited: number;
-  };
-  search: SearchRow[];
-  ingest: IngestResult;
-  coldStartMs: number;
-  coldStartFreshMs: number;
-  peakRssBytes: number;
-  peakRssProcesses: { pid: number; command: string; rssBytes: number }[];
+  dataset: { patients: number | null; dir: string | null };
+  engines: EngineSection[];
   targets: Record<string, string>;
 }
 
@@ -64,24 +84,36 @@ export const TARGETS: Record<string, string> = {
 const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const lpad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
 
-export function formatReport(r: BenchReport): string {
-  const lines: string[] = [];
+function formatEngine(r: EngineSection, lines: string[]): void {
   const w = 44;
+  lines.push(
+    `== ${r.engine === 'sqlite' ? 'SQLite (default)' : 'PostgreSQL'}: ${r.resources} resources`,
+  );
   lines.push(
     `${pad('configuration', w)} ${lpad('req/s', 9)} ${lpad('p50 ms', 7)} ${lpad('p99 ms', 7)} ${lpad('×ceiling', 8)}  runs (req/s)`,
   );
-  for (const t of r.throughput) {
-    const bad = t.runs.reduce((n, x) => n + x.errors + x.non2xx, 0);
+  const row = (
+    label: string,
+    runs: LoadResult[],
+    m: ThroughputRow['median'],
+    ratio: number,
+  ): void => {
+    const bad = runs.reduce((n, x) => n + x.errors + x.non2xx, 0);
     lines.push(
-      `${pad(t.label, w)} ${lpad(round(t.median.rps, 0).toString(), 9)} ${lpad(round(t.median.p50).toString(), 7)} ${lpad(round(t.median.p99).toString(), 7)} ${lpad(round(t.ratioToCeiling, 3).toString(), 8)}  ${t.runs.map((x) => round(x.rps, 0)).join(' / ')}${bad > 0 ? `  !! ${bad} errors/non-2xx` : ''}`,
+      `${pad(label, w)} ${lpad(round(m.rps, 0).toString(), 9)} ${lpad(round(m.p50).toString(), 7)} ${lpad(round(m.p99).toString(), 7)} ${lpad(round(ratio, 3).toString(), 8)}  ${runs.map((x) => round(x.rps, 0)).join(' / ')}${bad > 0 ? `  !! ${bad} errors/non-2xx` : ''}`,
     );
-  }
+  };
+  for (const t of r.throughput) row(t.label, t.runs, t.median, t.ratioToCeiling);
+  for (const x of r.workers)
+    row(`gateway, system token, WORKERS=${x.workers}`, x.runs, x.median, x.ratioToCeiling);
   lines.push('');
   lines.push(
     `ratios: gateway/ceiling ${round(r.ratios.gatewayToCeiling, 3)} (target ${TARGETS.gatewayToCeiling ?? ''}), ` +
       `patient-token gateway/ceiling ${round(r.ratios.patientGatewayToCeiling, 3)}, ` +
-      `gateway/store ${round(r.ratios.gatewayToStore, 3)} (target ${TARGETS.gatewayToStore ?? ''}), ` +
-      `audited/unaudited ${round(r.ratios.auditedToUnaudited, 3)} (target ${TARGETS.auditedToUnaudited ?? ''})`,
+      `gateway/store ${round(r.ratios.gatewayToStore, 3)} (target ${TARGETS.gatewayToStore ?? ''})` +
+      (r.ratios.auditedToUnaudited === null
+        ? ''
+        : `, audited/unaudited ${round(r.ratios.auditedToUnaudited, 3)} (target ${TARGETS.auditedToUnaudited ?? ''})`),
   );
   lines.push('');
   lines.push(
@@ -104,6 +136,14 @@ export function formatReport(r: BenchReport): string {
   lines.push(
     `peak RSS, all Hearth processes summed: ${mib(r.peakRssBytes)} (${r.peakRssProcesses.map((p) => `${p.command} ${mib(p.rssBytes)}`).join(', ')})`,
   );
+}
+
+export function formatReport(r: BenchReport): string {
+  const lines: string[] = [];
+  r.engines.forEach((e, i) => {
+    if (i > 0) lines.push('');
+    formatEngine(e, lines);
+  });
   const cpus = r.machine.cpus;
   const load = Math.max(...r.machine.loadAverageAtStart, ...r.machine.loadAverageAtEnd);
   if (load > cpus)

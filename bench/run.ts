@@ -3,6 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Bundle, Observation } from '@medplum/fhirtypes';
+import pg from 'pg';
 import { storeSocketPath } from '../app/start-store.js';
 import { siblingEntry, startChild } from '../common/child-process.js';
 import { createLogger } from '../common/logger.js';
@@ -16,8 +17,10 @@ import {
   formatReport,
   TARGETS,
   type BenchReport,
+  type EngineSection,
   type SearchRow,
   type ThroughputRow,
+  type WorkersRow,
 } from './report.js';
 import { median } from './stats.js';
 import { backendServices, patientGranularToken } from './tokens.js';
@@ -141,26 +144,63 @@ function searchMix(fhirBase: string, t: Targets, patientLabQuery: string) {
   ];
 }
 
-async function main(): Promise<void> {
-  const o = parseOptions(process.argv.slice(2));
-  const startedAt = new Date().toISOString();
-  const loadAtStart = os.loadavg();
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'hearth-bench-'));
+interface EngineContext {
+  o: BenchOptions;
+  hello: string;
+  ports: [number, number];
+}
+
+/** A fresh PostgreSQL schema for one run, and a way to drop it (with the auth and audit schemas). */
+async function postgresSchema(url: string): Promise<{ storeUrl: string; drop(): Promise<void> }> {
+  const schema = `hearth_bench_${Date.now().toString(36)}`;
+  const u = new URL(url);
+  u.searchParams.set('schema', schema);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.end();
+  return {
+    storeUrl: u.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        const { rows } = await c.query<{ nspname: string }>(
+          'SELECT nspname FROM pg_namespace WHERE nspname LIKE $1',
+          [`${schema}%`],
+        );
+        for (const r of rows) await c.query(`DROP SCHEMA IF EXISTS "${r.nspname}" CASCADE`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+/** One engine, measured end to end on its own fresh copy of the dataset. */
+async function benchEngine(
+  engine: 'sqlite' | 'postgres',
+  x: EngineContext,
+): Promise<EngineSection> {
+  const { o } = x;
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `hearth-bench-${engine}-`));
   const dataDirB = `${dataDir}-unaudited`;
-  const [portA, portB] = [await freePort(), await freePort()];
+  const [portA, portB] = x.ports;
   const baseUrl = `http://127.0.0.1:${portA}`;
   const fhirBase = `${baseUrl}/fhir`;
+  const pgSchema = engine === 'postgres' ? await postgresSchema(o.postgresUrl) : undefined;
   const env: Record<string, string> = {
     HOST: '127.0.0.1',
     PUBLIC_URL: baseUrl,
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
+    ...(pgSchema === undefined ? {} : { STORE_URL: pgSchema.storeUrl }),
+    ...(o.profileDir === undefined ? {} : { HEARTH_CPU_PROF_DIR: path.resolve(o.profileDir) }),
   };
   const stops: (() => Promise<void>)[] = [];
   let current: HearthInstance | undefined;
   const rss = new PeakRss(() => current?.pid);
   try {
-    process.stderr.write(`bench: DATA_DIR ${dataDir}, Hearth on ${baseUrl}\n`);
+    process.stderr.write(`bench[${engine}]: DATA_DIR ${dataDir}, Hearth on ${baseUrl}\n`);
     current = await startHearthProcess('main', env, portA, log);
     const fresh = current;
     stops.push(() => fresh.stop());
@@ -169,7 +209,7 @@ async function main(): Promise<void> {
       'fhir-data-contributor',
     ]);
 
-    process.stderr.write('bench: ingest\n');
+    process.stderr.write(`bench[${engine}]: ingest\n`);
     const source = o.data === undefined ? { patients: o.patients } : { dir: o.data };
     const ingested = await ingest(
       fhirBase,
@@ -183,7 +223,9 @@ async function main(): Promise<void> {
     });
     const targets = await discoverTargets(fhirBase, await auth(), o.quick ? 3 : 20);
 
-    process.stderr.write('bench: patient sign-in (authorization code, granular consent)\n');
+    process.stderr.write(
+      `bench[${engine}]: patient sign-in (authorization code, granular consent)\n`,
+    );
     const patientId = targets.patientCodes[0]?.patient ?? targets.patientIds[0] ?? '';
     const patient = await patientGranularToken(baseUrl, env, patientId);
     const patientHeaders = {
@@ -197,41 +239,42 @@ async function main(): Promise<void> {
     if (!labs.ok) throw new Error(`patient-token search answered ${labs.status}`);
     const labIds = ((await labs.json()) as Bundle<Observation>).entry
       ?.map((e) => e.resource?.id)
-      .filter((x): x is string => x !== undefined);
+      .filter((id): id is string => id !== undefined);
     const patientPaths =
       labIds !== undefined && labIds.length > 0
         ? labIds.map((id) => `/fhir/Observation/${id}`)
         : [`/fhir/Patient/${patientId}`];
 
-    // Restart: the cold start with data, and a copy of DATA_DIR for the unaudited instance.
+    // Restart: the cold start with data (and, on SQLite, a copy of DATA_DIR for the unaudited instance).
     await current.stop();
     current = undefined;
-    await cp(dataDir, dataDirB, {
-      recursive: true,
-      filter: (src) => !src.endsWith('.sock'),
-    });
+    const unaudited = engine === 'sqlite';
+    if (unaudited)
+      await cp(dataDir, dataDirB, { recursive: true, filter: (src) => !src.endsWith('.sock') });
     current = await startHearthProcess('main', env, portA, log);
     const coldStartMs = current.coldStartMs;
     const a = current;
     stops.push(() => a.stop());
-    const b = await startHearthProcess('unaudited', { ...env, DATA_DIR: dataDirB }, portB, log);
-    stops.push(() => b.stop());
-    const hello = await startChild(
-      siblingEntry(import.meta.url, './hello-server'),
-      process.env,
-      log,
-    );
-    stops.push(() => hello.stop());
+    if (unaudited) {
+      const b = await startHearthProcess('unaudited', { ...env, DATA_DIR: dataDirB }, portB, log);
+      stops.push(() => b.stop());
+    }
 
     const rng = sample(targets.patientIds, 4096);
     const patientReadPaths = rng.map((id) => `/fhir/Patient/${id}`);
     const c = o.connections;
+    const gatewayRead = (url: string) => async (): Promise<LoadSpec> => ({
+      url,
+      paths: patientReadPaths,
+      headers: await auth(),
+      connections: c,
+      durationSeconds: 1,
+    });
     const configs: Config[] = [
       {
         id: 'ceiling',
         label: 'ceiling: bare node:http hello',
-        spec: () =>
-          Promise.resolve({ url: hello.ready.address ?? '', connections: c, durationSeconds: 1 }),
+        spec: () => Promise.resolve({ url: x.hello, connections: c, durationSeconds: 1 }),
       },
       {
         id: 'store-direct',
@@ -249,13 +292,7 @@ async function main(): Promise<void> {
       {
         id: 'gateway-system',
         label: 'gateway, system token: Patient read',
-        spec: async () => ({
-          url: baseUrl,
-          paths: patientReadPaths,
-          headers: await auth(),
-          connections: c,
-          durationSeconds: 1,
-        }),
+        spec: gatewayRead(baseUrl),
       },
       {
         id: 'gateway-patient',
@@ -269,22 +306,20 @@ async function main(): Promise<void> {
             durationSeconds: 1,
           }),
       },
-      {
-        id: 'gateway-system-unaudited',
-        label: 'gateway, system token, audit off: Patient read',
-        spec: async () => ({
-          url: `http://127.0.0.1:${portB}`,
-          paths: patientReadPaths,
-          headers: await auth(),
-          connections: c,
-          durationSeconds: 1,
-        }),
-      },
+      ...(unaudited
+        ? [
+            {
+              id: 'gateway-system-unaudited',
+              label: 'gateway, system token, audit off: Patient read',
+              spec: gatewayRead(`http://127.0.0.1:${portB}`),
+            },
+          ]
+        : []),
     ];
-    process.stderr.write('bench: throughput\n');
+    process.stderr.write(`bench[${engine}]: throughput\n`);
     const rows = await throughput(configs, o);
 
-    process.stderr.write('bench: search mix\n');
+    process.stderr.write(`bench[${engine}]: search mix\n`);
     const search: SearchRow[] = [];
     for (const q of searchMix(fhirBase, targets, patientLabQuery)) {
       const urls = sample(q.urls, 512);
@@ -297,10 +332,81 @@ async function main(): Promise<void> {
       search.push({ id: q.id, label: q.label, example: urls[0] ?? '', ...res });
     }
     rss.sample();
+    rss.stop();
+    const peakRssBytes = rss.peakBytes;
+    const peakRssProcesses = rss.atPeak;
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+    current = undefined;
+
+    // WORKERS sweep: the same gateway read with n gateway/auth and n store processes.
+    const workers: WorkersRow[] = [];
+    const ceiling = rows.find((r) => r.id === 'ceiling')?.median.rps ?? Number.NaN;
+    for (const n of o.workers) {
+      process.stderr.write(`bench[${engine}]: WORKERS=${n}\n`);
+      const w = await startHearthProcess('main', { ...env, WORKERS: String(n) }, portA, log);
+      try {
+        const [row] = await throughput(
+          [{ id: `workers-${n}`, label: `WORKERS=${n}`, spec: gatewayRead(baseUrl) }],
+          o,
+        );
+        if (row !== undefined)
+          workers.push({
+            workers: n,
+            median: row.median,
+            runs: row.runs,
+            ratioToCeiling: row.median.rps / ceiling,
+          });
+      } finally {
+        await w.stop();
+      }
+    }
 
     const byId = (id: string): number => rows.find((r) => r.id === id)?.median.rps ?? Number.NaN;
+    return {
+      engine,
+      storeUrl: pgSchema === undefined ? null : pgSchema.storeUrl,
+      resources: ingested.resources,
+      throughput: rows,
+      ratios: {
+        gatewayToCeiling: byId('gateway-system') / byId('ceiling'),
+        patientGatewayToCeiling: byId('gateway-patient') / byId('ceiling'),
+        gatewayToStore: byId('gateway-system') / byId('store-direct'),
+        auditedToUnaudited: unaudited
+          ? byId('gateway-system') / byId('gateway-system-unaudited')
+          : null,
+      },
+      search,
+      ingest: ingested,
+      coldStartMs,
+      coldStartFreshMs,
+      peakRssBytes,
+      peakRssProcesses,
+      workers,
+    };
+  } finally {
+    rss.stop();
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(dataDirB, { recursive: true, force: true });
+    await pgSchema?.drop().catch((err: unknown) => {
+      process.stderr.write(`bench: could not drop the PostgreSQL schema: ${String(err)}\n`);
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const startedAt = new Date().toISOString();
+  const loadAtStart = os.loadavg();
+  if (o.profileDir !== undefined) await mkdir(o.profileDir, { recursive: true });
+  const hello = await startChild(siblingEntry(import.meta.url, './hello-server'), process.env, log);
+  try {
+    const ports: [number, number] = [await freePort(), await freePort()];
+    const engines: EngineSection[] = [];
+    for (const engine of o.engines)
+      engines.push(await benchEngine(engine, { o, hello: hello.ready.address ?? '', ports }));
     const report: BenchReport = {
-      schema: 'hearth-bench/1',
+      schema: 'hearth-bench/2',
       startedAt,
       finishedAt: new Date().toISOString(),
       machine: {
@@ -314,21 +420,8 @@ async function main(): Promise<void> {
       dataset: {
         patients: o.data === undefined ? o.patients : null,
         dir: o.data ?? null,
-        resources: ingested.resources,
       },
-      throughput: rows,
-      ratios: {
-        gatewayToCeiling: byId('gateway-system') / byId('ceiling'),
-        patientGatewayToCeiling: byId('gateway-patient') / byId('ceiling'),
-        gatewayToStore: byId('gateway-system') / byId('store-direct'),
-        auditedToUnaudited: byId('gateway-system') / byId('gateway-system-unaudited'),
-      },
-      search,
-      ingest: ingested,
-      coldStartMs,
-      coldStartFreshMs,
-      peakRssBytes: rss.peakBytes,
-      peakRssProcesses: rss.atPeak,
+      engines,
       targets: TARGETS,
     };
     const out =
@@ -338,10 +431,7 @@ async function main(): Promise<void> {
     await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`${formatReport(report)}\n\nwrote ${out}\n`);
   } finally {
-    rss.stop();
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    await rm(dataDir, { recursive: true, force: true });
-    await rm(dataDirB, { recursive: true, force: true });
+    await hello.stop();
   }
 }
 

@@ -62,9 +62,42 @@ const envSchema = z.object({
   EXPORT_FILE_MAX_RESOURCES: int(10_000, 1, 10_000_000),
   EXPORT_EXPIRY_HOURS: int(24, 1, 8760),
   EXPORT_MAX_RATE: int(0, 0, 10_000_000),
+  BULK_MAX_JOBS_PER_CLIENT: int(4, 1, 1000),
+  EXPORT_S3_BUCKET: optionalString.refine(
+    (v) => v === undefined || /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v),
+    'must be an S3 bucket name',
+  ),
+  EXPORT_S3_ENDPOINT: optionalUrl,
+  EXPORT_S3_REGION: z.string().min(1).default('us-east-1'),
+  EXPORT_S3_PREFIX: z
+    .string()
+    .default('')
+    .refine((v) => /^([A-Za-z0-9._-]+\/)*$/.test(v), 'must be empty or end with / (e.g. hearth/)'),
+  EXPORT_S3_FORCE_PATH_STYLE: z
+    .enum(['', '0', '1', 'true', 'false'])
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? undefined : v === '1' || v === 'true')),
+  AWS_ACCESS_KEY_ID: optionalString,
+  AWS_SECRET_ACCESS_KEY: optionalString,
+  AWS_SESSION_TOKEN: optionalString,
 });
 
 export type SqliteSync = 'full' | 'normal';
+
+/** An S3-compatible bucket for bulk export output (and `s3://` `$import` inputs). */
+export interface BulkS3Config {
+  readonly bucket: string;
+  /** Absolute URL of an S3-compatible server; undefined: AWS S3 of `region`. */
+  readonly endpoint: string | undefined;
+  readonly region: string;
+  /** Key prefix, empty or ending with `/`. */
+  readonly prefix: string;
+  /** Path-style addressing (default: on when `endpoint` is set). */
+  readonly forcePathStyle: boolean;
+  /** Static credentials; undefined: the AWS SDK's default chain (profile, instance role…). */
+  readonly credentials:
+    { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
+}
 
 export interface Config {
   readonly port: number;
@@ -103,6 +136,10 @@ export interface Config {
   readonly exportExpiryHours: number;
   /** Resources per second one export job may read (0: unlimited). */
   readonly exportMaxRate: number;
+  /** Bulk jobs one client may have queued or running at once (over it: 429). */
+  readonly bulkMaxJobsPerClient: number;
+  /** Export output to an S3-compatible bucket; undefined: files under DATA_DIR/bulk. */
+  readonly exportS3: BulkS3Config | undefined;
 }
 
 export class ConfigError extends Error {
@@ -134,6 +171,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       'invalid configuration: SEARCH_DEFAULT_COUNT must not exceed SEARCH_MAX_COUNT',
     );
   }
+  if (
+    e.EXPORT_S3_BUCKET !== undefined &&
+    (e.AWS_ACCESS_KEY_ID === undefined) !== (e.AWS_SECRET_ACCESS_KEY === undefined)
+  ) {
+    throw new ConfigError(
+      'invalid configuration: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY together',
+    );
+  }
+  const exportS3: BulkS3Config | undefined =
+    e.EXPORT_S3_BUCKET === undefined
+      ? undefined
+      : Object.freeze({
+          bucket: e.EXPORT_S3_BUCKET,
+          endpoint: e.EXPORT_S3_ENDPOINT,
+          region: e.EXPORT_S3_REGION,
+          prefix: e.EXPORT_S3_PREFIX,
+          forcePathStyle: e.EXPORT_S3_FORCE_PATH_STYLE ?? e.EXPORT_S3_ENDPOINT !== undefined,
+          credentials:
+            e.AWS_ACCESS_KEY_ID === undefined || e.AWS_SECRET_ACCESS_KEY === undefined
+              ? undefined
+              : {
+                  accessKeyId: e.AWS_ACCESS_KEY_ID,
+                  secretAccessKey: e.AWS_SECRET_ACCESS_KEY,
+                  ...(e.AWS_SESSION_TOKEN === undefined
+                    ? {}
+                    : { sessionToken: e.AWS_SESSION_TOKEN }),
+                },
+        });
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -163,6 +228,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     exportFileMaxResources: e.EXPORT_FILE_MAX_RESOURCES,
     exportExpiryHours: e.EXPORT_EXPIRY_HOURS,
     exportMaxRate: e.EXPORT_MAX_RATE,
+    bulkMaxJobsPerClient: e.BULK_MAX_JOBS_PER_CLIENT,
+    exportS3,
   });
 }
 

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import type { Engine } from './engines/engine.js';
-import { loadValidator } from './fhir/validate.js';
+import { warmUpValidator } from './fhir/validate.js';
 import { bulkStoreEndpoint } from './bulk/index.js';
 import { nodeHandler } from './http/node-handler.js';
 import { dispatch } from './http/router.js';
@@ -36,11 +36,12 @@ export interface Store {
   dispatch(req: StoreRequest): Promise<StoreResponse>;
   readonly context: StoreContext;
   /**
-   * Loads the R4 StructureDefinitions into the validator (~0.5 s of CPU, once). Writes load them on
-   * first use anyway; the store process calls this just after it starts serving, so reads are
-   * answered from the first moment and the first write usually finds the validator ready.
+   * Loads the R4 StructureDefinitions into the validator (~0.5 s of CPU, once) in small steps that
+   * keep the event loop free. Writes load them on first use anyway; the store process calls this
+   * just after it starts serving, so reads are answered from the first moment and the first write
+   * usually finds the validator ready.
    */
-  warmUp(): void;
+  warmUp(): Promise<void>;
 }
 
 /**
@@ -70,6 +71,6 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
     server: () => createServer({ keepAliveTimeout: 65_000, maxHeaderSize: 256 * 1024 }, handle),
     dispatch: (req) => dispatch(req, context),
     context,
-    warmUp: loadValidator,
+    warmUp: () => warmUpValidator(),
   };
 }

@@ -55,8 +55,10 @@ async function main(): Promise<void> {
   process.send?.({ ready: true, address });
   // The validator loads after the first requests are answered (a write arriving earlier loads it).
   setTimeout(() => {
-    store.warmUp();
-  }, 500).unref();
+    store.warmUp().catch((err: unknown) => {
+      log.error({ err }, 'could not load the validator');
+    });
+  }, 200).unref();
 }
 
 main().catch((err: unknown) => {

@@ -3,7 +3,14 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../../common/config.js';
 import { CliError, print } from '../../cli/output.js';
-import { exportLines, isResourceType, openEngine, storeSchema } from '../../store/index.js';
+import { progressShown, startProgress } from '../../cli/progress.js';
+import {
+  exportCount,
+  exportLines,
+  isResourceType,
+  openEngine,
+  storeSchema,
+} from '../../store/index.js';
 import { allResourceTypes } from '../authz/resource-types.js';
 import { runExport } from './export-runner.js';
 import type { ExportJob } from './job.js';
@@ -12,7 +19,8 @@ import type { BulkSource } from './source.js';
 /**
  * `hearth export [--type T,...] [--since INSTANT] --out DIR`: the same export machinery as
  * `$export` (rid-ordered store stream, split NDJSON files), reading the store's database directly
- * so it works with or without the server running. Prints `{"files":[…],"resources":n}`.
+ * so it works with or without the server running, with a progress bar on a terminal. Prints
+ * `{"files":[…],"resources":n}`.
  */
 
 interface ExportOptions {
@@ -57,6 +65,7 @@ export function registerBulkCommands(program: Command, getConfig: () => Config):
           readGroup: () => Promise.resolve(undefined),
         };
         const now = Date.now();
+        const wanted = types(opts.type);
         const job: ExportJob = {
           id: 'cli',
           owner: 'cli',
@@ -69,7 +78,7 @@ export function registerBulkCommands(program: Command, getConfig: () => Config):
           error: [],
           params: {
             level: 'system',
-            types: types(opts.type),
+            types: wanted,
             until: now,
             typeFilters: {},
             scopeFilters: {},
@@ -79,6 +88,8 @@ export function registerBulkCommands(program: Command, getConfig: () => Config):
           cursor: { typeIndex: 0, afterRid: 0, part: 1, partCount: 0, partBytes: 0 },
           resources: 0,
         };
+        const total = progressShown(cmd) ? await exportCount(engine, wanted, since, now) : 0;
+        const bar = startProgress(cmd, total, 'resources');
         await runExport(job, {
           dir: out,
           source,
@@ -87,7 +98,11 @@ export function registerBulkCommands(program: Command, getConfig: () => Config):
           save: () => Promise.resolve(),
           signal: new AbortController().signal,
           entities: false,
+          onProgress: (j) => {
+            bar.update(j.resources);
+          },
         });
+        bar.stop();
         const files = job.output.map((f) => path.join(out, f.file));
         print(
           cmd,

@@ -1,12 +1,14 @@
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { FhirError, issue } from '../../store/index.js';
+import type { Readable } from 'node:stream';
+import { badGateway, FhirError, isFhirError, issue, notFound } from '../../store/index.js';
 import type { GatewayContext } from '../state.js';
+import type { Bucket } from './bucket.js';
 
 /**
- * Serves one job file as `application/fhir+ndjson` with single-range support (RFC 9110 §14):
- * `bytes=a-b`, `bytes=a-`, `bytes=-n`; an unsatisfiable range is a 416, several ranges get the
- * whole file.
+ * Serves one job file (in the job's folder or the export bucket) as `application/fhir+ndjson` with
+ * single-range support (RFC 9110 §14): `bytes=a-b`, `bytes=a-`, `bytes=-n`; an unsatisfiable
+ * range is a 416, several ranges get the whole file.
  */
 
 function range(header: string, size: number): { start: number; end: number } | 'whole' | 'bad' {
@@ -25,8 +27,25 @@ function range(header: string, size: number): { start: number; end: number } | '
   return { start, end };
 }
 
+type Opener = (range?: { start: number; end: number }) => Promise<Readable>;
+
 export async function sendFile(ctx: GatewayContext, file: string): Promise<void> {
   const size = (await stat(file)).size;
+  await send(ctx, size, (r) => Promise.resolve(createReadStream(file, r ?? {})));
+}
+
+export async function sendObject(ctx: GatewayContext, bucket: Bucket, key: string): Promise<void> {
+  try {
+    const size = await bucket.size(key);
+    if (size === undefined) throw notFound(`the file is no longer in the bucket`);
+    await send(ctx, size, (r) => bucket.read(key, r));
+  } catch (err) {
+    if (isFhirError(err)) throw err;
+    throw badGateway(`the export bucket could not be read: ${(err as Error).name}`);
+  }
+}
+
+async function send(ctx: GatewayContext, size: number, open: Opener): Promise<void> {
   ctx.set('Accept-Ranges', 'bytes');
   ctx.set('Cache-Control', 'no-store');
   ctx.type = 'application/fhir+ndjson';
@@ -40,13 +59,13 @@ export async function sendFile(ctx: GatewayContext, file: string): Promise<void>
   if (r === 'whole') {
     ctx.status = 200;
     ctx.length = size;
-    ctx.body = createReadStream(file);
+    ctx.body = size === 0 ? '' : await open();
     return;
   }
   ctx.status = 206;
   ctx.set('Content-Range', `bytes ${r.start}-${r.end}/${size}`);
   ctx.length = r.end - r.start + 1;
-  ctx.body = createReadStream(file, { start: r.start, end: r.end });
+  ctx.body = await open({ start: r.start, end: r.end });
 }
 
 /** The resources in an export file and their patients, from its `.entities` companion. */

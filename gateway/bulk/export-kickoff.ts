@@ -27,6 +27,11 @@ const KNOWN = new Set([
   'patient',
   'includeAssociatedData',
 ]);
+/** `includeAssociatedData` values (Bulk Data IG v2) and what they select. */
+const ASSOCIATED = new Map<string, 'latest' | 'relevant'>([
+  ['LatestProvenanceResources', 'latest'],
+  ['RelevantProvenanceResources', 'relevant'],
+]);
 /** Served by the audit trail, not the store: never part of an export. */
 const NOT_EXPORTED = new Set(['AuditEvent']);
 
@@ -93,6 +98,38 @@ function patientsOf(params: KickoffParams, target: ExportTarget): string[] | und
   });
 }
 
+/**
+ * `includeAssociatedData`: Relevant (all) wins over Latest; an unknown value is a 400, or a
+ * warning in the manifest's `error[]` under `handling=lenient`. Provenance must be readable.
+ */
+function associated(
+  params: KickoffParams,
+  access: BulkAccess,
+  lenient: boolean,
+  warnings: string[],
+): ExportParams['associated'] {
+  let mode: 'latest' | 'relevant' | undefined;
+  for (const v of listOf(params, 'includeAssociatedData')) {
+    const m = ASSOCIATED.get(v);
+    if (m === 'relevant' || (m === 'latest' && mode === undefined)) mode = m;
+    else if (m !== undefined) continue;
+    else if (lenient) warnings.push(`includeAssociatedData=${v} is not supported and was ignored`);
+    else
+      throw notSupported(
+        `includeAssociatedData=${v} is not supported (LatestProvenanceResources and RelevantProvenanceResources are)`,
+      );
+  }
+  if (mode === undefined) return undefined;
+  const filters = readFilters(access, 'Provenance');
+  if (filters === null) {
+    const why = "includeAssociatedData needs Provenance, which the token's scopes do not allow";
+    if (!lenient) throw forbidden(why);
+    warnings.push(`${why}; no associated data was exported`);
+    return undefined;
+  }
+  return { mode, ...(filters === undefined ? {} : { scopeFilters: filters }) };
+}
+
 export function exportParams(
   params: KickoffParams,
   target: ExportTarget,
@@ -100,17 +137,17 @@ export function exportParams(
   lenient: boolean,
   now: number,
 ): ExportParams {
+  const warnings: string[] = [];
   for (const name of params.keys()) {
-    if (!KNOWN.has(name) && !lenient) throw notSupported(`$export does not support ${name}`);
+    if (KNOWN.has(name)) continue;
+    if (!lenient) throw notSupported(`$export does not support ${name}`);
+    warnings.push(`parameter ${name} is not supported and was ignored`);
   }
   const format = single(params, '_outputFormat');
   if (format !== undefined && !FORMATS.has(format)) {
     throw badRequest(`_outputFormat ${format} is not supported (application/fhir+ndjson is)`, [
       '_outputFormat',
     ]);
-  }
-  if (listOf(params, 'includeAssociatedData').length > 0 && !lenient) {
-    throw notSupported('includeAssociatedData is not supported');
   }
   if (params.has('_until') && params.has('_till'))
     throw badRequest('give _until or _till, not both');
@@ -137,5 +174,8 @@ export function exportParams(
   if (since !== undefined) out.since = since;
   const patients = patientsOf(params, target);
   if (patients !== undefined) out.patients = patients;
+  const assoc = associated(params, access, lenient, warnings);
+  if (assoc !== undefined) out.associated = assoc;
+  if (warnings.length > 0) out.warnings = warnings;
   return out;
 }

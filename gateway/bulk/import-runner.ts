@@ -1,9 +1,11 @@
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { open, truncate, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { outcome, issue, type LineResult, type OutcomeIssue } from '../../store/index.js';
-import type { ImportJob } from './job.js';
+import type { Bucket } from './bucket.js';
+import type { ImportInput, ImportJob } from './job.js';
 import type { BulkSource } from './source.js';
 
 /**
@@ -20,6 +22,8 @@ export interface ImportRunOptions {
   maxBatchBytes: number;
   save(job: ImportJob): Promise<void>;
   signal: AbortSignal;
+  /** Where `s3://` inputs are read from. */
+  bucket?: Bucket | undefined;
 }
 
 export const ERRORS_FILE = 'errors.ndjson';
@@ -28,6 +32,15 @@ const MAX_LINES = 500;
 function typeOf(line: string): string | undefined {
   const m = /"resourceType"\s*:\s*"([A-Za-z]+)"/.exec(line);
   return m?.[1];
+}
+
+async function openInput(input: ImportInput, bucket: Bucket | undefined): Promise<Readable> {
+  if (input.key !== undefined) {
+    if (bucket === undefined) throw new Error(`${input.url}: no export bucket is configured`);
+    return bucket.read(input.key);
+  }
+  if (input.path === undefined) throw new Error(`${input.url}: no file`);
+  return createReadStream(input.path);
 }
 
 function failure(where: string, issues: OutcomeIssue[]): string {
@@ -98,7 +111,7 @@ export async function runImport(job: ImportJob, o: ImportRunOptions): Promise<vo
         await o.save(job);
       };
       const lines = createInterface({
-        input: createReadStream(input.path),
+        input: await openInput(input, o.bucket),
         crlfDelay: Number.POSITIVE_INFINITY,
       });
       let n = 0;

@@ -8,6 +8,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Grant } from '../authz/grant.js';
 import type { RoleSet } from '../authz/roles.js';
 import type { GatewayMiddleware } from '../state.js';
+import { lazyBucket } from './bucket.js';
 import { JobStore } from './job-store.js';
 import { BulkJobs } from './jobs.js';
 import { bulkRoutes } from './routes.js';
@@ -34,11 +35,14 @@ export interface BulkData {
 /** Starts the job runner (resuming unfinished jobs) and returns the gateway step. */
 export function createBulkData(o: BulkDataOptions): BulkData {
   const store = new JobStore(o.config.dataDir);
+  const bucket = o.config.exportS3 === undefined ? undefined : lazyBucket(o.config.exportS3);
   const jobs = new BulkJobs({
     store,
     source: o.source,
     log: o.log,
+    bucket,
     maxRunning: o.config.bulkMaxJobs,
+    maxPerClient: o.config.bulkMaxJobsPerClient,
     maxPerFile: o.config.exportFileMaxResources,
     maxRate: o.config.exportMaxRate,
     maxBatchBytes: Math.min(4 * 1024 * 1024, o.config.maxBodyBytes),
@@ -55,6 +59,7 @@ export function createBulkData(o: BulkDataOptions): BulkData {
     store,
     source: o.source,
     importDir: o.config.importDir,
+    bucket,
     maxBodyBytes: o.config.maxBodyBytes,
   });
   return {

@@ -12,6 +12,8 @@ export interface JobFile {
   count: number;
   /** For import error files: the input file whose lines failed. */
   inputUrl?: string;
+  /** The object key when the file is in the export bucket (else it is in the job's folder). */
+  key?: string;
 }
 
 export interface ExportParams {
@@ -30,6 +32,13 @@ export interface ExportParams {
   elements: Record<string, string[]>;
   /** Patient-level: these patients only (absent: every patient). */
   patients?: string[];
+  /**
+   * `includeAssociatedData`: Provenance resources targeting exported resources (`latest`: the most
+   * recent one per resource), read within the caller's Provenance scope filters.
+   */
+  associated?: { mode: 'latest' | 'relevant'; scopeFilters?: string[] };
+  /** Kick-off parameters ignored under `Prefer: handling=lenient`, reported in `error[]`. */
+  warnings?: string[];
 }
 
 /** Where an export stands: the type being read, the store cursor, and the open output part. */
@@ -39,14 +48,18 @@ export interface ExportCursor {
   part: number;
   partCount: number;
   partBytes: number;
+  /** The store cursor where the open part began (a bucket part restarts from it). */
+  partStartRid?: number;
 }
 
 export interface ImportInput {
   type: string | undefined;
   /** The URL as the client gave it (reported back). */
   url: string;
-  /** The resolved file path below IMPORT_DIR. */
-  path: string;
+  /** The resolved file path below IMPORT_DIR (a file input). */
+  path?: string;
+  /** The object key in the export bucket (an `s3://` input). */
+  key?: string;
 }
 
 export interface ImportParams {

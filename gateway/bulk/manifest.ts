@@ -34,7 +34,11 @@ export function progressOf(job: Job, queuePosition: number): string {
   if (queuePosition > 0) return `queued (position ${queuePosition})`;
   if (job.kind === 'export') {
     const c = job.cursor;
-    const type = job.params.types[c.typeIndex] ?? 'done';
+    const type =
+      job.params.types[c.typeIndex] ??
+      (c.typeIndex === job.params.types.length && job.params.associated !== undefined
+        ? 'associated Provenance'
+        : 'done');
     return `${c.typeIndex}/${job.params.types.length} types, ${job.resources} resources, now ${type}`;
   }
   const c = job.cursor;

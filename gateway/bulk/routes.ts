@@ -15,7 +15,8 @@ import type { RoleSet } from '../authz/roles.js';
 import { FHIR_JSON } from '../errors.js';
 import type { GatewayContext, GatewayMiddleware } from '../state.js';
 import { bulkAccess } from './access.js';
-import { entitiesOf, sendFile } from './download.js';
+import type { Bucket } from './bucket.js';
+import { entitiesOf, sendFile, sendObject } from './download.js';
 import { exportParams, type ExportTarget } from './export-kickoff.js';
 import { importParams } from './import-kickoff.js';
 import type { ExportJob, ImportJob, Job } from './job.js';
@@ -40,6 +41,8 @@ export interface BulkRoutesOptions {
   source: BulkSource;
   importDir: string | undefined;
   maxBodyBytes: number;
+  /** The export bucket, when configured. */
+  bucket: Bucket | undefined;
 }
 
 const RETRY_AFTER_S = 2;
@@ -158,7 +161,16 @@ async function kickoffImport(ctx: GatewayContext, o: BulkRoutesOptions) {
   const p = principalOf(ctx);
   const access = bulkAccess(p, o.grantsOf(p), o.roles, 'import', o.fhirBase);
   if (!prefer(ctx).async) throw badRequest('$import needs the header Prefer: respond-async');
-  const params = importParams(await readBody(ctx, o.maxBodyBytes), o.importDir, access.write);
+  const params = importParams(
+    await readBody(ctx, o.maxBodyBytes),
+    o.importDir,
+    access.write,
+    o.bucket,
+  );
+  for (const input of params.inputs) {
+    if (input.key !== undefined && (await o.bucket?.size(input.key)) === undefined)
+      throw badRequest(`input ${input.url} does not exist`, ['input']);
+  }
   const job: ImportJob = {
     ...newJobBase(ctx, ownerOf(p), Date.now()),
     kind: 'import',
@@ -234,16 +246,19 @@ async function download(ctx: GatewayContext, o: BulkRoutesOptions, id: string, n
   const peek = await o.store.load(id);
   const job = await ownJob(ctx, o, peek?.kind ?? 'export', id);
   ctx.state.audit.action = 'R';
-  const listed = [...job.output, ...job.error].some((f) => f.file === name);
+  const listed = [...job.output, ...job.error].find((f) => f.file === name);
   const file = o.store.file(id, name);
-  if (!listed || file === undefined || job.status !== 'completed')
+  if (listed === undefined || file === undefined || job.status !== 'completed')
     throw notFound(`no file ${name} in job ${id}`);
   if (job.kind === 'export') {
     const { entities, patients } = await entitiesOf(file);
     ctx.state.audit.entities = entities;
     ctx.state.audit.patients = patients;
   }
-  await sendFile(ctx, file);
+  if (listed.key === undefined) await sendFile(ctx, file);
+  else if (o.bucket === undefined)
+    throw notFound(`${name} is in a bucket that is no longer configured`);
+  else await sendObject(ctx, o.bucket, listed.key);
 }
 
 export function bulkRoutes(o: BulkRoutesOptions): GatewayMiddleware {

@@ -88,15 +88,13 @@ export function narrowQuery(
   return qs === '' ? p : `${p}?${qs}`;
 }
 
-function streamBody(ctx: GatewayContext, res: IncomingMessage): void {
-  ctx.status = res.statusCode ?? 502;
-  if (ctx.method === 'HEAD' || ctx.status === 204 || ctx.status === 304) {
-    res.resume();
-    copyResponseHeaders(ctx, res.headers);
-    return;
-  }
-  ctx.body = res;
-  copyResponseHeaders(ctx, res.headers);
+/** Answers with the built-in store's whole response (sent after the audit record commits). */
+function respondBuffered(ctx: GatewayContext, res: BufferedResponse): void {
+  ctx.status = res.status;
+  const bodiless = ctx.method === 'HEAD' || ctx.status === 204 || ctx.status === 304;
+  copyResponseHeaders(ctx, res.headers, undefined, ctx.method === 'HEAD');
+  if (bodiless) return;
+  ctx.body = res.body;
 }
 
 function parseJsonOrUndefined(body: Buffer): unknown {
@@ -222,7 +220,7 @@ export function proxyToBackend(deps: ProxyDeps): GatewayMiddleware {
     if (up.isBuiltInStore) {
       const path =
         ctx.querystring === '' ? ctx.state.fhirPath : `${ctx.state.fhirPath}?${ctx.querystring}`;
-      const res = await up.forward(ctx.req, ctx.res, {
+      const res = await up.request({
         method: ctx.method,
         path,
         headers: ctx.req.headers,
@@ -232,18 +230,14 @@ export function proxyToBackend(deps: ProxyDeps): GatewayMiddleware {
       });
       if (res.headers[DISCLOSURE_HEADER] === 'body') {
         // Too many resources for the store's headers: read what was disclosed from the body.
-        const body = await readAll(res);
-        const d = disclosureOf(parseJsonOrUndefined(body), deps.patientsOf);
+        const d = disclosureOf(parseJsonOrUndefined(res.body), deps.patientsOf);
         ctx.state.audit.entities.push(...d.entities);
         ctx.state.audit.patients.push(...d.patients);
-        ctx.status = res.statusCode ?? 502;
-        copyResponseHeaders(ctx, res.headers);
-        if (ctx.method !== 'HEAD' && ctx.status !== 204 && ctx.status !== 304) ctx.body = body;
-        return;
+      } else {
+        ctx.state.audit.entities.push(...headerList(res.headers[ENTITIES_HEADER]));
+        ctx.state.audit.patients.push(...headerList(res.headers[PATIENTS_HEADER]));
       }
-      ctx.state.audit.entities.push(...headerList(res.headers[ENTITIES_HEADER]));
-      ctx.state.audit.patients.push(...headerList(res.headers[PATIENTS_HEADER]));
-      streamBody(ctx, res);
+      respondBuffered(ctx, res);
       return;
     }
     await guardExternalWrite(ctx, deps, ix, d.constraint);

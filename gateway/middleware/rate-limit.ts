@@ -21,17 +21,26 @@ interface Bucket {
  * is combined with the address: a forged claim can only drain the forger's own bucket), or the
  * address alone for requests without a token.
  */
+const clientOfToken = new Map<string, string>();
+
+/** The `client_id` claim of a bearer token, decoded once per token (a client reuses its token). */
+function clientOf(token: string): string {
+  let client = clientOfToken.get(token);
+  if (client !== undefined) return client;
+  try {
+    const claims = decodeJwt(token);
+    client = typeof claims.client_id === 'string' ? claims.client_id : '';
+  } catch {
+    client = '';
+  }
+  if (clientOfToken.size >= 10_000) clientOfToken.clear();
+  clientOfToken.set(token, client);
+  return client;
+}
+
 function clientKey(ctx: GatewayContext): string {
   const auth = ctx.get('authorization');
-  let client = '';
-  if (auth.startsWith('Bearer ')) {
-    try {
-      const claims = decodeJwt(auth.slice(7));
-      if (typeof claims.client_id === 'string') client = claims.client_id;
-    } catch {
-      client = '';
-    }
-  }
+  const client = auth.startsWith('Bearer ') ? clientOf(auth.slice(7)) : '';
   return `${client}\u0000${ctx.ip}`;
 }
 

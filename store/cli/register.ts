@@ -1,8 +1,8 @@
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import type { Config } from '../../common/config.js';
 import { createLogger } from '../../common/logger.js';
-import { CliError, print, wantsJson } from '../../cli/output.js';
+import { CliError, print } from '../../cli/output.js';
+import { startProgress } from '../../cli/progress.js';
 import { createStore } from '../create-store.js';
 import { openEngine } from '../engines/index.js';
 import { storeIndexer, storeSearch } from '../wiring.js';
@@ -38,24 +38,18 @@ export function registerStoreCommands(program: Command, getConfig: () => Config)
           log,
           search,
         });
-        const bar =
-          process.stderr.isTTY && !wantsJson(cmd)
-            ? new SingleBar({ stream: process.stderr })
-            : undefined;
-        bar?.start(total, 0);
+        const bar = startProgress(cmd, total, 'bytes');
         let read = 0;
         const summary = await importFiles(store, files, {
           onBytes: (n) => {
             read += n;
-            bar?.update(read);
+            bar.update(read);
           },
           onError: (where, message) => {
-            if (bar !== undefined) bar.stop();
-            process.stderr.write(`${where}: ${message}\n`);
-            if (bar !== undefined) bar.start(total, read);
+            bar.note(`${where}: ${message}`);
           },
         });
-        bar?.stop();
+        bar.stop();
         print(
           cmd,
           summary,

@@ -4,7 +4,7 @@ import {
   validateResource,
 } from '@medplum/core';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { readDefinition } from './definitions.js';
+import { readDefinition, type DefinitionFile } from './definitions.js';
 import { issue, type OutcomeIssue } from './outcome.js';
 import { checkRequiredBindings } from './required-bindings.js';
 import { isResourceType, isValidId } from './resource-types.js';
@@ -12,16 +12,48 @@ import { isResourceType, isValidId } from './resource-types.js';
 /** Longest string a resource may carry outside base64 `data` elements (FHIR: 1 MB). */
 export const MAX_STRING_LENGTH = 1_048_576;
 
+type Entries = NonNullable<Bundle['entry']>;
+
+const FILES: DefinitionFile[] = ['profiles-types.json', 'profiles-resources.json'];
+/** StructureDefinitions read but not yet given to the validator, and the files not yet read. */
+const pending: Entries = [];
+const unread = [...FILES];
 let indexed = false;
 
-/** Loads the R4 StructureDefinitions into the validator (once per process; ~1–3 s). */
+/** One step of loading: reads the next file, or indexes up to `n` definitions, or warms up. */
+function loadStep(n: number): void {
+  if (pending.length === 0 && unread.length > 0) {
+    const file = unread.shift() ?? 'profiles-types.json';
+    pending.push(...(readDefinition<Bundle>(file).entry ?? []));
+    return;
+  }
+  const batch = pending.splice(0, n);
+  if (batch.length > 0) {
+    indexStructureDefinitionBundle({ resourceType: 'Bundle', type: 'collection', entry: batch });
+    return;
+  }
+  if (!indexed) {
+    indexed = true;
+    // Warm the validator and the required-binding tables so the first write is not slow.
+    validateFhirResource({ resourceType: 'Patient', gender: 'unknown' });
+  }
+}
+
+/** Loads the R4 StructureDefinitions into the validator (once per process; ~0.5–3 s of CPU). */
 export function loadValidator(): void {
-  if (indexed) return;
-  indexStructureDefinitionBundle(readDefinition<Bundle>('profiles-types.json'));
-  indexStructureDefinitionBundle(readDefinition<Bundle>('profiles-resources.json'));
-  indexed = true;
-  // Warm the validator and the required-binding tables so the first write is not slow.
-  validateFhirResource({ resourceType: 'Patient', gender: 'unknown' });
+  while (!indexed) loadStep(Number.POSITIVE_INFINITY);
+}
+
+/**
+ * {@link loadValidator} in small steps that yield to the event loop between them, so a process
+ * warming up keeps answering (health checks, reads) meanwhile. A write arriving before it is done
+ * loads the rest at once.
+ */
+export async function warmUpValidator(stepSize = 40): Promise<void> {
+  while (!indexed) {
+    loadStep(stepSize);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 function hugeStrings(value: unknown, at: string, out: OutcomeIssue[]): void {

@@ -46,70 +46,108 @@ describe('npm run bench --quick', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('measures the ceiling, the store, the gateway with each token and unaudited, at least twice each', () => {
-    assert.equal(report.schema, 'hearth-bench/1');
-    const rows = report.throughput as Row[];
+  const engines = (): Record<string, unknown>[] => report.engines as Record<string, unknown>[];
+
+  it('measures SQLite and PostgreSQL, each on its own copy of the data', () => {
+    assert.equal(report.schema, 'hearth-bench/2');
     assert.deepEqual(
-      rows.map((r) => r.id),
-      ['ceiling', 'store-direct', 'gateway-system', 'gateway-patient', 'gateway-system-unaudited'],
+      engines().map((e) => e.engine),
+      ['sqlite', 'postgres'],
     );
-    for (const r of rows) {
-      assert.ok(r.runs.length >= 2, r.id);
-      for (const run of r.runs) assert.equal(run.errors + run.non2xx, 0, `${r.id} had failures`);
-      assert.ok(r.median.rps > 0 && Number.isFinite(r.median.p50) && Number.isFinite(r.median.p99));
-      assert.ok(r.ratioToCeiling > 0);
+    assert.equal(engines()[0]?.storeUrl, null);
+    assert.match(String(engines()[1]?.storeUrl), /^postgres:\/\/.*schema=hearth_bench_/);
+  });
+
+  it('measures the ceiling, the store, the gateway with each token (and unaudited on SQLite), at least twice each', () => {
+    for (const e of engines()) {
+      const rows = e.throughput as Row[];
+      assert.deepEqual(
+        rows.map((r) => r.id),
+        [
+          'ceiling',
+          'store-direct',
+          'gateway-system',
+          'gateway-patient',
+          ...(e.engine === 'sqlite' ? ['gateway-system-unaudited'] : []),
+        ],
+      );
+      for (const r of rows) {
+        assert.ok(r.runs.length >= 2, r.id);
+        for (const run of r.runs) assert.equal(run.errors + run.non2xx, 0, `${r.id} had failures`);
+        assert.ok(
+          r.median.rps > 0 && Number.isFinite(r.median.p50) && Number.isFinite(r.median.p99),
+        );
+        assert.ok(r.ratioToCeiling > 0);
+      }
+      assert.equal(rows[0]?.ratioToCeiling, 1);
     }
-    assert.equal(rows[0]?.ratioToCeiling, 1);
+  });
+
+  it('sweeps WORKERS over the gateway read without errors', () => {
+    for (const e of engines()) {
+      const sweep = e.workers as { workers: number; runs: Row['runs']; ratioToCeiling: number }[];
+      assert.deepEqual(
+        sweep.map((w) => w.workers),
+        [1, 2],
+      );
+      for (const w of sweep) {
+        for (const run of w.runs) assert.equal(run.errors + run.non2xx, 0, `WORKERS=${w.workers}`);
+        assert.ok(w.ratioToCeiling > 0);
+      }
+    }
   });
 
   it('reports the gateway, store and audit ratios', () => {
-    const ratios = report.ratios as Record<string, number>;
-    for (const k of [
-      'gatewayToCeiling',
-      'patientGatewayToCeiling',
-      'gatewayToStore',
-      'auditedToUnaudited',
-    ])
-      assert.ok(Number.isFinite(ratios[k]) && (ratios[k] ?? 0) > 0, k);
+    for (const e of engines()) {
+      const ratios = e.ratios as Record<string, number | null>;
+      for (const k of ['gatewayToCeiling', 'patientGatewayToCeiling', 'gatewayToStore'])
+        assert.ok(Number.isFinite(ratios[k]) && (ratios[k] ?? 0) > 0, `${String(e.engine)} ${k}`);
+      if (e.engine === 'sqlite') assert.ok((ratios.auditedToUnaudited ?? 0) > 0);
+      else assert.equal(ratios.auditedToUnaudited, null);
+    }
   });
 
   it('measures p50/p95/p99 of each search of the mix without failures', () => {
-    const search = report.search as {
-      id: string;
-      requests: number;
-      failures: number;
-      p50: number;
-      p95: number;
-      p99: number;
-    }[];
-    assert.deepEqual(
-      search.map((s) => s.id),
-      ['patient-code', 'date-range', 'chain', 'has', 'include', 'patient-scoped'],
-    );
-    for (const s of search) {
-      assert.equal(s.failures, 0, s.id);
-      assert.ok(s.requests > 0 && s.p50 <= s.p95 && s.p95 <= s.p99, s.id);
+    for (const e of engines()) {
+      const search = e.search as {
+        id: string;
+        requests: number;
+        failures: number;
+        p50: number;
+        p95: number;
+        p99: number;
+      }[];
+      assert.deepEqual(
+        search.map((s) => s.id),
+        ['patient-code', 'date-range', 'chain', 'has', 'include', 'patient-scoped'],
+      );
+      for (const s of search) {
+        assert.equal(s.failures, 0, s.id);
+        assert.ok(s.requests > 0 && s.p50 <= s.p95 && s.p95 <= s.p99, s.id);
+      }
     }
   });
 
   it('reports ingest in resources per second, cold start and peak RSS of the Hearth processes', () => {
-    const ingest = report.ingest as {
-      resources: number;
-      resourcesPerSecond: number;
-      failedBundles: number;
-    };
-    assert.ok(ingest.resources > 0 && ingest.resourcesPerSecond > 0);
-    assert.equal(ingest.failedBundles, 0);
-    assert.ok((report.coldStartMs as number) > 0);
-    assert.ok((report.peakRssBytes as number) > 0);
-    assert.ok(
-      (report.peakRssProcesses as unknown[]).length >= 2,
-      'the gateway and store processes',
-    );
+    for (const e of engines()) {
+      const ingest = e.ingest as {
+        resources: number;
+        resourcesPerSecond: number;
+        failedBundles: number;
+      };
+      assert.ok(ingest.resources > 0 && ingest.resourcesPerSecond > 0);
+      assert.equal(ingest.failedBundles, 0);
+      assert.ok((e.coldStartMs as number) > 0);
+      assert.ok((e.peakRssBytes as number) > 0);
+      assert.ok((e.peakRssProcesses as unknown[]).length >= 2, 'the gateway and store processes');
+    }
   });
 
   it('prints one table with req/s, p50, p99 and the ratio to the ceiling', () => {
     assert.match(stdout, /configuration\s+req\/s\s+p50 ms\s+p99 ms\s+×ceiling/);
     assert.match(stdout, /^ceiling: bare node:http hello/m);
+    assert.match(stdout, /^== SQLite \(default\)/m);
+    assert.match(stdout, /^== PostgreSQL/m);
+    assert.match(stdout, /^gateway, system token, WORKERS=2/m);
   });
 });

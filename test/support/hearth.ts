@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -27,6 +27,8 @@ export interface RunningHearth {
   fhirBase: string;
   dataDir: string;
   env: Record<string, string>;
+  /** The main process (`main.ts`; the cluster primary under WORKERS > 1). */
+  process: ChildProcess;
   /** Runs `hearth <args>` against this instance's DATA_DIR. */
   cli(args: string[], input?: string): Promise<CliResult>;
   stop(): Promise<void>;
@@ -98,6 +100,7 @@ export async function startHearth(
     fhirBase: `${baseUrl}/fhir`,
     dataDir,
     env,
+    process: started.child,
     cli: (args, input) => runCli(args, env, input),
     async stop() {
       await started.stop();

@@ -1,4 +1,5 @@
 import type { Tx } from '../engine.js';
+import { beginImmediate } from './begin-immediate.js';
 import { queryable, type Connection } from './connection.js';
 
 interface Pending {
@@ -25,7 +26,11 @@ export class GroupCommitter {
   commits = 0;
   transactions = 0;
 
-  constructor(private readonly conn: Connection) {}
+  /** `lockWaitMs`: how long a batch waits for another process's write lock before failing. */
+  constructor(
+    private readonly conn: Connection,
+    private readonly lockWaitMs = 5000,
+  ) {}
 
   submit<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -59,7 +64,7 @@ export class GroupCommitter {
     if (batch.length === 0) return;
     const db = this.conn.db;
     try {
-      db.exec('BEGIN IMMEDIATE');
+      await beginImmediate(db, this.lockWaitMs);
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Engine, QueryOptions, RunResult, SqlValue, Tx } from '../engine.js';
+import { isBusy } from './begin-immediate.js';
 import { Connection, queryable } from './connection.js';
 import { GroupCommitter } from './group-commit.js';
 
@@ -11,7 +12,10 @@ export interface SqliteEngineOptions {
   file: string;
   /** `full` (default): a committed write survives power loss; `normal`: faster, may lose the last commits. */
   sync?: 'full' | 'normal';
-  /** How long a writer waits for another process's write lock (the admin CLI), ms. */
+  /**
+   * How long a write transaction waits for another process's write lock (other store processes
+   * under WORKERS > 1, the admin CLI), ms; past it the transaction fails with SQLITE_BUSY.
+   */
   busyTimeoutMs?: number;
   /**
    * Memory-mapped I/O (default 0: off). Mapped pages count in the process's RSS however little of
@@ -29,9 +33,16 @@ export interface SqliteEngine extends Engine {
   stats(): { commits: number; transactions: number };
 }
 
-function open(file: string, opts: SqliteEngineOptions): Database.Database {
+const DEFAULT_BUSY_TIMEOUT_MS = 15_000;
+/**
+ * The writer's own (blocking) busy timeout: short, so a locked database never freezes the event
+ * loop; the wait for the write lock is the asynchronous retry of `beginImmediate`.
+ */
+const WRITER_BUSY_TIMEOUT_MS = 10;
+
+function open(file: string, opts: SqliteEngineOptions, busyTimeoutMs: number): Database.Database {
   const db = new Database(file);
-  db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.pragma(`mmap_size = ${opts.mmapBytes ?? 0}`);
@@ -51,9 +62,12 @@ const MIGRATION_TABLE =
  */
 export function openSqliteEngine(opts: SqliteEngineOptions): SqliteEngine {
   mkdirSync(path.dirname(path.resolve(opts.file)), { recursive: true });
-  const writer = new Connection(open(opts.file, opts));
-  const reader = new Connection(open(opts.file, opts));
-  const committer = new GroupCommitter(writer);
+  const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  const writer = new Connection(open(opts.file, opts, busyTimeoutMs));
+  writer.db.pragma(`busy_timeout = ${Math.min(busyTimeoutMs, WRITER_BUSY_TIMEOUT_MS)}`);
+  // WAL readers wait only in rare moments (WAL recovery): the blocking timeout is fine there.
+  const reader = new Connection(open(opts.file, opts, busyTimeoutMs));
+  const committer = new GroupCommitter(writer, busyTimeoutMs);
   const read = queryable(reader, () => {
     if (closed) throw new Error('engine is closed');
   });
@@ -94,6 +108,9 @@ export function openSqliteEngine(opts: SqliteEngineOptions): SqliteEngine {
       closed = true;
       try {
         writer.db.pragma('optimize');
+      } catch (err) {
+        // Another process is writing: its own close (or the next start) refreshes statistics.
+        if (!isBusy(err)) throw err;
       } finally {
         reader.db.close();
         writer.db.close();

@@ -1,6 +1,9 @@
 import { Browser, checkboxes, csrf, formAction, pkce } from './browser.js';
 import type { Harness } from './harness.js';
 
+/** What the flow needs of a server: the auth harness, or the whole of Hearth started for e2e. */
+export type AuthServer = Pick<Harness, 'issuer' | 'fhirBase'>;
+
 export const REDIRECT = 'http://127.0.0.1:1/callback';
 
 export interface AuthorizeOptions {
@@ -32,7 +35,7 @@ export interface AuthorizeResult {
 }
 
 /** Runs the authorization-code flow through the real interaction pages. */
-export async function authorize(h: Harness, o: AuthorizeOptions): Promise<AuthorizeResult> {
+export async function authorize(h: AuthServer, o: AuthorizeOptions): Promise<AuthorizeResult> {
   const browser = o.browser ?? new Browser();
   const { verifier, challenge } = pkce();
   const redirectUri = o.redirectUri ?? REDIRECT;
@@ -134,7 +137,7 @@ export async function authorize(h: Harness, o: AuthorizeOptions): Promise<Author
 
 /** POSTs a form to the token endpoint. */
 export async function tokenRequest(
-  h: Harness,
+  h: AuthServer,
   fields: Record<string, string>,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {

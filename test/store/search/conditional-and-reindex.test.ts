@@ -11,6 +11,7 @@ import {
   reindexAll,
   registerSearchCommands,
   validateSearchParameter,
+  StatisticsKeeper,
 } from '../../../store/search/index.js';
 import { BASE, ids, search } from './support/run-search.js';
 import { describeOnEngines } from '../../support/engines.js';
@@ -142,6 +143,27 @@ describeOnEngines(
           : "SELECT COUNT(*) AS n FROM pg_stats WHERE tablename = 'sp_token'";
       const row = await store.engine.get<{ n: number | string }>(sql);
       assert.ok(Number(row?.n ?? 0) > 0);
+    });
+    it('refreshes statistics from the search path once many writes were noted', async () => {
+      const keeper = new StatisticsKeeper(3, 3_600_000);
+      const analysed = async (): Promise<string> => {
+        const sql =
+          store.engine.dialect === 'sqlite'
+            ? "SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            : "SELECT COALESCE(MAX(last_analyze)::text, '') AS n FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname = 'sp_token'";
+        const row = await store.engine.get<{ n: number | string }>(sql);
+        return String(row?.n ?? '');
+      };
+      await keeper.maybeRefresh(store.engine); // first search in a process: analyses when never analysed
+      const before = await analysed();
+      await new Promise((r) => setTimeout(r, 20));
+      await keeper.maybeRefresh(store.engine); // nothing written since: no work
+      assert.equal(await analysed(), before);
+      for (let i = 0; i < 3; i++) keeper.noteWrite();
+      await keeper.maybeRefresh(store.engine);
+      const after = await analysed();
+      if (store.engine.dialect === 'sqlite') assert.equal(after, '1');
+      else assert.ok(after !== '' && after > before, `${before} → ${after}`);
     });
     it('treats unknown or empty criteria in a conditional operation as a 400, never as match-all', async () => {
       await assert.rejects(
