@@ -7,6 +7,7 @@ export { registerAuthCommands } from './cli/register.js';
 export { openAdmin, type Admin } from './cli/admin.js';
 export {
   copyAuthState,
+  countAuthState,
   type AuthCopyProgress,
   type AuthCopyResult,
   type AuthStateLocation,

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import type { Config } from '../../common/config.js';
 import { nowSeconds, type AuthQueries, type AuthSql, type SqlValue } from '../db/auth-sql.js';
 import { authOnPostgres, openAuthSql } from '../db/open-auth-sql.js';
+import { authPostgresTarget } from '../db/postgres-target.js';
 import { SIGNING_KEY_GRACE_SECONDS, COOKIE_KEY_GRACE_SECONDS } from '../keys/key-store.js';
 import { AUTH_TABLES, type AuthTable } from './auth-tables.js';
 
@@ -24,6 +26,42 @@ export interface AuthCopyResult {
 
 const BATCH = 500;
 type Row = Record<string, SqlValue>;
+
+/**
+ * Rows per auth table at `location`, or undefined when there is no auth state there (a DATA_DIR
+ * without auth.db, or a PostgreSQL database without the auth schema); creates nothing.
+ */
+export async function countAuthState(
+  location: AuthStateLocation,
+): Promise<Record<string, number> | undefined> {
+  if (authOnPostgres(location)) {
+    const target = authPostgresTarget(location.storeUrl);
+    const client = new pg.Client({ connectionString: target.connectionString });
+    await client.connect();
+    try {
+      const r = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [
+        target.schema,
+      ]);
+      if (r.rowCount === 0) return undefined;
+    } finally {
+      await client.end();
+    }
+  } else if (!fs.existsSync(path.join(location.dataDir, 'auth.db'))) {
+    return undefined;
+  }
+  const sql = await openAuthSql(location);
+  try {
+    const counts: Record<string, number> = {};
+    for (const t of AUTH_TABLES) {
+      counts[t.name] = Number(
+        (await sql.get<{ n: number | string }>(`SELECT count(*) AS n FROM ${t.name}`))?.n ?? 0,
+      );
+    }
+    return counts;
+  } finally {
+    await sql.close();
+  }
+}
 
 /**
  * Copies the whole auth state (accounts, clients, signing and cookie keys, oidc-provider artefacts

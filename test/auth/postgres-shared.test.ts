@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { copyAuthState, openAdmin } from '../../auth/index.js';
+import { authMigrator } from '../../cli/migrate/auth-migrator.js';
 import { runCli, type CliResult } from '../support/hearth.js';
 import { basic, tokenRequest } from './support/flow.js';
 import { startHarness, type Harness } from './support/harness.js';
@@ -317,6 +318,42 @@ describe('copyAuthState (SQLite auth.db → PostgreSQL)', function () {
       );
     } finally {
       fs.rmSync(empty, { recursive: true, force: true });
+      await schema.drop();
+    }
+  });
+});
+
+describe('hearth migrate: the auth migrator', function () {
+  this.timeout(120_000);
+
+  it('copies the auth state with progress, then refuses that target unless --resume', async () => {
+    const source = await startHarness();
+    const schema = freshAuthSchema();
+    try {
+      await addUser(source, 'migrant');
+      const from = { engine: 'sqlite' as const, label: 'sqlite:src', config: source.config };
+      const to = {
+        engine: 'postgres' as const,
+        label: 'postgres target',
+        config: Object.freeze({ ...source.config, storeUrl: schema.url }),
+      };
+      await authMigrator.check(from, to, false);
+      const phases: string[] = [];
+      let units = 0;
+      const summary = await authMigrator.copy(from, to, {
+        phase: (name, total) => phases.push(`${name}:${total}`),
+        advance: (n) => (units += n),
+      });
+      assert.equal(summary['users'], 1);
+      assert.ok(phases.includes('auth users:1'), phases.join(' '));
+      assert.equal(
+        units,
+        Object.values(summary).reduce<number>((s, n) => s + Number(n), 0),
+      );
+      await assert.rejects(authMigrator.check(from, to, false), /already holds auth state/);
+      await authMigrator.check(from, to, true);
+    } finally {
+      await source.close();
       await schema.drop();
     }
   });
