@@ -88,6 +88,8 @@ interface JobBase {
   request: string;
   transactionTime: string;
   createdAt: string;
+  /** When a runner first started it (unset while it waits in the queue). */
+  startedAt?: string;
   completedAt?: string;
   /** When the job and its files are removed. */
   expiresAt?: string;
