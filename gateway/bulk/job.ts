@@ -50,6 +50,8 @@ export interface ExportCursor {
   partBytes: number;
   /** The store cursor where the open part began (a bucket part restarts from it). */
   partStartRid?: number;
+  /** Bytes of the open part's `.entities` companion at the checkpoint (cut back to on resume). */
+  entityBytes?: number;
 }
 
 export interface ImportInput {

@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addBackendClient } from '../support/backend-client.js';
+import { addBackendClient, type BackendClient } from '../support/backend-client.js';
 import { startHearth, type RunningHearth } from '../support/hearth.js';
 import { isAlive } from '../support/processes.js';
 
 /**
  * Bulk Data with WORKERS=2 (real processes, one DATA_DIR): whichever worker takes a kick-off, a
  * status poll or a cancel, the answer comes from the shared job state, and exactly one process
- * runs the jobs — also after that process is killed with SIGKILL.
+ * runs the jobs — also after that process is killed with SIGKILL, and after a restart of the whole.
  */
 
 const PATIENTS = 600;
@@ -82,8 +83,8 @@ async function workerPids(h: RunningHearth): Promise<number[]> {
 }
 
 /** The process holding the bulk runner lock, from the kernel's lock table. */
-function runnerPid(h: RunningHearth): number | undefined {
-  const file = path.join(h.dataDir, 'bulk', 'runner.lock');
+function runnerPid(dataDir: string): number | undefined {
+  const file = path.join(dataDir, 'bulk', 'runner.lock');
   if (!existsSync(file)) return undefined;
   const inode = String(statSync(file).ino);
   for (const line of readFileSync('/proc/locks', 'utf8').split('\n')) {
@@ -111,6 +112,8 @@ interface Manifest {
 describe('Bulk Data with WORKERS=2: shared jobs, one runner', function () {
   this.timeout(300_000);
   let hearth: RunningHearth;
+  let dataDir: string;
+  let exporter: BackendClient;
   let token: string;
   let pids: number[];
   let runner: number;
@@ -126,12 +129,12 @@ describe('Bulk Data with WORKERS=2: shared jobs, one runner', function () {
       ...auth({ prefer: 'respond-async' }),
     });
   const jobDir = (status: string) =>
-    path.join(hearth.dataDir, 'bulk', status.slice(status.lastIndexOf('/') + 1));
-  const progressOf = (a: Answer) =>
-    Number(/(\d+) resources/.exec(String(a.headers['x-progress']))?.[1] ?? '0');
+    path.join(dataDir, 'bulk', status.slice(status.lastIndexOf('/') + 1));
+  const progressOf = (header: unknown) =>
+    Number(/(\d+) resources/.exec(String(header))?.[1] ?? '0');
 
-  /** Downloads every output file: each Patient exactly once. */
-  async function assertEveryPatientOnce(m: Manifest): Promise<void> {
+  /** Downloads every output file: each Patient exactly once, and named once for the audit. */
+  async function assertEveryPatientOnce(m: Manifest, status: string): Promise<void> {
     assert.equal(
       m.output.reduce((n, o) => n + o.count, 0),
       PATIENTS,
@@ -142,39 +145,54 @@ describe('Bulk Data with WORKERS=2: shared jobs, one runner', function () {
       const lines = text.split('\n').filter((l) => l !== '');
       assert.equal(lines.length, o.count, o.url);
       for (const l of lines) ids.push((JSON.parse(l) as { id: string }).id);
+      const file = path.join(jobDir(status), `${o.url.slice(o.url.lastIndexOf('/') + 1)}.entities`);
+      const entities = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '');
+      assert.deepEqual(
+        entities.map((e) => e.split('/')[1]),
+        lines.map((l) => (JSON.parse(l) as { id: string }).id),
+        `${file} names each resource of its part once`,
+      );
     }
     assert.equal(ids.length, PATIENTS);
     assert.equal(new Set(ids).size, PATIENTS, 'no Patient twice');
   }
 
   before(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'hearth-bulk-workers-'));
     hearth = await startHearth({
       env: {
+        DATA_DIR: dataDir,
         WORKERS: '2',
         EXPORT_MAX_RATE: '150',
-        EXPORT_FILE_MAX_RESOURCES: '100',
+        EXPORT_FILE_MAX_RESOURCES: '300',
         BULK_MAX_JOBS_PER_CLIENT: '2',
       },
     });
+    // About 2 KiB each: parts of 300 are checkpointed mid-way (every 256 KiB).
     const lines = Array.from({ length: PATIENTS }, (_, i) =>
-      JSON.stringify({ resourceType: 'Patient', id: `w${i}`, name: [{ family: `F${i}` }] }),
+      JSON.stringify({ resourceType: 'Patient', id: `w${i}`, name: [{ text: 'x'.repeat(2000) }] }),
     );
-    const file = path.join(hearth.dataDir, 'patients.ndjson');
+    const file = path.join(dataDir, 'patients.ndjson');
     await writeFile(file, `${lines.join('\n')}\n`);
     const imported = await hearth.cli(['import', file, '--json']);
     assert.equal(imported.code, 0, imported.stderr);
-    const exporter = await addBackendClient(hearth, 'system/Patient.rs', ['fhir-data-exporter']);
+    exporter = await addBackendClient(hearth, 'system/Patient.rs', ['fhir-data-exporter']);
     token = await exporter.token(hearth);
     pids = await workerPids(hearth);
     assert.equal(pids.length, 2);
-    runner = await until('a worker runs the bulk jobs', () => Promise.resolve(runnerPid(hearth)));
+    runner = await until('a worker runs the bulk jobs', () => Promise.resolve(runnerPid(dataDir)));
     assert.ok(
       pids.includes(runner),
       `the runner ${runner} is one of the workers ${pids.join(',')}`,
     );
     other = pids.find((p) => p !== runner) ?? 0;
   });
-  after(async () => hearth.stop());
+  after(async () => {
+    await hearth.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
 
   it('runs a job accepted by the other worker once, with status answered by either worker', async () => {
     const res = await kickoff(other);
@@ -200,7 +218,7 @@ describe('Bulk Data with WORKERS=2: shared jobs, one runner', function () {
       assert.equal(again.status, 200);
       assert.deepEqual(JSON.parse(again.body), manifest, `worker ${pid} has the same manifest`);
     }
-    await assertEveryPatientOnce(manifest);
+    await assertEveryPatientOnce(manifest, status);
   });
 
   it('counts the per-client limit across workers and cancels a running job from the other worker', async () => {
@@ -217,7 +235,7 @@ describe('Bulk Data with WORKERS=2: shared jobs, one runner', function () {
     assert.ok(a !== undefined && b !== undefined);
     await until('the first job is running', async () => {
       const s = await onWorker(hearth, other, 'GET', a, auth());
-      return progressOf(s) > 0 ? true : undefined;
+      return progressOf(s.headers['x-progress']) > 0 ? true : undefined;
     });
     const del = await onWorker(hearth, other, 'DELETE', a, auth());
     assert.equal(del.status, 202, del.body);
@@ -242,12 +260,12 @@ describe('Bulk Data with WORKERS=2: shared jobs, one runner', function () {
     await until('the export is a third done', async () => {
       const s = await onWorker(hearth, other, 'GET', status, auth());
       assert.equal(s.status, 202, s.body);
-      return progressOf(s) >= PATIENTS / 3 ? true : undefined;
+      return progressOf(s.headers['x-progress']) >= PATIENTS / 3 ? true : undefined;
     });
     process.kill(runner, 'SIGKILL');
     await until('the runner is gone', () => Promise.resolve(isAlive(runner) ? undefined : true));
     const next = await until('another process runs the jobs', () =>
-      Promise.resolve(runnerPid(hearth)),
+      Promise.resolve(runnerPid(dataDir)),
     );
     assert.notEqual(next, runner);
     const manifest = await until('the export completes', async () => {
@@ -257,12 +275,46 @@ describe('Bulk Data with WORKERS=2: shared jobs, one runner', function () {
       assert.equal(s.status, 202, body);
       return undefined;
     });
-    await assertEveryPatientOnce(manifest);
+    await assertEveryPatientOnce(manifest, status);
     const job = JSON.parse(readFileSync(path.join(jobDir(status), 'job.json'), 'utf8')) as {
       status: string;
       resources: number;
     };
     assert.equal(job.status, 'completed');
     assert.equal(job.resources, PATIENTS);
+    await until('the killed worker is replaced', async () => {
+      const now = await workerPids(hearth);
+      return now.length === 2 && !now.includes(runner) ? true : undefined;
+    });
+  });
+
+  it('resumes an unfinished export once when the whole of Hearth restarts with WORKERS=2', async () => {
+    const res = await kickoff(other);
+    assert.equal(res.status, 202, res.body);
+    const status = String(res.headers['content-location']);
+    await until('the export has begun', async () => {
+      const s = await fetch(status, { headers: auth({ connection: 'close' }) });
+      await s.arrayBuffer();
+      return progressOf(s.headers.get('x-progress')) > 0 ? true : undefined;
+    });
+    await hearth.stop();
+    const stopped = JSON.parse(readFileSync(path.join(jobDir(status), 'job.json'), 'utf8')) as {
+      status: string;
+    };
+    assert.equal(stopped.status, 'in-progress');
+    const kept = Object.fromEntries(
+      Object.entries(hearth.env).filter(([k]) => k !== 'PORT' && k !== 'PUBLIC_URL'),
+    );
+    hearth = await startHearth({ env: kept });
+    token = await exporter.token(hearth);
+    const moved = status.replace(/^https?:\/\/[^/]+/, hearth.baseUrl);
+    const manifest = await until('the export completes', async () => {
+      const s = await fetch(moved, { headers: auth({ connection: 'close' }) });
+      const body = await s.text();
+      if (s.status === 200) return JSON.parse(body) as Manifest;
+      assert.equal(s.status, 202, body);
+      return undefined;
+    });
+    await assertEveryPatientOnce(manifest, status);
   });
 });
