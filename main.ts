@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
-import { runPrimary } from './app/cluster-primary.js';
-import { startHearth } from './app/start-hearth.js';
+import { mkdir } from 'node:fs/promises';
+import { startStoreEarly, type StartingStore } from './app/start-store.js';
 import { workerRoleFrom } from './app/worker-role.js';
 import { ConfigError, loadConfig } from './common/config.js';
 import { createLogger } from './common/logger.js';
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (config.workers > 1 && cluster.isPrimary) {
     const log = createLogger(config.logLevel, 'hearth');
+    const { runPrimary } = await import('./app/cluster-primary.js');
     const pool = await runPrimary(config, log, process.env, demoPatients(process.argv.slice(2)));
     log.info(
       { url: config.publicUrl, fhir: config.fhirBaseUrl, workers: pool.pids() },
@@ -36,9 +37,18 @@ async function main(): Promise<void> {
   }
   const worker = cluster.isWorker ? workerRoleFrom(process.env, process.pid) : undefined;
   const log = createLogger(config.logLevel, worker === undefined ? 'hearth' : 'hearth-worker');
-  const running = await startHearth(config, log, worker?.env ?? process.env, {
+  const env = worker?.env ?? process.env;
+  // The store process starts first, side by side with loading the rest of Hearth (cold start).
+  let store: StartingStore | undefined;
+  if (config.fhirUpstream === undefined) {
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    store = startStoreEarly(config, log, env, worker?.role);
+  }
+  const { startHearth } = await import('./app/start-hearth.js');
+  const running = await startHearth(config, log, env, {
     demoPatients: worker === undefined ? demoPatients(process.argv.slice(2)) : undefined,
     worker: worker?.role,
+    store,
   });
   onShutdown(log, [], [() => running.close()]);
   if (worker === undefined) {

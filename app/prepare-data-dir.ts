@@ -27,10 +27,13 @@ export async function prepareDataDir(
     const audit = new AuditTrail({
       dataDir: config.dataDir,
       sync: config.sqliteSync,
+      storeUrl: config.storeUrl,
       ndjson: config.auditNdjson,
       log,
     });
     try {
+      // Creates the audit tables (SQLite file or PostgreSQL schema) and the one checkpoint key.
+      await audit.ready();
       if (config.fhirUpstream !== undefined) return;
       if (demoPatients === undefined) {
         await migrateStore(config);

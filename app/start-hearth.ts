@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import type net from 'node:net';
@@ -21,7 +20,7 @@ import { clusterMetricsClient } from './cluster-metrics.js';
 import { seedDemoData } from './demo.js';
 import { inProcessKeys } from './key-resolver.js';
 import { roleCatalogFrom } from './role-catalog.js';
-import { startStoreProcess } from './start-store.js';
+import { startStoreEarly, storeSocketPath, type StartingStore } from './start-store.js';
 
 export interface StartOptions {
   /** Seed the demo (patients, accounts, sample app) before serving; the patient count. */
@@ -30,6 +29,11 @@ export interface StartOptions {
   unauditedForBench?: boolean;
   /** Set when this process is one of several cluster workers behind the port (WORKERS > 1). */
   worker?: WorkerRole | undefined;
+  /**
+   * The store process, already starting (main.ts spawns it before loading the rest of Hearth, so
+   * the two start side by side), with the secret it was given.
+   */
+  store?: StartingStore | undefined;
 }
 
 /** What a cluster worker needs beyond the configuration (app/cluster-primary.ts hands it over). */
@@ -127,20 +131,28 @@ export async function startHearth(
   opts: StartOptions = {},
 ): Promise<RunningServer> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const internalSecret = randomBytes(32).toString('base64url');
-  let store: StartedChild | undefined;
-  if (config.fhirUpstream === undefined) {
-    store = await startStoreProcess(config, internalSecret, log, env, opts.worker?.name);
-  } else {
+  // The store starts side by side with the rest; its socket path is known before it is ready.
+  const early =
+    config.fhirUpstream === undefined
+      ? (opts.store ?? startStoreEarly(config, log, env, opts.worker))
+      : undefined;
+  if (early === undefined)
     log.info({ upstream: config.fhirUpstream }, 'fronting an external FHIR server');
-  }
-  const storeSocket = store?.ready.address;
+  const internalSecret = early?.internalSecret ?? '';
+  const storeSocket =
+    early === undefined ? undefined : storeSocketPath(config.dataDir, opts.worker?.name);
 
   const audit = new AuditTrail({
     dataDir: config.dataDir,
     sync: config.sqliteSync,
+    storeUrl: config.storeUrl,
     ndjson: config.auditNdjson,
     log,
+  });
+  await audit.ready().catch(async (err: unknown) => {
+    await audit.close().catch(() => undefined);
+    await store?.stop();
+    throw err;
   });
   const roles = RoleSet.fromFile(config.rolesFile);
 
@@ -177,6 +189,14 @@ export async function startHearth(
   });
   // Under WORKERS > 1 the first worker alone audits account/client changes (see audit-auth-events).
   auditAuth(auth.events, audit, config.fhirBaseUrl, log, (opts.worker?.slot ?? 0) === 0);
+  const store: StartedChild | undefined = await early?.starting;
+  if (store !== undefined && store.ready.address !== storeSocket) {
+    await store.stop();
+    throw new Error(
+      `the store listens on ${store.ready.address ?? '?'}, not ${storeSocket ?? '?'}`,
+    );
+  }
+  // The gateway (bulk jobs resume at once) needs the store ready.
   const gateway = createGateway({
     config,
     log,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../common/config.js';
@@ -44,4 +44,24 @@ export function startStoreProcess(
     log,
     60_000,
   );
+}
+
+/** The store process, starting, and the secret it was given (see StartOptions.store). */
+export interface StartingStore {
+  starting: Promise<StartedChild>;
+  internalSecret: string;
+}
+
+/** Starts the built-in store process for this process (or worker); see {@link StartOptions.store}. */
+export function startStoreEarly(
+  config: Config,
+  log: Logger,
+  env: NodeJS.ProcessEnv,
+  worker?: { name: string },
+): StartingStore {
+  const internalSecret = randomBytes(32).toString('base64url');
+  const starting = startStoreProcess(config, internalSecret, log, env, worker?.name);
+  // Awaited once the rest is built; until then a failure must not count as unhandled.
+  starting.catch(() => undefined);
+  return { starting, internalSecret };
 }

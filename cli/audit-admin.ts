@@ -29,7 +29,8 @@ export function commandPath(cmd: Command): string {
 
 /**
  * Records an admin CLI change in the audit trail (the server's DATA_DIR; the trail's commit continues
- * from the true last record, so the CLI may write while the server runs). Only the command and its
+ * from the true last record, so the CLI may write while the server runs; with STORE_URL=postgres://… the trail is
+ * the database's). Only the command and its
  * positional arguments (user names, client ids, file names) are recorded, never option values such
  * as passwords.
  */
@@ -45,6 +46,7 @@ export async function auditCliCommand(
   const trail = new AuditTrail({
     dataDir: config.dataDir,
     sync: config.sqliteSync,
+    storeUrl: config.storeUrl,
     ndjson: config.auditNdjson,
     log: createLogger('warn', 'hearth-cli'),
   });

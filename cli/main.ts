@@ -4,6 +4,7 @@ import { registerAuthCommands } from '../auth/index.js';
 import { registerBulkCommands, registerGatewayCommands } from '../gateway/index.js';
 import { registerSearchCommands, registerStoreCommands } from '../store/index.js';
 import { auditCliCommand } from './audit-admin.js';
+import { registerMigrateCommand } from './migrate/register-migrate.js';
 import { CliError } from './output.js';
 
 /**
@@ -19,6 +20,7 @@ const registrations: Register[] = [
   registerAuthCommands,
   registerGatewayCommands,
   registerBulkCommands,
+  registerMigrateCommand,
 ];
 
 async function run(argv: string[]): Promise<void> {

@@ -3,18 +3,34 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../common/config.js';
 import { CliError, print } from '../cli/output.js';
-import { openAuditDb } from './audit/audit-db.js';
-import { writeCheckpoint, type Checkpoint } from './audit/checkpoint.js';
-import { loadCheckpointKey } from './audit/signing-key.js';
-import { AUDIT_DB_FILE } from './audit/trail.js';
+import type { AuditStore } from './audit/audit-store.js';
+import type { Checkpoint } from './audit/checkpoint.js';
+import { openAuditStore } from './audit/open-audit-store.js';
+import { isPostgresUrl } from './audit/postgres-target.js';
+import { AUDIT_DB_FILE } from './audit/sqlite-audit-store.js';
 import { verifyAudit } from './audit/verify.js';
 import { azureName } from './authz/data-actions.js';
 import { RoleSet } from './authz/roles.js';
 
-function auditFile(config: Config): string {
-  const file = path.join(config.dataDir, AUDIT_DB_FILE);
-  if (!existsSync(file)) throw new CliError(`no audit database at ${file}`);
-  return file;
+/**
+ * The deployment's audit store: PostgreSQL (`<store schema>_audit`) when STORE_URL is
+ * `postgres://…`, else `DATA_DIR/audit.db`, which must exist.
+ */
+function openConfiguredAudit(config: Config, readonly: boolean): AuditStore {
+  if (!isPostgresUrl(config.storeUrl)) {
+    const file = path.join(config.dataDir, AUDIT_DB_FILE);
+    if (!existsSync(file)) throw new CliError(`no audit database at ${file}`);
+  }
+  try {
+    return openAuditStore({
+      dataDir: config.dataDir,
+      sync: config.sqliteSync,
+      storeUrl: config.storeUrl,
+      readonly,
+    });
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
 }
 
 function readKept(files: string[]): Checkpoint[] {
@@ -56,17 +72,16 @@ export function registerGatewayCommands(program: Command, getConfig: () => Confi
     .description(
       'sign the current head of the audit chain and print the checkpoint (keep it outside the server)',
     )
-    .action((_opts: unknown, cmd: Command) => {
-      const config = getConfig();
-      const file = auditFile(config);
-      const key = loadCheckpointKey(config.dataDir, false);
-      if (key === undefined) throw new CliError('the audit signing key is missing from DATA_DIR');
-      const db = openAuditDb(file, config.sqliteSync);
+    .action(async (_opts: unknown, cmd: Command) => {
+      const store = openConfiguredAudit(getConfig(), false);
       try {
-        const cp = writeCheckpoint(db, key);
+        const key = await store.signingKey(false);
+        if (key === undefined)
+          throw new CliError(`the audit signing key is missing (${store.where})`);
+        const cp = await store.checkpoint(key);
         print(cmd, cp, JSON.stringify(cp));
       } finally {
-        db.close();
+        await store.close();
       }
     });
   auditCmd
@@ -78,16 +93,15 @@ export function registerGatewayCommands(program: Command, getConfig: () => Confi
       '--checkpoint <file...>',
       'checkpoints kept outside the server (from `hearth audit checkpoint`)',
     )
-    .action((opts: { checkpoint?: string[] }, cmd: Command) => {
-      const config = getConfig();
-      const file = auditFile(config);
-      const key = loadCheckpointKey(config.dataDir, false);
-      const db = openAuditDb(file, config.sqliteSync, true);
+    .action(async (opts: { checkpoint?: string[] }, cmd: Command) => {
+      const kept = readKept(opts.checkpoint ?? []);
+      const store = openConfiguredAudit(getConfig(), true);
       let result;
       try {
-        result = verifyAudit(db, readKept(opts.checkpoint ?? []), key?.keyId);
+        const key = await store.signingKey(false);
+        result = await verifyAudit(store, kept, key?.keyId);
       } finally {
-        db.close();
+        await store.close();
       }
       if (!result.ok) throw new CliError(`audit chain broken: ${result.problem}`);
       print(

@@ -173,9 +173,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     await pipeline(ctx);
   };
   const metricsMw = metricsHandler(metrics) as Middleware;
-  const healthCheck = (): Promise<HealthReport> => {
-    const auditOk = opts.audit.ping();
-    return Promise.resolve({ ok: auditOk, checks: { audit: auditOk } });
+  const healthCheck = async (): Promise<HealthReport> => {
+    const auditOk = await opts.audit.ping();
+    return { ok: auditOk, checks: { audit: auditOk } };
   };
   const app = new Koa({ proxy: config.trustProxy });
   app.use(middleware);

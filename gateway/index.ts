@@ -19,6 +19,10 @@ export {
   type AdminAuditInput,
 } from './audit/events.js';
 export { verifyAudit, type VerifyResult } from './audit/verify.js';
+export { openAuditStore, type OpenAuditStoreOptions } from './audit/open-audit-store.js';
+export type { AuditStore, AppendResult } from './audit/audit-store.js';
+export type { ChainHead, RecordRow } from './audit/chain.js';
+export type { CheckpointRow } from './audit/checkpoint.js';
 export { auditAuthEvents, type AuthEventSource } from './audit/auth-events.js';
 export type { Checkpoint } from './audit/checkpoint.js';
 export {

@@ -9,7 +9,7 @@ export { createStore, type CreateStoreOptions, type Store } from './create-store
 export { storeIndexer, storeSearch } from './wiring.js';
 export { parseStoreProcessEnv, type StoreProcessEnv } from './process-env.js';
 export { registerStoreCommands } from './cli/register.js';
-export { registerSearchCommands } from './search/index.js';
+export { registerSearchCommands, reindexAll, searchSchema } from './search/index.js';
 export { importFiles, type ImportSummary } from './cli/import-files.js';
 
 // Engines
@@ -26,6 +26,8 @@ export {
   type SqliteEngine,
   type SqliteEngineOptions,
   type Tx,
+  copyTable,
+  type CopyTableOptions,
 } from './engines/index.js';
 
 // Write-path hook and search plug-in

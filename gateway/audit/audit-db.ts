@@ -1,10 +1,13 @@
 import Database from 'better-sqlite3';
 import type { SqliteSync } from '../../common/config.js';
 
+export type { RecordRow } from './chain.js';
+export type { CheckpointRow } from './checkpoint.js';
+
 /**
- * The audit database (`DATA_DIR/audit.db`): append-only records chained by hash, derived search
- * rows, and signed checkpoints. Triggers refuse UPDATE and DELETE of records and checkpoints, so
- * tampering needs deliberate effort, and `hearth audit verify` detects the rest.
+ * The SQLite audit database (`DATA_DIR/audit.db`): append-only records chained by hash, derived
+ * search rows, and signed checkpoints. Triggers refuse UPDATE and DELETE of records and
+ * checkpoints, so tampering needs deliberate effort, and `hearth audit verify` detects the rest.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit_record (
@@ -51,22 +54,4 @@ export function openAuditDb(file: string, sync: SqliteSync, readonly = false): A
     db.exec(SCHEMA);
   }
   return db;
-}
-
-export interface RecordRow {
-  seq: number;
-  recorded: string;
-  event: string;
-  prev_hash: string;
-  hash: string;
-}
-
-export interface CheckpointRow {
-  id: number;
-  seq: number;
-  hash: string;
-  created: string;
-  key_id: string;
-  public_key: string;
-  signature: string;
 }

@@ -1,6 +1,6 @@
 import type { JsonWebKey } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
-import type { AuditDb, CheckpointRow } from './audit-db.js';
+import type { ChainHead } from './chain.js';
 import { verifySignature, type CheckpointKey } from './signing-key.js';
 
 /**
@@ -13,6 +13,17 @@ export interface Checkpoint {
   created: string;
   keyId: string;
   publicKey: JsonWebKey;
+  signature: string;
+}
+
+/** One stored checkpoint, as both engines keep it. */
+export interface CheckpointRow {
+  id: number;
+  seq: number;
+  hash: string;
+  created: string;
+  key_id: string;
+  public_key: string;
   signature: string;
 }
 
@@ -35,28 +46,17 @@ export function rowToCheckpoint(row: CheckpointRow): Checkpoint {
   };
 }
 
-/** Signs the current head of the chain and stores the checkpoint; returns it. */
-export function writeCheckpoint(db: AuditDb, key: CheckpointKey, now = new Date()): Checkpoint {
-  const head = db
-    .prepare<[], { seq: number; hash: string }>(
-      'SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1',
-    )
-    .get() ?? { seq: 0, hash: '' };
-  const unsigned = { seq: head.seq, hash: head.hash, created: now.toISOString(), keyId: key.keyId };
-  const cp: Checkpoint = {
-    ...unsigned,
-    publicKey: key.publicJwk,
-    signature: key.sign(signedPayload(unsigned)),
-  };
-  db.prepare(
-    'INSERT INTO audit_checkpoint (seq, hash, created, key_id, public_key, signature) VALUES (?, ?, ?, ?, ?, ?)',
-  ).run(cp.seq, cp.hash, cp.created, cp.keyId, JSON.stringify(cp.publicKey), cp.signature);
-  return cp;
+/** The columns of a checkpoint row (without `id`), in insert order. */
+export function checkpointValues(cp: Checkpoint): [number, string, string, string, string, string] {
+  return [cp.seq, cp.hash, cp.created, cp.keyId, JSON.stringify(cp.publicKey), cp.signature];
 }
 
-export function latestCheckpoint(db: AuditDb): Checkpoint | undefined {
-  const row = db
-    .prepare<[], CheckpointRow>('SELECT * FROM audit_checkpoint ORDER BY id DESC LIMIT 1')
-    .get();
-  return row === undefined ? undefined : rowToCheckpoint(row);
+/**
+ * Signs `head` (an empty chain is signed as seq 0 with an empty hash). Pure: the stores call it
+ * inside the transaction that read the head, so the checkpoint names a record that exists.
+ */
+export function signCheckpoint(key: CheckpointKey, head: ChainHead, now = new Date()): Checkpoint {
+  const hash = head.seq === 0 ? '' : head.hash;
+  const unsigned = { seq: head.seq, hash, created: now.toISOString(), keyId: key.keyId };
+  return { ...unsigned, publicKey: key.publicJwk, signature: key.sign(signedPayload(unsigned)) };
 }

@@ -1,5 +1,4 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
-import type { AuditDb } from './audit-db.js';
 import type { AuditRefParam } from './index-values.js';
 
 /** A parsed `/fhir/AuditEvent` search: each list is AND of its entries, each entry OR of its values. */
@@ -76,8 +75,16 @@ function dateCondition(raw: string, params: string[]): string {
   }
 }
 
-/** Runs a search over the audit database, newest first. */
-export function searchAudit(db: AuditDb, q: AuditQuery): AuditPage {
+export interface AuditSearchSql {
+  count: { sql: string; params: (string | number)[] };
+  page: { sql: string; params: (string | number)[] };
+}
+
+/**
+ * The two queries of a search (total, and the page newest first) with `?` placeholders, over the
+ * `audit_record` / `audit_ref` tables both stores share.
+ */
+export function auditSearchSql(q: AuditQuery): AuditSearchSql {
   const where: string[] = [];
   const params: (string | number)[] = [];
   for (const d of q.date ?? []) {
@@ -94,16 +101,11 @@ export function searchAudit(db: AuditDb, q: AuditQuery): AuditPage {
     }
   }
   const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
-  const total =
-    db
-      .prepare<(string | number)[], { n: number }>(
-        `SELECT count(*) AS n FROM audit_record ${clause}`,
-      )
-      .get(...params)?.n ?? 0;
-  const rows = db
-    .prepare<(string | number)[], { event: string }>(
-      `SELECT event FROM audit_record ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`,
-    )
-    .all(...params, q.count, q.offset);
-  return { events: rows.map((r) => JSON.parse(r.event) as AuditEvent), total };
+  return {
+    count: { sql: `SELECT count(*) AS n FROM audit_record ${clause}`, params },
+    page: {
+      sql: `SELECT event FROM audit_record ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`,
+      params: [...params, q.count, q.offset],
+    },
+  };
 }

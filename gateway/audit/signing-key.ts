@@ -12,9 +12,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /**
- * The Ed25519 key that signs audit checkpoints, kept in `DATA_DIR/audit-signing-key.json` (mode
- * 0600) and created on first use. The public half travels inside every checkpoint so an operator
- * can check a kept checkpoint without the data directory.
+ * The Ed25519 key that signs audit checkpoints, one per deployment, created on first use: with the
+ * SQLite trail in `DATA_DIR/audit-signing-key.json` (mode 0600), with the PostgreSQL trail in the
+ * audit schema's `audit_signing_key` row, so every process and every Hearth on that database signs
+ * with it. The public half travels inside every checkpoint so an operator can check a kept
+ * checkpoint without the data directory or the database.
  */
 export interface CheckpointKey {
   /** SHA-256 of the raw public key, base64url: names the key inside checkpoints. */
@@ -39,6 +41,28 @@ function fromPrivate(privateKey: KeyObject): CheckpointKey {
     publicJwk,
     sign: (data) => sign(null, Buffer.from(data, 'utf8'), privateKey).toString('base64url'),
   };
+}
+
+/** A fresh Ed25519 private key as a JWK. */
+export function newPrivateJwk(): JsonWebKey {
+  return generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+}
+
+/** The checkpoint key of a stored private JWK. */
+export function keyFromPrivateJwk(jwk: JsonWebKey): CheckpointKey {
+  return fromPrivate(createPrivateKey({ key: jwk, format: 'jwk' }));
+}
+
+/** The private JWK kept in `dataDir`, when there is one (`hearth migrate` carries it across). */
+export function readPrivateJwk(dataDir: string): JsonWebKey | undefined {
+  const file = path.join(dataDir, SIGNING_KEY_FILE);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as JsonWebKey;
+}
+
+/** Writes `jwk` as `dataDir`'s key (mode 0600), replacing any. */
+export function writePrivateJwk(dataDir: string, jwk: JsonWebKey): void {
+  writeFileSync(path.join(dataDir, SIGNING_KEY_FILE), JSON.stringify(jwk), { mode: 0o600 });
 }
 
 /** Loads the checkpoint key from `dataDir`, creating it when `create` and it does not exist. */

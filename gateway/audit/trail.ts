@@ -1,22 +1,25 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { SqliteSync } from '../../common/config.js';
 import type { Logger } from '../../common/logger.js';
-import { openAuditDb, type AuditDb } from './audit-db.js';
-import { canonicalJson } from './canonical-json.js';
-import { GENESIS_HASH, recordHash } from './chain.js';
-import { latestCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
-import { indexValues } from './index-values.js';
+import type { AuditStore } from './audit-store.js';
+import type { Checkpoint } from './checkpoint.js';
 import { openNdjsonSink, type NdjsonSink } from './ndjson-sink.js';
-import { searchAudit, type AuditQuery, type AuditPage } from './search.js';
-import { loadCheckpointKey, type CheckpointKey } from './signing-key.js';
+import { openAuditStore } from './open-audit-store.js';
+import type { AuditPage, AuditQuery } from './search.js';
+import type { CheckpointKey } from './signing-key.js';
 
-export const AUDIT_DB_FILE = 'audit.db';
+export { AUDIT_DB_FILE } from './sqlite-audit-store.js';
 
 export interface AuditTrailOptions {
   dataDir: string;
   sync: SqliteSync;
+  /**
+   * STORE_URL: with `postgres://…` the trail lives in PostgreSQL (schema `<store schema>_audit`),
+   * otherwise in `DATA_DIR/audit.db`. Ignored when `store` is given.
+   */
+  storeUrl?: string | undefined;
+  /** An audit store opened by the caller (the trail closes it on `close()`). */
+  store?: AuditStore;
   /** `AUDIT_NDJSON`: a file path, or `-` for stdout. */
   ndjson?: string | undefined;
   log: Logger;
@@ -34,48 +37,66 @@ interface Pending {
 }
 
 /**
- * The tamper-evident audit trail: the single writer of `DATA_DIR/audit.db`. `record()` resolves
- * once the event is durable; everything recorded in one event-loop turn is committed together
- * (group commit), so the cost is one fsync per turn, not per request.
+ * The tamper-evident audit trail, one writer among any number (the gateway processes of WORKERS=n,
+ * the admin CLI, other Hearths on the same PostgreSQL database): each commit reads the chain's
+ * true head under the store's chain lock, so together they build one chain. `record()` resolves
+ * once the event is durable. Group commit: what is recorded while the previous commit runs (or in
+ * one event-loop turn) is committed together, one transaction and one fsync per batch.
  */
 export class AuditTrail {
-  private readonly db: AuditDb;
-  private readonly key: CheckpointKey;
+  private readonly store: AuditStore;
   private readonly sink: NdjsonSink | undefined;
   private readonly log: Logger;
   private readonly checkpointEvery: number;
   private readonly checkpointIntervalMs: number;
   private readonly maxBatch: number;
+  private readonly opened: Promise<CheckpointKey>;
   private queue: Pending[] = [];
   private scheduled: NodeJS.Immediate | undefined;
-  private head: { seq: number; hash: string };
+  private draining: Promise<void> | undefined;
   private sinceCheckpoint = 0;
   private lastCheckpointAt = Date.now();
   private closed = false;
-  private readonly selectHead;
-  private readonly insertRecord;
-  private readonly insertRef;
 
   constructor(opts: AuditTrailOptions) {
-    mkdirSync(opts.dataDir, { recursive: true });
-    this.db = openAuditDb(path.join(opts.dataDir, AUDIT_DB_FILE), opts.sync);
-    const key = loadCheckpointKey(opts.dataDir, true);
-    if (key === undefined) throw new Error('audit signing key missing');
-    this.key = key;
+    this.store =
+      opts.store ??
+      openAuditStore({
+        dataDir: opts.dataDir,
+        sync: opts.sync,
+        storeUrl: opts.storeUrl,
+        onIdleError: (err) => {
+          opts.log.warn({ err }, 'audit database connection dropped');
+        },
+      });
     this.log = opts.log;
     this.sink = opts.ndjson === undefined ? undefined : openNdjsonSink(opts.ndjson);
     this.checkpointEvery = opts.checkpointEvery ?? 1000;
     this.checkpointIntervalMs = opts.checkpointIntervalMs ?? 60_000;
     this.maxBatch = opts.maxBatch ?? 256;
-    this.selectHead = this.db.prepare<[], { seq: number; hash: string }>(
-      'SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1',
-    );
-    this.head = this.selectHead.get() ?? { seq: 0, hash: GENESIS_HASH };
-    this.sinceCheckpoint = this.head.seq - (latestCheckpoint(this.db)?.seq ?? 0);
-    this.insertRecord = this.db.prepare(
-      'INSERT INTO audit_record (seq, recorded, event, prev_hash, hash) VALUES (?, ?, ?, ?, ?)',
-    );
-    this.insertRef = this.db.prepare('INSERT INTO audit_ref (seq, param, value) VALUES (?, ?, ?)');
+    this.opened = this.open();
+    this.opened.catch(() => undefined);
+  }
+
+  private async open(): Promise<CheckpointKey> {
+    const key = await this.store.signingKey(true);
+    if (key === undefined) throw new Error('audit signing key missing');
+    const [head, checkpointed] = await Promise.all([
+      this.store.head(),
+      this.store.latestCheckpointSeq(),
+    ]);
+    this.sinceCheckpoint = Math.max(0, head.seq - checkpointed);
+    return key;
+  }
+
+  /** Resolves once the store is reachable and the signing key loaded (rejects with why not). */
+  async ready(): Promise<void> {
+    await this.opened;
+  }
+
+  /** Where the trail is kept (a file path or a PostgreSQL schema), for logs. */
+  get where(): string {
+    return this.store.where;
   }
 
   /** Appends events; resolves when they are durable (rejects when they could not be written). */
@@ -88,10 +109,10 @@ export class AuditTrail {
           this.queue.push({ event, done: { resolve, reject } });
         }),
     );
-    if (this.queue.length >= this.maxBatch) this.flush();
+    if (this.queue.length >= this.maxBatch) this.kick();
     else
       this.scheduled ??= setImmediate(() => {
-        this.flush();
+        this.kick();
       });
     return Promise.all(all).then(() => undefined);
   }
@@ -101,44 +122,47 @@ export class AuditTrail {
     return this.queue.length;
   }
 
-  private flush(): void {
+  /** Starts committing unless a commit runs (its end picks up whatever queued meanwhile). */
+  private kick(): void {
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
     this.scheduled = undefined;
+    if (this.draining !== undefined || this.queue.length === 0) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      if (this.queue.length > 0) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    let key: CheckpointKey;
+    try {
+      key = await this.opened;
+    } catch (err) {
+      this.log.error({ err }, 'audit trail could not be opened');
+      for (const p of this.queue.splice(0)) p.done.reject(err);
+      return;
+    }
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
-      const lines: string[] = [];
-      let head = this.head;
+      this.sinceCheckpoint += batch.length;
+      const sign = this.checkpointDue() ? key : undefined;
+      let lines: string[];
       try {
-        this.db
-          .transaction(() => {
-            // Read the head inside the write transaction: another process (the admin CLI, a second
-            // worker) may have appended since, and the chain must continue from the true last record.
-            head = this.selectHead.get() ?? { seq: 0, hash: GENESIS_HASH };
-            for (const { event } of batch) {
-              const seq = head.seq + 1;
-              const stored: AuditEvent = { ...event, id: String(seq) };
-              if (stored.recorded === '') stored.recorded = new Date().toISOString();
-              const text = canonicalJson(stored);
-              const hash = recordHash(seq, head.hash, text);
-              this.insertRecord.run(seq, stored.recorded, text, head.hash, hash);
-              for (const ref of indexValues(stored)) this.insertRef.run(seq, ref.param, ref.value);
-              lines.push(text);
-              head = { seq, hash };
-            }
-            this.sinceCheckpoint += batch.length;
-            if (this.checkpointDue()) {
-              writeCheckpoint(this.db, this.key);
-              this.sinceCheckpoint = 0;
-              this.lastCheckpointAt = Date.now();
-            }
-          })
-          .immediate();
+        const result = await this.store.append(
+          batch.map((p) => p.event),
+          sign,
+        );
+        lines = result.lines;
       } catch (err) {
+        this.sinceCheckpoint -= batch.length;
         this.log.error({ err }, 'audit commit failed');
         for (const p of batch) p.done.reject(err);
         continue;
       }
-      this.head = head;
+      if (sign !== undefined) {
+        this.sinceCheckpoint = 0;
+        this.lastCheckpointAt = Date.now();
+      }
       if (this.sink !== undefined) {
         try {
           this.sink.write(lines);
@@ -150,6 +174,12 @@ export class AuditTrail {
     }
   }
 
+  /** Waits until everything recorded so far is committed (or failed). */
+  private async settle(): Promise<void> {
+    this.kick();
+    while (this.draining !== undefined) await this.draining;
+  }
+
   private checkpointDue(): boolean {
     return (
       this.sinceCheckpoint >= this.checkpointEvery ||
@@ -157,44 +187,44 @@ export class AuditTrail {
     );
   }
 
-  /** Signs the current head now (`hearth audit checkpoint` while the server runs uses the file). */
-  checkpoint(): Checkpoint {
-    this.flush();
-    const cp = writeCheckpoint(this.db, this.key);
+  /** Commits what is queued, then signs the current head of the chain now. */
+  async checkpoint(): Promise<Checkpoint> {
+    await this.settle();
+    const cp = await this.store.checkpoint(await this.opened);
     this.sinceCheckpoint = 0;
     this.lastCheckpointAt = Date.now();
     return cp;
   }
 
-  search(query: AuditQuery): AuditPage {
-    return searchAudit(this.db, query);
+  search(query: AuditQuery): Promise<AuditPage> {
+    return this.store.search(query);
   }
 
-  read(id: string): AuditEvent | undefined {
+  async read(id: string): Promise<AuditEvent | undefined> {
     if (!/^[1-9][0-9]{0,15}$/.test(id)) return undefined;
-    const row = this.db
-      .prepare<[number], { event: string }>('SELECT event FROM audit_record WHERE seq = ?')
-      .get(Number(id));
-    return row === undefined ? undefined : (JSON.parse(row.event) as AuditEvent);
+    return this.store.read(Number(id));
   }
 
   /** Whether the audit database answers (for `/health`). */
-  ping(): boolean {
-    try {
-      return this.db.prepare('SELECT 1 AS ok').get() !== undefined;
-    } catch {
-      return false;
-    }
+  ping(): Promise<boolean> {
+    return this.store.ping();
   }
 
   /** Commits what is queued, writes a final checkpoint when records were added, and closes. */
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.flush();
+  async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    if (this.sinceCheckpoint > 0) writeCheckpoint(this.db, this.key);
-    this.sink?.close();
-    this.db.close();
-    return Promise.resolve();
+    try {
+      await this.settle();
+      const key = await this.opened.catch(() => undefined);
+      if (key !== undefined && this.sinceCheckpoint > 0) {
+        await this.store.checkpoint(key).catch((err: unknown) => {
+          this.log.error({ err }, 'final audit checkpoint failed');
+        });
+      }
+    } finally {
+      this.sink?.close();
+      await this.store.close();
+    }
   }
 }

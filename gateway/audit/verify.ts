@@ -1,6 +1,6 @@
 import { canonicalJson } from './canonical-json.js';
+import type { AuditStore } from './audit-store.js';
 import { GENESIS_HASH, recordHash } from './chain.js';
-import type { AuditDb, CheckpointRow, RecordRow } from './audit-db.js';
 import { checkpointSignatureValid, rowToCheckpoint, type Checkpoint } from './checkpoint.js';
 import { keyIdOf } from './signing-key.js';
 
@@ -13,15 +13,31 @@ interface NamedCheckpoint {
   cp: Checkpoint;
 }
 
-function walkChain(
-  db: AuditDb,
+/** Records read per query while walking the chain (memory stays flat whatever its length). */
+const PAGE = 2000;
+
+type Source = Pick<AuditStore, 'records' | 'checkpoints'>;
+
+async function* allRecords(store: Source) {
+  // From below any seq: a record moved to seq 0 or below is reported, not skipped.
+  let after = Number.MIN_SAFE_INTEGER;
+  for (;;) {
+    const page = await store.records(after, PAGE);
+    yield* page;
+    const last = page.at(-1);
+    if (last === undefined || page.length < PAGE) return;
+    after = last.seq;
+  }
+}
+
+async function walkChain(
+  store: Source,
   wanted: Set<number>,
-): VerifyResult & { hashes?: Map<number, string> } {
+): Promise<VerifyResult & { hashes?: Map<number, string> }> {
   const hashes = new Map<number, string>();
   let expected = 1;
   let prev = GENESIS_HASH;
-  const rows = db.prepare<[], RecordRow>('SELECT * FROM audit_record ORDER BY seq').iterate();
-  for (const row of rows) {
+  for await (const row of allRecords(store)) {
     const seq = row.seq;
     if (seq !== expected) {
       return { ok: false, seq: expected, problem: `record ${expected} is missing (deleted)` };
@@ -78,18 +94,24 @@ function checkCheckpoint(
  * Verifies the whole audit chain, every stored checkpoint and the `kept` checkpoints an operator
  * holds outside the server. Reports the first problem: the record or checkpoint that is broken.
  */
-export function verifyAudit(
-  db: AuditDb,
+export async function verifyAudit(
+  store: Source,
   kept: Checkpoint[] = [],
   trustedKeyId?: string,
-): VerifyResult {
-  const stored = db
-    .prepare<[], CheckpointRow>('SELECT * FROM audit_checkpoint ORDER BY id')
-    .all()
-    .map((row) => ({ name: `checkpoint ${row.id} (record ${row.seq})`, cp: rowToCheckpoint(row) }));
+): Promise<VerifyResult> {
+  const stored: NamedCheckpoint[] = [];
+  for (let after = 0; ;) {
+    const rows = await store.checkpoints(after, PAGE);
+    for (const row of rows) {
+      stored.push({ name: `checkpoint ${row.id} (record ${row.seq})`, cp: rowToCheckpoint(row) });
+    }
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < PAGE) break;
+    after = last.id;
+  }
   const external = kept.map((cp) => ({ name: `kept checkpoint (record ${cp.seq})`, cp }));
   const all: NamedCheckpoint[] = [...stored, ...external];
-  const walked = walkChain(db, new Set(all.map((c) => c.cp.seq)));
+  const walked = await walkChain(store, new Set(all.map((c) => c.cp.seq)));
   if (!walked.ok) return walked;
   const hashes = walked.hashes ?? new Map<number, string>();
   for (const c of all) {

@@ -70,7 +70,7 @@ export function auditEventEndpoint(deps: AuditEndpointDeps): GatewayMiddleware {
     }
     ctx.type = FHIR_JSON;
     if (ix.kind === 'read') {
-      const event = ix.id === undefined ? undefined : deps.trail.read(ix.id);
+      const event = ix.id === undefined ? undefined : await deps.trail.read(ix.id);
       if (event === undefined) throw notFound(`AuditEvent/${ix.id ?? ''} not found`);
       ctx.state.audit.entities.push(`AuditEvent/${ix.id ?? ''}`);
       ctx.body = JSON.stringify(event);
@@ -80,7 +80,7 @@ export function auditEventEndpoint(deps: AuditEndpointDeps): GatewayMiddleware {
     let page;
     const q = parseAuditQuery(ix.query, deps);
     try {
-      page = deps.trail.search(q);
+      page = await deps.trail.search(q);
     } catch (err) {
       if (err instanceof AuditQueryError) throw badRequest(err.message);
       throw err;

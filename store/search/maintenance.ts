@@ -151,7 +151,11 @@ export function validateSearchParameter(sp: SearchParameterResource): void {
  * resource's index rows in batches (each its own transaction, so the server keeps serving), bumps
  * the search generation (running servers pick it up on their next query) and refreshes statistics.
  */
-export async function reindexAll(engine: Engine, batch = 500): Promise<{ resources: number }> {
+export async function reindexAll(
+  engine: Engine,
+  batch = 500,
+  onBatch?: (resources: number) => void,
+): Promise<{ resources: number }> {
   const stored = await engine.all<{ json: string }>(
     "SELECT json FROM resource WHERE type = 'SearchParameter' AND deleted = 0 ORDER BY rid",
   );
@@ -182,6 +186,7 @@ export async function reindexAll(engine: Engine, batch = 500): Promise<{ resourc
       }
     });
     count += rows.length;
+    onBatch?.(rows.length);
     after = rows[rows.length - 1]?.rid ?? after;
   }
   await engine.transaction(async (tx) => {

@@ -338,7 +338,11 @@ describe('gateway over HTTP (built-in store protocol)', () => {
         .get('/fhir/Observation/o1')
         .set('Authorization', `Bearer ${patientToken}`)
         .set('X-Request-Id', 'read-o1');
-      const page = h.trail.search({ count: 10, offset: 0, refs: { entity: [['Observation/o1']] } });
+      const page = await h.trail.search({
+        count: 10,
+        offset: 0,
+        refs: { entity: [['Observation/o1']] },
+      });
       assert.ok(
         page.events.some((e) => e.entity?.some((x) => x.what?.identifier?.value === 'read-o1')),
       );
@@ -350,9 +354,9 @@ describe('gateway over HTTP (built-in store protocol)', () => {
         .set('Authorization', `Bearer ${patientToken}`)
         .set('X-MS-AZUREFHIR-AUDIT-USERID', 'u-42')
         .set('X-Request-Id', 'custom-1');
-      const e = h.trail
-        .search({ count: 50, offset: 0, refs: { patient: [['Patient/123']] } })
-        .events.find((x) => x.entity?.some((y) => y.what?.identifier?.value === 'custom-1'));
+      const e = (
+        await h.trail.search({ count: 50, offset: 0, refs: { patient: [['Patient/123']] } })
+      ).events.find((x) => x.entity?.some((y) => y.what?.identifier?.value === 'custom-1'));
       assert.deepEqual(
         e?.extension?.[0]?.extension?.map((x) => x.valueString),
         ['X-MS-AZUREFHIR-AUDIT-USERID', 'u-42'],

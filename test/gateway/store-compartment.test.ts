@@ -275,7 +275,7 @@ describe('gateway in front of the real store: compartment leaks', function () {
 
   it("audits the patient whose data a read disclosed, from the store's report", async () => {
     await fhir(mine).get('Observation/o1').set('X-Request-Id', 'real-store-read');
-    const page = trail.search({
+    const page = await trail.search({
       count: 20,
       offset: 0,
       refs: { patient: [['Patient/p1']], entity: [['Observation/o1']] },

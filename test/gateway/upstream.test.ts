@@ -143,7 +143,7 @@ describe('gateway in front of an external FHIR server (FHIR_UPSTREAM)', () => {
       .get('/fhir/Observation/o1')
       .set('Authorization', `Bearer ${patientToken}`)
       .set('X-Request-Id', 'ext-read');
-    const page = h.trail.search({
+    const page = await h.trail.search({
       count: 20,
       offset: 0,
       refs: { patient: [['Patient/123']], entity: [['Observation/o1']] },

@@ -14,7 +14,9 @@ const dir = process.env.TEST_DIR ?? '';
 const jwk = JSON.parse(process.env.TEST_JWK ?? '{}') as JWK;
 const fhir = await startMiniFhir({ socketPath: path.join(dir, 'store.sock'), secret: 's' });
 fhir.put({ resourceType: 'Patient', id: '123' });
-const trail = new AuditTrail({ dataDir: dir, sync: 'full', log: silentLog });
+const storeUrl = process.env.TEST_STORE_URL === '' ? undefined : process.env.TEST_STORE_URL;
+const trail = new AuditTrail({ dataDir: dir, sync: 'full', log: silentLog, storeUrl });
+await trail.ready();
 const gw = createGateway({
   config: testConfig(dir, { SQLITE_SYNC: 'full' }),
   log: silentLog,

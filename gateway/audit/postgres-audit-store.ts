@@ -1,0 +1,276 @@
+import type { JsonWebKey } from 'node:crypto';
+import type { AuditEvent } from '@medplum/fhirtypes';
+import pg from 'pg';
+import type { PoolClient } from 'pg';
+import type { AppendResult, AuditStore } from './audit-store.js';
+import { chainEvents, EMPTY_HEAD, refsOf, type ChainHead, type RecordRow } from './chain.js';
+import {
+  checkpointValues,
+  signCheckpoint,
+  type Checkpoint,
+  type CheckpointRow,
+} from './checkpoint.js';
+import { AUDIT_SCHEMA_VERSION, auditPgSchema } from './postgres-schema.js';
+import { auditPgTarget } from './postgres-target.js';
+import { auditSearchSql } from './search.js';
+import { keyFromPrivateJwk, newPrivateJwk, type CheckpointKey } from './signing-key.js';
+
+export interface PostgresAuditStoreOptions {
+  /** STORE_URL (`postgres://…[?schema=name]`); the trail lives in `<schema>_audit`. */
+  storeUrl: string;
+  /** Pooled connections (default 4: appends are serialised per process anyway). */
+  poolSize?: number;
+  /** Errors of idle pooled connections (a server restart). */
+  onIdleError?: (err: Error) => void;
+}
+
+const INT8 = 20;
+const builtin = pg.types.getTypeParser as (oid: number, format?: string) => (v: string) => unknown;
+const types = {
+  getTypeParser: (oid: number, format?: string) =>
+    oid === INT8 && format !== 'binary' ? (v: string) => Number(v) : builtin(oid, format),
+} as pg.CustomTypesConfig;
+
+/** The lock every Hearth migration takes (store/engines/postgres/migrate.ts uses the same). */
+const MIGRATE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('hearth:migrate'))";
+const HEAD = 'SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1';
+
+/** `$1, $2, …` for the `?` placeholders of the shared search SQL (which has no `?` literals). */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/**
+ * The PostgreSQL audit store, in schema `<store schema>_audit` of STORE_URL's database. Every
+ * append is one READ COMMITTED transaction that first takes the chain's advisory transaction lock
+ * (`pg_advisory_xact_lock(hashtext('hearth:audit-chain'), hashtext(schema))`), then reads the head
+ * and inserts the batch and its search rows in one statement: every process, and every Hearth on
+ * the database, appends to one ordered chain, and a batch costs three round trips and one commit.
+ */
+export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditStore {
+  const target = auditPgTarget(opts.storeUrl);
+  const schema = target.schema;
+  const pool = new pg.Pool({
+    connectionString: target.connectionString,
+    max: opts.poolSize ?? 4,
+    types,
+    application_name: 'hearth-audit',
+    options: `-c search_path=${schema}`,
+  });
+  pool.on('error', (err) => opts.onIdleError?.(err));
+  const chainLock = `SELECT pg_advisory_xact_lock(hashtext('hearth:audit-chain'), hashtext('${schema}'))`;
+
+  /**
+   * One transaction. With `lockChain`, BEGIN, the chain lock and the head read go in one round
+   * trip, and `fn` gets the true head (read after the lock, so after every earlier append).
+   */
+  const inTx = async <T>(
+    fn: (c: PoolClient, head: ChainHead) => Promise<T>,
+    lockChain: boolean,
+  ): Promise<T> => {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      let head = EMPTY_HEAD;
+      if (lockChain) {
+        const results = (await client.query(
+          `BEGIN; ${chainLock}; ${HEAD}`,
+        )) as unknown as pg.QueryResult<ChainHead>[];
+        head = results.at(-1)?.rows[0] ?? EMPTY_HEAD;
+      } else await client.query('BEGIN');
+      const value = await fn(client, head);
+      await client.query('COMMIT');
+      return value;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((e: unknown) => {
+        broken = e instanceof Error ? e : new Error(String(e));
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  };
+
+  // DDL only when the schema is not yet at this version: re-running it (CREATE OR REPLACE TRIGGER,
+  // CREATE INDEX IF NOT EXISTS) takes table locks that would deadlock with a running append.
+  const current = async (c: PoolClient): Promise<boolean> =>
+    (
+      await c.query(
+        `SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'audit_schema_version'`,
+        [schema],
+      )
+    ).rowCount !== 0 &&
+    (
+      await c.query(`SELECT 1 FROM "${schema}".audit_schema_version WHERE version = $1`, [
+        AUDIT_SCHEMA_VERSION,
+      ])
+    ).rowCount !== 0;
+  const ready = inTx(async (c) => {
+    if (await current(c)) return;
+    await c.query(MIGRATE_LOCK);
+    if (await current(c)) return;
+    for (const statement of auditPgSchema(schema)) await c.query(statement);
+  }, false);
+  ready.catch(() => undefined);
+  const afterReady = async <T>(fn: () => Promise<T>): Promise<T> => {
+    await ready;
+    return fn();
+  };
+  const query = <R extends pg.QueryResultRow>(sql: string, values: unknown[] = []) =>
+    afterReady(async () => (await pool.query<R>(sql, values)).rows);
+
+  /** Records and their search rows in one statement (one round trip). */
+  const insertRows = async (
+    c: PoolClient,
+    records: readonly RecordRow[],
+    refs: ReturnType<typeof refsOf>,
+  ): Promise<void> => {
+    if (records.length === 0) return;
+    await c.query(
+      `WITH r AS (
+         INSERT INTO audit_record (seq, recorded, event, prev_hash, hash)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
+       )
+       INSERT INTO audit_ref (seq, param, value)
+       SELECT * FROM unnest($6::bigint[], $7::text[], $8::text[])`,
+      [
+        records.map((r) => r.seq),
+        records.map((r) => r.recorded),
+        records.map((r) => r.event),
+        records.map((r) => r.prev_hash),
+        records.map((r) => r.hash),
+        refs.map((r) => r.seq),
+        refs.map((r) => r.param),
+        refs.map((r) => r.value),
+      ],
+    );
+  };
+  const storeCheckpoint = async (
+    c: PoolClient,
+    key: CheckpointKey,
+    head: ChainHead,
+  ): Promise<Checkpoint> => {
+    const cp = signCheckpoint(key, head);
+    await c.query(
+      'INSERT INTO audit_checkpoint (seq, hash, created, key_id, public_key, signature) VALUES ($1, $2, $3, $4, $5, $6)',
+      checkpointValues(cp),
+    );
+    return cp;
+  };
+  const storedKey = async (): Promise<JsonWebKey | undefined> => {
+    const rows = await query<{ private_jwk: string }>(
+      'SELECT private_jwk FROM audit_signing_key WHERE id = 1',
+    );
+    return rows[0] === undefined ? undefined : (JSON.parse(rows[0].private_jwk) as JsonWebKey);
+  };
+
+  return {
+    engine: 'postgres',
+    where: `PostgreSQL schema ${schema}`,
+    append: (events, sign) =>
+      afterReady(() =>
+        inTx(async (c, head): Promise<AppendResult> => {
+          const batch = chainEvents(head, events);
+          await insertRows(c, batch.records, batch.refs);
+          const checkpoint =
+            sign === undefined ? undefined : await storeCheckpoint(c, sign, batch.head);
+          return { lines: batch.records.map((r) => r.event), head: batch.head, checkpoint };
+        }, true),
+      ),
+    checkpoint: (key) => afterReady(() => inTx((c, head) => storeCheckpoint(c, key, head), true)),
+    head: async () => (await query<ChainHead>(HEAD))[0] ?? EMPTY_HEAD,
+    latestCheckpointSeq: async () =>
+      (await query<{ seq: number }>('SELECT seq FROM audit_checkpoint ORDER BY id DESC LIMIT 1'))[0]
+        ?.seq ?? 0,
+    async signingKey(create) {
+      const have = await storedKey();
+      if (have !== undefined) return keyFromPrivateJwk(have);
+      if (!create) return undefined;
+      // Concurrent first starts: one insert wins, everyone then reads the winner.
+      await query(
+        'INSERT INTO audit_signing_key (id, private_jwk, created) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING',
+        [JSON.stringify(newPrivateJwk()), new Date().toISOString()],
+      );
+      const won = await storedKey();
+      if (won === undefined) throw new Error('audit signing key could not be stored');
+      return keyFromPrivateJwk(won);
+    },
+    exportKey: storedKey,
+    adoptKey: async (jwk) => {
+      await query(
+        `INSERT INTO audit_signing_key (id, private_jwk, created) VALUES (1, $1, $2)
+           ON CONFLICT (id) DO UPDATE SET private_jwk = EXCLUDED.private_jwk, created = EXCLUDED.created`,
+        [JSON.stringify(jwk), new Date().toISOString()],
+      );
+    },
+    async search(q) {
+      const s = auditSearchSql(q);
+      const [count, page] = await Promise.all([
+        query<{ n: number }>(numbered(s.count.sql), s.count.params),
+        query<{ event: string }>(numbered(s.page.sql), s.page.params),
+      ]);
+      return {
+        total: count[0]?.n ?? 0,
+        events: page.map((r) => JSON.parse(r.event) as AuditEvent),
+      };
+    },
+    read: async (seq) => {
+      const rows = await query<{ event: string }>('SELECT event FROM audit_record WHERE seq = $1', [
+        seq,
+      ]);
+      return rows[0] === undefined ? undefined : (JSON.parse(rows[0].event) as AuditEvent);
+    },
+    records: (afterSeq, limit) =>
+      query<RecordRow>(
+        'SELECT seq, recorded, event, prev_hash, hash FROM audit_record WHERE seq > $1 ORDER BY seq LIMIT $2',
+        [afterSeq, limit],
+      ),
+    checkpoints: (afterId, limit) =>
+      query<CheckpointRow>(
+        'SELECT id, seq, hash, created, key_id, public_key, signature FROM audit_checkpoint WHERE id > $1 ORDER BY id LIMIT $2',
+        [afterId, limit],
+      ),
+    importRecords: (rows) =>
+      afterReady(() =>
+        inTx(async (c, head) => {
+          if (rows[0] !== undefined && rows[0].seq !== head.seq + 1) {
+            throw new Error(`audit records must continue the chain at ${head.seq + 1}`);
+          }
+          await insertRows(c, rows, rows.flatMap(refsOf));
+        }, true),
+      ),
+    importCheckpoints: (rows) =>
+      afterReady(() =>
+        inTx(async (c) => {
+          for (const r of rows) {
+            await c.query(
+              'INSERT INTO audit_checkpoint (id, seq, hash, created, key_id, public_key, signature) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+              [r.id, r.seq, r.hash, r.created, r.key_id, r.public_key, r.signature],
+            );
+          }
+          await c.query(
+            "SELECT setval(pg_get_serial_sequence('audit_checkpoint', 'id'), max(id)) FROM audit_checkpoint HAVING max(id) IS NOT NULL",
+          );
+        }, true),
+      ),
+    counts: async () => {
+      const rows = await query<{ records: number; checkpoints: number }>(
+        'SELECT (SELECT count(*) FROM audit_record) AS records, (SELECT count(*) FROM audit_checkpoint) AS checkpoints',
+      );
+      return rows[0] ?? { records: 0, checkpoints: 0 };
+    },
+    ping: async () => {
+      try {
+        await query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: async () => {
+      await ready.catch(() => undefined);
+      await pool.end();
+    },
+  };
+}

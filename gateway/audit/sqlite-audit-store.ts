@@ -1,0 +1,197 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { JsonWebKey } from 'node:crypto';
+import type { AuditEvent } from '@medplum/fhirtypes';
+import type { SqliteSync } from '../../common/config.js';
+import { openAuditDb, type AuditDb } from './audit-db.js';
+import type { AppendResult, AuditStore } from './audit-store.js';
+import { chainEvents, EMPTY_HEAD, refsOf, type ChainHead, type RecordRow } from './chain.js';
+import {
+  checkpointValues,
+  signCheckpoint,
+  type Checkpoint,
+  type CheckpointRow,
+} from './checkpoint.js';
+import { auditSearchSql, type AuditPage, type AuditQuery } from './search.js';
+import {
+  loadCheckpointKey,
+  readPrivateJwk,
+  writePrivateJwk,
+  type CheckpointKey,
+} from './signing-key.js';
+
+export const AUDIT_DB_FILE = 'audit.db';
+
+export interface SqliteAuditStoreOptions {
+  dataDir: string;
+  sync: SqliteSync;
+  /** Open an existing database read-only (verify). */
+  readonly?: boolean;
+}
+
+type Value = string | number;
+
+/**
+ * The SQLite audit store: `DATA_DIR/audit.db`, key in `DATA_DIR/audit-signing-key.json`. Every
+ * append is one `BEGIN IMMEDIATE` transaction that reads the head inside it, so the gateway
+ * processes of WORKERS=n and the admin CLI, all on one DATA_DIR, keep one chain. Synchronous
+ * underneath (better-sqlite3): one fsync per group commit.
+ */
+export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): AuditStore {
+  if (opts.readonly !== true) mkdirSync(opts.dataDir, { recursive: true });
+  const db: AuditDb = openAuditDb(
+    path.join(opts.dataDir, AUDIT_DB_FILE),
+    opts.sync,
+    opts.readonly === true,
+  );
+  const selectHead = db.prepare<[], ChainHead>(
+    'SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1',
+  );
+  const insertRecord =
+    opts.readonly === true
+      ? undefined
+      : db.prepare<Value[]>(
+          'INSERT INTO audit_record (seq, recorded, event, prev_hash, hash) VALUES (?, ?, ?, ?, ?)',
+        );
+  const insertRef =
+    opts.readonly === true
+      ? undefined
+      : db.prepare<Value[]>('INSERT INTO audit_ref (seq, param, value) VALUES (?, ?, ?)');
+  const insertCheckpoint =
+    opts.readonly === true
+      ? undefined
+      : db.prepare<Value[]>(
+          'INSERT INTO audit_checkpoint (seq, hash, created, key_id, public_key, signature) VALUES (?, ?, ?, ?, ?, ?)',
+        );
+  const writable = <T>(s: T | undefined): T => {
+    if (s === undefined) throw new Error('the audit database is open read-only');
+    return s;
+  };
+  const head = (): ChainHead => selectHead.get() ?? EMPTY_HEAD;
+  const storeCheckpoint = (key: CheckpointKey): Checkpoint => {
+    const cp = signCheckpoint(key, head());
+    writable(insertCheckpoint).run(...checkpointValues(cp));
+    return cp;
+  };
+  const insertRows = (records: readonly RecordRow[], refs: ReturnType<typeof refsOf>): void => {
+    for (const r of records) {
+      writable(insertRecord).run(r.seq, r.recorded, r.event, r.prev_hash, r.hash);
+    }
+    for (const r of refs) writable(insertRef).run(r.seq, r.param, r.value);
+  };
+
+  return {
+    engine: 'sqlite',
+    where: path.join(opts.dataDir, AUDIT_DB_FILE),
+    append(events, sign) {
+      return run(() =>
+        db
+          .transaction((): AppendResult => {
+            // Inside the write transaction: another process may have appended since.
+            const batch = chainEvents(head(), events);
+            insertRows(batch.records, batch.refs);
+            const checkpoint = sign === undefined ? undefined : storeCheckpoint(sign);
+            return { lines: batch.records.map((r) => r.event), head: batch.head, checkpoint };
+          })
+          .immediate(),
+      );
+    },
+    checkpoint: (key) => run(() => db.transaction(() => storeCheckpoint(key)).immediate()),
+    head: () => run(head),
+    latestCheckpointSeq: () =>
+      run(
+        () =>
+          db
+            .prepare<[], { seq: number }>(
+              'SELECT seq FROM audit_checkpoint ORDER BY id DESC LIMIT 1',
+            )
+            .get()?.seq ?? 0,
+      ),
+    signingKey: (create) => run(() => loadCheckpointKey(opts.dataDir, create)),
+    exportKey: () => run(() => readPrivateJwk(opts.dataDir)),
+    adoptKey: (jwk: JsonWebKey) =>
+      run(() => {
+        writePrivateJwk(opts.dataDir, jwk);
+      }),
+    search: (q: AuditQuery) =>
+      run((): AuditPage => {
+        const s = auditSearchSql(q);
+        const total =
+          db.prepare<Value[], { n: number }>(s.count.sql).get(...s.count.params)?.n ?? 0;
+        const rows = db.prepare<Value[], { event: string }>(s.page.sql).all(...s.page.params);
+        return { events: rows.map((r) => JSON.parse(r.event) as AuditEvent), total };
+      }),
+    read: (seq) =>
+      run(() => {
+        const row = db
+          .prepare<[number], { event: string }>('SELECT event FROM audit_record WHERE seq = ?')
+          .get(seq);
+        return row === undefined ? undefined : (JSON.parse(row.event) as AuditEvent);
+      }),
+    records: (afterSeq, limit) =>
+      run(() =>
+        db
+          .prepare<[number, number], RecordRow>(
+            'SELECT seq, recorded, event, prev_hash, hash FROM audit_record WHERE seq > ? ORDER BY seq LIMIT ?',
+          )
+          .all(afterSeq, limit),
+      ),
+    checkpoints: (afterId, limit) =>
+      run(() =>
+        db
+          .prepare<[number, number], CheckpointRow>(
+            'SELECT id, seq, hash, created, key_id, public_key, signature FROM audit_checkpoint WHERE id > ? ORDER BY id LIMIT ?',
+          )
+          .all(afterId, limit),
+      ),
+    importRecords: (rows) =>
+      run(() => {
+        db.transaction(() => {
+          const next = head().seq + 1;
+          if (rows[0] !== undefined && rows[0].seq !== next) {
+            throw new Error(`audit records must continue the chain at ${next}`);
+          }
+          insertRows(rows, rows.flatMap(refsOf));
+        }).immediate();
+      }),
+    importCheckpoints: (rows) =>
+      run(() => {
+        const insert = db.prepare<Value[]>(
+          'INSERT INTO audit_checkpoint (id, seq, hash, created, key_id, public_key, signature) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        );
+        db.transaction(() => {
+          for (const r of rows) {
+            insert.run(r.id, r.seq, r.hash, r.created, r.key_id, r.public_key, r.signature);
+          }
+        }).immediate();
+      }),
+    counts: () =>
+      run(() => ({
+        records:
+          db.prepare<[], { n: number }>('SELECT count(*) AS n FROM audit_record').get()?.n ?? 0,
+        checkpoints:
+          db.prepare<[], { n: number }>('SELECT count(*) AS n FROM audit_checkpoint').get()?.n ?? 0,
+      })),
+    ping: () =>
+      run(() => {
+        try {
+          return db.prepare('SELECT 1 AS ok').get() !== undefined;
+        } catch {
+          return false;
+        }
+      }),
+    close: () =>
+      run(() => {
+        if (db.open) db.close();
+      }),
+  };
+}
+
+/** Runs synchronous database work as a promise (a throw becomes a rejection). */
+function run<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
