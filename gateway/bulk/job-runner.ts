@@ -126,8 +126,7 @@ export class JobRunner {
     for (const id of ids) {
       const active = this.running.get(id) !== undefined || this.queue.some((j) => j.id === id);
       if (active) {
-        const job = await this.o.store.load(id);
-        if (job !== undefined && (await this.o.store.isCancelled(job))) await this.cancel(id);
+        if (await this.o.store.hasCancelMarker(id)) await this.cancel(id);
         continue;
       }
       if (this.seen.has(id)) continue;

@@ -80,9 +80,13 @@ export class JobStore {
 
   /** True when the job was cancelled (a marker, or the state of an older version). */
   async isCancelled(job: Job): Promise<boolean> {
-    if (job.status === 'cancelled') return true;
+    return job.status === 'cancelled' || (await this.hasCancelMarker(job.id));
+  }
+
+  /** True when a cancel was recorded for the job (a file check; the state is not read). */
+  async hasCancelMarker(id: string): Promise<boolean> {
     try {
-      await stat(path.join(this.dir(job.id), CANCEL_MARKER));
+      await stat(path.join(this.dir(id), CANCEL_MARKER));
       return true;
     } catch {
       return false;
