@@ -5,8 +5,8 @@ import type { Logger } from '../common/logger.js';
 
 /**
  * Account and client changes reach auth as a feed read from the auth database (the CLI writes it
- * too), so every process running auth emits each of them. Under WORKERS > 1 only one worker may
- * audit that feed, or each change would be recorded once per worker.
+ * too). auth emits each change at exactly one of the processes sharing that database (the one that
+ * claims it), so every process audits the feed; `adminFeed` false leaves it out.
  */
 const ADMIN_FEED: ReadonlySet<AuthEventName> = new Set(['account.changed', 'client.changed']);
 

@@ -76,13 +76,12 @@ export function storeImporter(store: StoreEndpoint, log: Logger) {
 
 function accountStore(admin: Admin): DemoAccountStore {
   return {
-    userExists: (username) => admin.users.findByUsername(username) !== undefined,
+    userExists: async (username) => (await admin.users.findByUsername(username)) !== undefined,
     async addUser(input) {
       await admin.users.add(input);
     },
-    findClientsByLaunchUri: (launchUri) =>
-      admin.clients
-        .list()
+    findClientsByLaunchUri: async (launchUri) =>
+      (await admin.clients.list())
         .filter((c) => c.launchUri === launchUri)
         .map((c) => c.clientId),
     async addPublicClient(input) {

@@ -4,8 +4,12 @@ import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } f
  * The gateway's view of auth's signing keys, in-process: a local JWK set rebuilt when a token names
  * a key id it does not know yet (after `hearth keys rotate`, possibly in another process).
  */
-export function inProcessKeys(jwks: () => JSONWebKeySet, minRefreshMs = 1000): JWTVerifyGetKey {
-  let current = createLocalJWKSet(jwks());
+export function inProcessKeys(
+  initial: JSONWebKeySet,
+  jwks: () => Promise<JSONWebKeySet>,
+  minRefreshMs = 1000,
+): JWTVerifyGetKey {
+  let current = createLocalJWKSet(initial);
   let refreshedAt = Date.now();
   return async (header, token) => {
     try {
@@ -15,8 +19,8 @@ export function inProcessKeys(jwks: () => JSONWebKeySet, minRefreshMs = 1000): J
       if (!(err instanceof errors.JWKSNoMatchingKey) || Date.now() - refreshedAt < minRefreshMs) {
         throw err;
       }
-      current = createLocalJWKSet(jwks());
       refreshedAt = Date.now();
+      current = createLocalJWKSet(await jwks());
       return current(header, token);
     }
   };

@@ -21,7 +21,7 @@ export async function prepareDataDir(
   demoPatients: number | undefined,
 ): Promise<void> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const admin = openAdmin(config);
+  const admin = await openAdmin(config);
   try {
     await admin.keys.ensure();
     const audit = new AuditTrail({
@@ -52,7 +52,7 @@ export async function prepareDataDir(
       await audit.close();
     }
   } finally {
-    admin.close();
+    await admin.close();
   }
 }
 

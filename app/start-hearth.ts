@@ -78,9 +78,9 @@ function healthEndpoint(
             resolve(false);
           });
         });
-  const authAnswers = (): boolean => {
+  const authAnswers = async (): Promise<boolean> => {
     try {
-      auth.listClients();
+      await auth.ping();
       return true;
     } catch (err) {
       log.error({ err }, 'auth database does not answer');
@@ -92,8 +92,12 @@ function healthEndpoint(
       await next();
       return;
     }
-    const [store, gw] = await Promise.all([storeAnswers(), gateway.healthCheck()]);
-    const checks = { store, auth: authAnswers(), audit: gw.checks.audit };
+    const [store, gw, authOk] = await Promise.all([
+      storeAnswers(),
+      gateway.healthCheck(),
+      authAnswers(),
+    ]);
+    const checks = { store, auth: authOk, audit: gw.checks.audit };
     const ok = checks.store && checks.auth && checks.audit;
     ctx.status = ok ? 200 : 503;
     ctx.set('Cache-Control', 'no-store');
@@ -187,8 +191,9 @@ export async function startHearth(
     searchPatients,
     roles: roleCatalogFrom(roles),
   });
-  // Under WORKERS > 1 the first worker alone audits account/client changes (see audit-auth-events).
-  auditAuth(auth.events, audit, config.fhirBaseUrl, log, (opts.worker?.slot ?? 0) === 0);
+  // auth emits each account/client change at exactly one of the processes sharing its database
+  // (whichever claims it first), so every worker audits the feed.
+  auditAuth(auth.events, audit, config.fhirBaseUrl, log, true);
   const store: StartedChild | undefined = await early?.starting;
   if (store !== undefined && store.ready.address !== storeSocket) {
     await store.stop();
@@ -204,7 +209,7 @@ export async function startHearth(
     roles,
     unauditedForBench: opts.unauditedForBench === true,
     auth: {
-      getKey: inProcessKeys(() => auth.jwks()),
+      getKey: inProcessKeys(await auth.jwks(), () => auth.jwks()),
       isTokenAlive: (claims) => auth.isTokenAlive(claims),
       smartConfiguration: () => ({ ...auth.smartConfiguration() }),
     },
@@ -220,11 +225,11 @@ export async function startHearth(
   });
 
   if (opts.demoPatients !== undefined && storeSocket !== undefined) {
-    const admin = openAdmin(config);
+    const admin = await openAdmin(config);
     try {
       await seedDemoData(config, { socketPath: storeSocket }, admin, audit, log, opts.demoPatients);
     } finally {
-      admin.close();
+      await admin.close();
     }
   }
 

@@ -5,6 +5,14 @@
 export { createAuth } from './create-auth.js';
 export { registerAuthCommands } from './cli/register.js';
 export { openAdmin, type Admin } from './cli/admin.js';
+export {
+  copyAuthState,
+  countAuthState,
+  type AuthCopyProgress,
+  type AuthCopyResult,
+  type AuthStateLocation,
+} from './migrate/copy-auth-state.js';
+export { authOnPostgres } from './db/open-auth-sql.js';
 export { AuthEvents, type AuthEventMap, type AuthEventName } from './events.js';
 export { smartConfiguration, CAPABILITIES, type SmartConfiguration } from './discovery.js';
 export type { RoleCatalog } from './roles.js';

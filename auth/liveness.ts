@@ -1,63 +1,93 @@
-import { nowSeconds, type AuthDb } from './db/open-auth-db.js';
+import { nowSeconds, type AuthSql } from './db/auth-sql.js';
 import type { AccessTokenClaims } from './types.js';
 
+/** Revoked token ids this process remembers (they can never come back to life). */
+const REVOKED_CACHE_MAX = 10_000;
+
 /**
- * The per-request liveness check the gateway runs on every verified access token: a handful of
- * primary-key lookups with prepared statements. Revoked tokens, revoked grants, disabled or removed
- * users, changed roles and removed clients are refused at once.
+ * Everything liveness needs, in one round trip (a handful of primary-key lookups): whether the token
+ * id is revoked, the client's roles, whether the grant is live, the user's flag and roles.
+ */
+const LIVENESS = `SELECT
+  CASE WHEN EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?) THEN 1 ELSE 0 END AS revoked,
+  (SELECT roles FROM clients WHERE client_id = ?) AS client_roles,
+  CASE WHEN EXISTS (SELECT 1 FROM oidc_payloads WHERE model = 'Grant' AND id = ?
+    AND (expires_at IS NULL OR expires_at > ?)) THEN 1 ELSE 0 END AS grant_live,
+  (SELECT enabled FROM users WHERE id = ?) AS user_enabled,
+  (SELECT roles FROM users WHERE id = ?) AS user_roles`;
+
+interface Row {
+  revoked: number;
+  client_roles: string | null;
+  grant_live: number;
+  user_enabled: number | null;
+  user_roles: string | null;
+}
+
+/**
+ * The per-request liveness check the gateway runs on every verified access token. It always asks the
+ * auth database (shared by every process on PostgreSQL), so a revocation, a disabled or removed user,
+ * changed roles or a removed client made anywhere is refused on the very next request. Only revoked
+ * ids are cached locally, since those never become valid again.
  */
 export class TokenLiveness {
-  readonly #revoked;
-  readonly #revoke;
-  readonly #purge;
-  readonly #grant;
-  readonly #user;
-  readonly #client;
+  readonly #revoked = new Map<string, number>();
 
-  constructor(db: AuthDb) {
-    this.#revoked = db.prepare<[string], { one: number }>(
-      'SELECT 1 AS one FROM revoked_tokens WHERE jti = ?',
-    );
-    this.#revoke = db.prepare<[string, number]>(
-      'INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)',
-    );
-    this.#purge = db.prepare<[number]>('DELETE FROM revoked_tokens WHERE expires_at <= ?');
-    this.#grant = db.prepare<[string, number], { one: number }>(
-      `SELECT 1 AS one FROM oidc_payloads WHERE model = 'Grant' AND id = ?
-       AND (expires_at IS NULL OR expires_at > ?)`,
-    );
-    this.#user = db.prepare<[string], { enabled: number; roles: string }>(
-      'SELECT enabled, roles FROM users WHERE id = ?',
-    );
-    this.#client = db.prepare<[string], { roles: string }>(
-      'SELECT roles FROM clients WHERE client_id = ?',
-    );
-  }
+  constructor(private readonly db: AuthSql) {}
 
-  isAlive(claims: AccessTokenClaims): boolean {
+  async isAlive(claims: AccessTokenClaims): Promise<boolean> {
     const { jti, sub, client_id: clientId, grant } = claims;
     if (typeof jti !== 'string' || typeof sub !== 'string' || typeof clientId !== 'string')
       return false;
-    if (typeof claims.exp === 'number' && claims.exp <= nowSeconds()) return false;
-    if (this.#revoked.get(jti) !== undefined) return false;
-    const client = this.#client.get(clientId);
-    if (client === undefined) return false;
-    if (typeof grant === 'string') {
-      if (this.#grant.get(grant, nowSeconds()) === undefined) return false;
-      const user = this.#user.get(sub);
-      if (user === undefined || user.enabled !== 1) return false;
-      return sameRoles(user.roles, claims.roles);
+    const now = nowSeconds();
+    if (typeof claims.exp === 'number' && claims.exp <= now) return false;
+    if (this.#revoked.has(jti)) return false;
+    const userToken = typeof grant === 'string';
+    const row = await this.db.get<Row>(LIVENESS, [
+      jti,
+      clientId,
+      userToken ? grant : '',
+      now,
+      sub,
+      sub,
+    ]);
+    if (row === undefined) return false;
+    if (row.revoked === 1) {
+      this.#remember(jti, typeof claims.exp === 'number' ? claims.exp : now + 3600);
+      return false;
     }
-    return sub === clientId && sameRoles(client.roles, claims.roles);
+    if (row.client_roles === null) return false;
+    if (userToken) {
+      if (row.grant_live !== 1) return false;
+      if (row.user_enabled !== 1 || row.user_roles === null) return false;
+      return sameRoles(row.user_roles, claims.roles);
+    }
+    return sub === clientId && sameRoles(row.client_roles, claims.roles);
   }
 
-  /** Refuses this token id from now until it expires anyway. */
-  revoke(jti: string, exp: number): void {
-    this.#revoke.run(jti, exp);
+  /** Refuses this token id from now until it expires anyway (in every process sharing the database). */
+  async revoke(jti: string, exp: number): Promise<void> {
+    await this.db.run(
+      'INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING',
+      [jti, exp],
+    );
+    this.#remember(jti, exp);
   }
 
-  purgeExpired(): number {
-    return this.#purge.run(nowSeconds()).changes;
+  #remember(jti: string, exp: number): void {
+    if (this.#revoked.size >= REVOKED_CACHE_MAX) this.#forgetExpired();
+    if (this.#revoked.size >= REVOKED_CACHE_MAX) return;
+    this.#revoked.set(jti, exp);
+  }
+
+  #forgetExpired(): void {
+    const now = nowSeconds();
+    for (const [jti, exp] of this.#revoked) if (exp <= now) this.#revoked.delete(jti);
+  }
+
+  async purgeExpired(): Promise<number> {
+    this.#forgetExpired();
+    return this.db.run('DELETE FROM revoked_tokens WHERE expires_at <= ?', [nowSeconds()]);
   }
 }
 

@@ -16,16 +16,16 @@ export function createSessions(
   secure: boolean,
   _events: AuthEvents,
 ): AuthSessions {
-  const context = (req: IncomingMessage, res: ServerResponse) => {
-    const { provider } = holder.current();
+  const context = async (req: IncomingMessage, res: ServerResponse) => {
+    const { provider } = await holder.current();
     return { provider, ctx: provider.createContext(req, res) };
   };
   const long = cookieOptions(secure);
   return {
     async signIn(req, res, userId) {
-      const user = users.findById(userId);
+      const user = await users.findById(userId);
       if (user === undefined || !user.enabled) throw new Error('no such active user');
-      const { provider, ctx } = context(req, res);
+      const { provider, ctx } = await context(req, res);
       const session = await provider.Session.get(ctx);
       if (session.accountId !== userId) session.authorizations = {};
       // A fresh identifier on every sign-in (no session fixation).
@@ -38,14 +38,14 @@ export function createSessions(
       });
     },
     async current(req, res): Promise<UserInfo | undefined> {
-      const { provider, ctx } = context(req, res);
+      const { provider, ctx } = await context(req, res);
       const session = await provider.Session.get(ctx);
       const id = session.accountId;
-      const user = id === undefined ? undefined : users.findById(id);
+      const user = id === undefined ? undefined : await users.findById(id);
       return user?.enabled === true ? user : undefined;
     },
     async signOut(req, res) {
-      const { provider, ctx } = context(req, res);
+      const { provider, ctx } = await context(req, res);
       const session = await provider.Session.get(ctx);
       if (!(session as { new?: boolean }).new) await session.destroy();
       ctx.cookies.set(provider.cookieName('session'), null, long);

@@ -169,7 +169,7 @@ export interface Auth {
   /** The SMART configuration document the gateway serves at `/fhir/.well-known/smart-configuration`. */
   smartConfiguration(): SmartConfiguration;
   /** The public signing keys (current and still-published old ones), read fresh from the key store. */
-  jwks(): JSONWebKeySet;
+  jwks(): Promise<JSONWebKeySet>;
   /**
    * Verifies an access token completely: signature (current keys), `typ: at+jwt`, issuer, audience,
    * expiry, then `isTokenAlive`. Resolves to its claims, or undefined when it is not valid.
@@ -178,20 +178,25 @@ export interface Auth {
   /**
    * Cheap per-request liveness check of an already signature-verified access token: false when the
    * token was revoked, its grant revoked, its user disabled/removed or their roles changed, or its
-   * client removed or (for client_credentials) the client's roles changed. Prepared SQLite lookups.
+   * client removed or (for client_credentials) the client's roles changed. One round trip to the auth
+   * database (primary-key lookups), so a change made by any process sharing it counts at once.
    */
-  isTokenAlive(claims: AccessTokenClaims): boolean;
+  isTokenAlive(claims: AccessTokenClaims): Promise<boolean>;
   /** Creates an EHR launch handle (opaque, single use, 5 minutes), bound to the user and client. */
   createLaunch(input: LaunchInput): Promise<LaunchHandle>;
   /** Checks a username/password with per-account and per-address throttling; emits sign-in events. */
   verifyPassword(username: string, password: string, address: string): Promise<SignInResult>;
   /** Looks a user up by id or username. */
-  findUser(idOrUsername: string): UserInfo | undefined;
+  findUser(idOrUsername: string): Promise<UserInfo | undefined>;
   /** Registered clients (read from the database on demand). */
-  listClients(): ClientInfo[];
+  listClients(): Promise<ClientInfo[]>;
+  /** Resolves when the auth database answers (a trivial query); rejects when it does not. */
+  ping(): Promise<void>;
+  /** Where the auth state lives: the auth.db path, or `postgres schema <name>`. */
+  readonly storage: string;
   readonly sessions: AuthSessions;
   readonly events: AuthEvents;
-  /** Stops timers and closes the database. */
+  /** Stops timers and closes the database (connections). */
   close(): Promise<void>;
 }
 

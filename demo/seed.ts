@@ -17,7 +17,7 @@ export type ImportBundles = (bundles: Iterable<Bundle>) => Promise<ImportSummary
 
 /** The account and client operations seeding needs (auth's account store, adapted by main.ts). */
 export interface DemoAccountStore {
-  userExists(username: string): boolean;
+  userExists(username: string): boolean | Promise<boolean>;
   addUser(input: {
     readonly username: string;
     readonly password: string;
@@ -25,7 +25,7 @@ export interface DemoAccountStore {
     readonly roles: readonly string[];
   }): Promise<void>;
   /** Client ids of registered clients whose launch URI is this one. */
-  findClientsByLaunchUri(launchUri: string): readonly string[];
+  findClientsByLaunchUri(launchUri: string): readonly string[] | Promise<readonly string[]>;
   addPublicClient(input: {
     readonly name: string;
     readonly redirectUris: readonly string[];
@@ -74,7 +74,7 @@ async function ensureUser(
   fhirUser: string,
   roles: readonly string[],
 ): Promise<boolean> {
-  if (opts.accounts.userExists(username)) {
+  if (await opts.accounts.userExists(username)) {
     opts.print(
       `  ${username}: already exists (reset its password with: npx hearth user passwd ${username} --password-stdin)`,
     );
@@ -117,7 +117,7 @@ export async function seedDemo(opts: SeedOptions): Promise<SeedResult> {
       : false;
 
   const urls = sampleAppUrls(opts.publicUrl);
-  let sampleClientId = opts.accounts.findClientsByLaunchUri(urls.launchUri)[0];
+  let sampleClientId = (await opts.accounts.findClientsByLaunchUri(urls.launchUri))[0];
   if (imported.failed > 0)
     opts.print(`  warning: ${imported.failed} resources failed to load (see the log)`);
   if (sampleClientId === undefined) {

@@ -21,8 +21,8 @@ export function createLaunchUi(o: LaunchUiOptions): Middleware {
   const serveAsset = createAssetServer();
   const sampleUrls = sampleAppUrls(o.config.publicUrl);
 
-  function sampleConfig(ctx: Context): void {
-    const client = o.auth.listClients().find((c) => c.launchUri === sampleUrls.launchUri);
+  async function sampleConfig(ctx: Context): Promise<void> {
+    const client = (await o.auth.listClients()).find((c) => c.launchUri === sampleUrls.launchUri);
     ctx.set('Cache-Control', 'no-store');
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.body = {

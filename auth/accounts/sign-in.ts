@@ -16,20 +16,23 @@ export async function signIn(
 ): Promise<SignInResult> {
   const accountKey = `user:${username.toLowerCase()}`;
   const addressKey = `addr:${address}`;
-  const wait = Math.max(deps.throttle.retryAfter(accountKey), deps.throttle.retryAfter(addressKey));
+  const wait = Math.max(
+    await deps.throttle.retryAfter(accountKey),
+    await deps.throttle.retryAfter(addressKey),
+  );
   if (wait > 0) {
     deps.events.emit('signin.failure', { username, address, reason: 'throttled' });
     return { ok: false, reason: 'throttled', retryAfter: wait };
   }
-  const record = deps.users.passwordHash(username);
+  const record = await deps.users.passwordHash(username);
   const matches = await verifyPassword(password, record?.hash ?? (await DUMMY_HASH_PROMISE()));
   if (record === undefined || !matches || !record.user.enabled) {
-    deps.throttle.fail(accountKey, ACCOUNT_POLICY);
-    deps.throttle.fail(addressKey, ADDRESS_POLICY);
+    await deps.throttle.fail(accountKey, ACCOUNT_POLICY);
+    await deps.throttle.fail(addressKey, ADDRESS_POLICY);
     deps.events.emit('signin.failure', { username, address, reason: 'invalid' });
     return { ok: false, reason: 'invalid' };
   }
-  deps.throttle.succeed(accountKey);
+  await deps.throttle.succeed(accountKey);
   deps.events.emit('signin.success', { userId: record.user.id, username, address });
   return { ok: true, user: record.user };
 }

@@ -1,4 +1,4 @@
-import { nowSeconds, type AuthDb } from '../db/open-auth-db.js';
+import { nowSeconds, type AuthSql } from '../db/auth-sql.js';
 
 /**
  * Failed-login throttling, per account and per client address, kept in the auth database so every
@@ -20,45 +20,41 @@ interface Row {
   locked_until: number;
 }
 
-export class LoginThrottle {
-  readonly #get;
-  readonly #put;
-  readonly #clear;
+const GET = 'SELECT failures, window_start, locked_until FROM login_failures WHERE key = ?';
 
-  constructor(db: AuthDb) {
-    this.#get = db.prepare<[string], Row>(
-      'SELECT failures, window_start, locked_until FROM login_failures WHERE key = ?',
-    );
-    this.#put = db.prepare<[string, number, number, number]>(
-      `INSERT INTO login_failures (key, failures, window_start, locked_until) VALUES (?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,
-         window_start = excluded.window_start, locked_until = excluded.locked_until`,
-    );
-    this.#clear = db.prepare<[string]>('DELETE FROM login_failures WHERE key = ?');
-  }
+export class LoginThrottle {
+  constructor(private readonly db: AuthSql) {}
 
   /** Seconds until `key` may try again; 0 when it may try now. */
-  retryAfter(key: string): number {
-    const row = this.#get.get(key);
+  async retryAfter(key: string): Promise<number> {
+    const row = await this.db.get<Row>(GET, [key]);
     if (row === undefined) return 0;
     return Math.max(0, row.locked_until - nowSeconds());
   }
 
-  fail(key: string, policy: ThrottlePolicy): void {
-    const now = nowSeconds();
-    const row = this.#get.get(key);
-    const fresh = row === undefined || now - row.window_start > policy.windowSeconds;
-    const failures = fresh ? 1 : row.failures + 1;
-    const windowStart = fresh ? now : row.window_start;
-    let lockedUntil = row?.locked_until ?? 0;
-    if (failures >= policy.limit) {
-      const lockouts = failures - policy.limit;
-      lockedUntil = now + Math.min(86_400, policy.lockSeconds * 2 ** lockouts);
-    }
-    this.#put.run(key, failures, windowStart, lockedUntil);
+  /** Counts a failure; processes failing the same key at once serialise (no lost counts). */
+  async fail(key: string, policy: ThrottlePolicy): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const now = nowSeconds();
+      const row = await tx.get<Row>(GET, [key]);
+      const fresh = row === undefined || now - row.window_start > policy.windowSeconds;
+      const failures = fresh ? 1 : row.failures + 1;
+      const windowStart = fresh ? now : row.window_start;
+      let lockedUntil = row?.locked_until ?? 0;
+      if (failures >= policy.limit) {
+        const lockouts = failures - policy.limit;
+        lockedUntil = now + Math.min(86_400, policy.lockSeconds * 2 ** lockouts);
+      }
+      await tx.run(
+        `INSERT INTO login_failures (key, failures, window_start, locked_until) VALUES (?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET failures = excluded.failures,
+           window_start = excluded.window_start, locked_until = excluded.locked_until`,
+        [key, failures, windowStart, lockedUntil],
+      );
+    }, `login:${key}`);
   }
 
-  succeed(key: string): void {
-    this.#clear.run(key);
+  async succeed(key: string): Promise<void> {
+    await this.db.run('DELETE FROM login_failures WHERE key = ?', [key]);
   }
 }

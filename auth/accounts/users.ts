@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { nowSeconds, type AuthDb } from '../db/open-auth-db.js';
+import { isUniqueViolation, nowSeconds, type AuthSql } from '../db/auth-sql.js';
 import type { UserInfo } from '../types.js';
 import { AdminChanges } from '../db/admin-changes.js';
 import { checkPasswordStrength, hashPassword } from './password.js';
@@ -41,38 +41,13 @@ export function toUserInfo(row: UserRow): UserInfo {
 
 /** Local accounts: scrypt-hashed passwords, a fhirUser reference, roles and an enabled flag. */
 export class Users {
-  readonly #byId;
-  readonly #byUsername;
-  readonly #insert;
-  readonly #all;
-  readonly #setEnabled;
-  readonly #remove;
-  readonly #setPassword;
-  readonly #setRoles;
   readonly #changes: AdminChanges;
 
   constructor(
-    db: AuthDb,
+    private readonly db: AuthSql,
     private readonly validRoles: () => readonly string[],
   ) {
     this.#changes = new AdminChanges(db);
-    this.#byId = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?');
-    this.#byUsername = db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?');
-    this.#insert = db.prepare<[string, string, string, string | null, string, number, number]>(
-      `INSERT INTO users (id, username, password_hash, fhir_user, roles, enabled, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 1, ?, ?)`,
-    );
-    this.#all = db.prepare<[], UserRow>('SELECT * FROM users ORDER BY username');
-    this.#setEnabled = db.prepare<[number, number, string]>(
-      'UPDATE users SET enabled = ?, updated_at = ? WHERE username = ?',
-    );
-    this.#remove = db.prepare<[string]>('DELETE FROM users WHERE username = ?');
-    this.#setPassword = db.prepare<[string, number, string]>(
-      'UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?',
-    );
-    this.#setRoles = db.prepare<[string, number, string]>(
-      'UPDATE users SET roles = ?, updated_at = ? WHERE username = ?',
-    );
   }
 
   async add(user: NewUser): Promise<UserInfo> {
@@ -85,82 +60,99 @@ export class Users {
     const weak = checkPasswordStrength(user.password);
     if (weak !== undefined) throw new AccountError(weak);
     const roles = this.checkRoles(user.roles ?? []);
-    if (this.#byUsername.get(user.username) !== undefined) {
+    if ((await this.#row(user.username)) !== undefined) {
       throw new AccountError(`user ${user.username} already exists`);
     }
     const hash = await hashPassword(user.password);
     const now = nowSeconds();
     const id = randomUUID();
     try {
-      this.#insert.run(
-        id,
-        user.username,
-        hash,
-        user.fhirUser ?? null,
-        JSON.stringify(roles),
-        now,
-        now,
+      await this.db.run(
+        `INSERT INTO users (id, username, password_hash, fhir_user, roles, enabled, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, 1, ?, ?)`,
+        [id, user.username, hash, user.fhirUser ?? null, JSON.stringify(roles), now, now],
       );
     } catch (err) {
-      if (err instanceof Error && /UNIQUE/.test(err.message)) {
-        throw new AccountError(`user ${user.username} already exists`);
-      }
+      if (isUniqueViolation(err)) throw new AccountError(`user ${user.username} already exists`);
       throw err;
     }
-    this.#changes.account(user.username, 'added');
+    await this.#changes.account(user.username, 'added');
     return this.mustFind(user.username);
   }
 
-  list(): UserInfo[] {
-    return this.#all.all().map(toUserInfo);
+  async list(): Promise<UserInfo[]> {
+    const rows = await this.db.all<UserRow>('SELECT * FROM users ORDER BY username');
+    return rows.map(toUserInfo);
   }
 
-  findById(id: string): UserInfo | undefined {
-    const row = this.#byId.get(id);
+  async findById(id: string): Promise<UserInfo | undefined> {
+    const row = await this.db.get<UserRow>('SELECT * FROM users WHERE id = ?', [id]);
     return row === undefined ? undefined : toUserInfo(row);
   }
 
-  findByUsername(username: string): UserInfo | undefined {
-    const row = this.#byUsername.get(username);
+  async findByUsername(username: string): Promise<UserInfo | undefined> {
+    const row = await this.#row(username);
     return row === undefined ? undefined : toUserInfo(row);
+  }
+
+  #row(username: string): Promise<UserRow | undefined> {
+    return this.db.get<UserRow>('SELECT * FROM users WHERE username = ?', [username]);
   }
 
   /** The stored hash, for sign-in only. */
-  passwordHash(username: string): { user: UserInfo; hash: string } | undefined {
-    const row = this.#byUsername.get(username);
+  async passwordHash(username: string): Promise<{ user: UserInfo; hash: string } | undefined> {
+    const row = await this.#row(username);
     return row === undefined ? undefined : { user: toUserInfo(row), hash: row.password_hash };
   }
 
-  setEnabled(username: string, enabled: boolean): void {
-    this.changed(this.#setEnabled.run(enabled ? 1 : 0, nowSeconds(), username).changes, username);
-    this.#changes.account(username, enabled ? 'enabled' : 'disabled');
+  async setEnabled(username: string, enabled: boolean): Promise<void> {
+    this.changed(
+      await this.db.run('UPDATE users SET enabled = ?, updated_at = ? WHERE username = ?', [
+        enabled ? 1 : 0,
+        nowSeconds(),
+        username,
+      ]),
+      username,
+    );
+    await this.#changes.account(username, enabled ? 'enabled' : 'disabled');
   }
 
-  remove(username: string): void {
-    this.changed(this.#remove.run(username).changes, username);
-    this.#changes.account(username, 'removed');
+  async remove(username: string): Promise<void> {
+    this.changed(await this.db.run('DELETE FROM users WHERE username = ?', [username]), username);
+    await this.#changes.account(username, 'removed');
   }
 
   async setPassword(username: string, password: string): Promise<void> {
     const weak = checkPasswordStrength(password);
     if (weak !== undefined) throw new AccountError(weak);
-    this.mustFind(username);
+    await this.mustFind(username);
     const hash = await hashPassword(password);
-    this.changed(this.#setPassword.run(hash, nowSeconds(), username).changes, username);
-    this.#changes.account(username, 'password');
-  }
-
-  setRoles(username: string, roles: readonly string[]): void {
-    const checked = this.checkRoles(roles);
     this.changed(
-      this.#setRoles.run(JSON.stringify(checked), nowSeconds(), username).changes,
+      await this.db.run('UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?', [
+        hash,
+        nowSeconds(),
+        username,
+      ]),
       username,
     );
-    this.#changes.account(username, 'roles');
+    await this.#changes.account(username, 'password');
   }
 
-  private mustFind(username: string): UserInfo {
-    const user = this.findByUsername(username);
+  async setRoles(username: string, roles: readonly string[]): Promise<void> {
+    const checked = this.checkRoles(roles);
+    this.changed(
+      await this.db.run('UPDATE users SET roles = ?, updated_at = ? WHERE username = ?', [
+        JSON.stringify(checked),
+        nowSeconds(),
+        username,
+      ]),
+      username,
+    );
+    await this.#changes.account(username, 'roles');
+  }
+
+  private async mustFind(username: string): Promise<UserInfo> {
+    const user = await this.findByUsername(username);
     if (user === undefined) throw new AccountError(`no user ${username}`);
     return user;
   }

@@ -1,37 +1,40 @@
-import fs from 'node:fs';
 import Provider from 'oidc-provider';
 import type { Config } from '../../common/config.js';
 import { Users } from '../accounts/users.js';
 import { Clients, ClientError, type NewClient } from '../clients/clients.js';
-import { openAuthDb, type AuthDb } from '../db/open-auth-db.js';
+import type { AuthSql } from '../db/auth-sql.js';
+import { openAuthSql } from '../db/open-auth-sql.js';
 import { KeyStore } from '../keys/key-store.js';
 import { adapterFactory } from '../provider/adapter.js';
 import { clientSchemaConfiguration } from '../provider/create-provider.js';
-import { SqliteOidcStorage } from '../storage/sqlite-oidc-storage.js';
+import { SqlOidcStorage } from '../storage/sql-oidc-storage.js';
 import { loadRoleCatalog, type RoleCatalog } from '../roles.js';
 
-/** The account, client and key stores the CLI works on (the server's DATA_DIR, also while it runs). */
+/**
+ * The account, client and key stores the CLI works on: the server's auth database (DATA_DIR/auth.db,
+ * or the shared PostgreSQL schema when STORE_URL is postgres://…), also while servers run.
+ */
 export interface Admin {
-  readonly db: AuthDb;
+  /** The auth database itself (tests and maintenance). */
+  readonly sql: AuthSql;
   readonly users: Users;
   readonly clients: Clients;
   readonly keys: KeyStore;
   readonly roles: RoleCatalog;
   /** Registers a client after oidc-provider validated its metadata. */
   addClient(input: NewClient): Promise<{ clientId: string; clientSecret: string | undefined }>;
-  close(): void;
+  close(): Promise<void>;
 }
 
-export function openAdmin(config: Config): Admin {
+export async function openAdmin(config: Config): Promise<Admin> {
   const roles = loadRoleCatalog(config.rolesFile);
-  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const db = openAuthDb(config.dataDir, config.sqliteSync);
-  const clients = new Clients(db, () => roles.names);
-  const keys = new KeyStore(db);
+  const sql = await openAuthSql(config);
+  const clients = new Clients(sql, () => roles.names);
+  const keys = new KeyStore(sql);
   let validator: Provider | undefined;
   return {
-    db,
-    users: new Users(db, () => roles.names),
+    sql,
+    users: new Users(sql, () => roles.names),
     clients,
     keys,
     roles,
@@ -40,8 +43,8 @@ export function openAdmin(config: Config): Admin {
         await keys.ensure();
         validator = new Provider(config.issuer, {
           ...clientSchemaConfiguration(),
-          adapter: adapterFactory(new SqliteOidcStorage(db), clients),
-          jwks: { keys: [keys.material().signing] },
+          adapter: adapterFactory(new SqlOidcStorage(sql), clients),
+          jwks: { keys: [(await keys.material()).signing] },
           features: { devInteractions: { enabled: false }, clientCredentials: { enabled: true } },
         });
       }
@@ -54,6 +57,6 @@ export function openAdmin(config: Config): Admin {
       }
       return clients.insert(input, metadata);
     },
-    close: () => db.close(),
+    close: () => sql.close(),
   };
 }

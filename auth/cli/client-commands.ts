@@ -121,8 +121,8 @@ export function clientCommands(program: Command, getConfig: () => Config): void 
     .command('list')
     .description('list clients')
     .action(async (_o: unknown, cmd: Command) => {
-      const rows = await withAdmin(getConfig, (a) =>
-        a.clients.list().map((c) => ({
+      const rows = await withAdmin(getConfig, async (a) =>
+        (await a.clients.list()).map((c) => ({
           client_id: c.clientId,
           name: c.name,
           auth_method: c.authMethod,
@@ -146,9 +146,7 @@ export function clientCommands(program: Command, getConfig: () => Config): void 
     .command('remove <clientId>')
     .description('remove a client (its tokens stop working at once)')
     .action(async (clientId: string, _o: unknown, cmd: Command) => {
-      await withAdmin(getConfig, (a) => {
-        a.clients.remove(clientId);
-      });
+      await withAdmin(getConfig, (a) => a.clients.remove(clientId));
       print(cmd, {}, `client ${clientId} removed`);
     });
 }

@@ -6,8 +6,9 @@ import { userCommands } from './user-commands.js';
 
 /**
  * Registers `hearth user …`, `hearth client …` and `hearth keys rotate` (../shared/CONTRACT.md). Each
- * command opens DATA_DIR/auth.db itself, so it works while the server runs; the server reads accounts,
- * clients and keys from the database on demand.
+ * command opens the auth database itself (DATA_DIR/auth.db, or the shared PostgreSQL schema when
+ * STORE_URL is postgres://…), so it works while servers run; they read accounts, clients and keys
+ * from the database on demand.
  */
 export function registerAuthCommands(program: Command, getConfig: () => Config): void {
   userCommands(program, getConfig);

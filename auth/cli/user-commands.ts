@@ -8,7 +8,7 @@ export async function withAdmin<T>(
   getConfig: () => Config,
   fn: (admin: Admin) => Promise<T> | T,
 ): Promise<T> {
-  const admin = openAdmin(getConfig());
+  const admin = await openAdmin(getConfig());
   try {
     return await fn(admin);
   } catch (err) {
@@ -17,7 +17,7 @@ export async function withAdmin<T>(
     }
     throw err;
   } finally {
-    admin.close();
+    await admin.close();
   }
 }
 
@@ -94,25 +94,25 @@ export function userCommands(program: Command, getConfig: () => Config): void {
       );
     });
 
-  const simple = (name: string, description: string, fn: (a: Admin, username: string) => void) =>
+  const simple = (
+    name: string,
+    description: string,
+    fn: (a: Admin, username: string) => Promise<void>,
+  ) =>
     user
       .command(`${name} <username>`)
       .description(description)
       .action(async (username: string, _opts: unknown, cmd: Command) => {
-        await withAdmin(getConfig, (a) => {
-          fn(a, username);
-        });
+        await withAdmin(getConfig, (a) => fn(a, username));
         print(cmd, {}, `user ${username}: ${name} done`);
       });
-  simple('disable', 'disable an account (its tokens stop working at once)', (a, u) => {
-    a.users.setEnabled(u, false);
-  });
-  simple('enable', 'enable an account', (a, u) => {
-    a.users.setEnabled(u, true);
-  });
-  simple('remove', 'remove an account (its tokens stop working at once)', (a, u) => {
-    a.users.remove(u);
-  });
+  simple('disable', 'disable an account (its tokens stop working at once)', (a, u) =>
+    a.users.setEnabled(u, false),
+  );
+  simple('enable', 'enable an account', (a, u) => a.users.setEnabled(u, true));
+  simple('remove', 'remove an account (its tokens stop working at once)', (a, u) =>
+    a.users.remove(u),
+  );
 
   user
     .command('passwd <username>')
@@ -135,9 +135,7 @@ export function userCommands(program: Command, getConfig: () => Config): void {
     .command('roles <username> [roles...]')
     .description("replace an account's roles (none: no roles)")
     .action(async (username: string, roles: string[], _opts: unknown, cmd: Command) => {
-      await withAdmin(getConfig, (a) => {
-        a.users.setRoles(username, roles);
-      });
+      await withAdmin(getConfig, (a) => a.users.setRoles(username, roles));
       print(cmd, {}, `roles of ${username}: ${roles.join(', ') || '(none)'}`);
     });
 }

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ClientMetadata, JWK } from 'oidc-provider';
-import { nowSeconds, type AuthDb } from '../db/open-auth-db.js';
+import { nowSeconds, type AuthSql } from '../db/auth-sql.js';
 import type { ClientInfo } from '../types.js';
 import { AdminChanges } from '../db/admin-changes.js';
 
@@ -70,25 +70,15 @@ function checkUrl(value: string, what: string): void {
   }
 }
 
-/** Registered clients, read from the database on demand (no restart after a change). */
+/** Registered clients, read from the database on demand (no cache: a removal counts at once everywhere). */
 export class Clients {
-  readonly #get;
-  readonly #all;
-  readonly #insert;
-  readonly #remove;
   readonly #changes: AdminChanges;
 
   constructor(
-    db: AuthDb,
+    private readonly db: AuthSql,
     private readonly validRoles: () => readonly string[],
   ) {
     this.#changes = new AdminChanges(db);
-    this.#get = db.prepare<[string], Row>('SELECT * FROM clients WHERE client_id = ?');
-    this.#all = db.prepare<[], Row>('SELECT * FROM clients ORDER BY created_at, rowid');
-    this.#insert = db.prepare<[string, string, string, string, number]>(
-      'INSERT INTO clients (client_id, name, metadata, roles, created_at) VALUES (?, ?, ?, ?, ?)',
-    );
-    this.#remove = db.prepare<[string]>('DELETE FROM clients WHERE client_id = ?');
   }
 
   /** The metadata a registration would store (validated, not yet stored). */
@@ -98,19 +88,22 @@ export class Clients {
   }
 
   /** Stores a client; the secret (for client_secret_* methods) is returned only here. */
-  insert(
+  async insert(
     input: NewClient,
     metadata: ClientMetadata & { client_id: string } = this.preview(input),
-  ): { clientId: string; clientSecret: string | undefined } {
+  ): Promise<{ clientId: string; clientSecret: string | undefined }> {
     const roles = this.checkRoles(input.roles ?? []);
-    this.#insert.run(
-      metadata.client_id,
-      input.name,
-      JSON.stringify(metadata),
-      JSON.stringify(roles),
-      nowSeconds(),
+    await this.db.run(
+      'INSERT INTO clients (client_id, name, metadata, roles, created_at) VALUES (?, ?, ?, ?, ?)',
+      [
+        metadata.client_id,
+        input.name,
+        JSON.stringify(metadata),
+        JSON.stringify(roles),
+        nowSeconds(),
+      ],
     );
-    this.#changes.client(metadata.client_id, 'added');
+    await this.#changes.client(metadata.client_id, 'added');
     return { clientId: metadata.client_id, clientSecret: metadata.client_secret };
   }
 
@@ -124,18 +117,25 @@ export class Clients {
     return roles;
   }
 
-  get(clientId: string): ClientRecord | undefined {
-    const row = this.#get.get(clientId);
+  async get(clientId: string): Promise<ClientRecord | undefined> {
+    const row = await this.db.get<Row>(
+      'SELECT client_id, name, metadata, roles FROM clients WHERE client_id = ?',
+      [clientId],
+    );
     return row === undefined ? undefined : toRecord(row);
   }
 
-  list(): ClientRecord[] {
-    return this.#all.all().map(toRecord);
+  async list(): Promise<ClientRecord[]> {
+    const rows = await this.db.all<Row>(
+      'SELECT client_id, name, metadata, roles FROM clients ORDER BY created_at, rowid',
+    );
+    return rows.map(toRecord);
   }
 
-  remove(clientId: string): void {
-    if (this.#remove.run(clientId).changes === 0) throw new ClientError(`no client ${clientId}`);
-    this.#changes.client(clientId, 'removed');
+  async remove(clientId: string): Promise<void> {
+    const changes = await this.db.run('DELETE FROM clients WHERE client_id = ?', [clientId]);
+    if (changes === 0) throw new ClientError(`no client ${clientId}`);
+    await this.#changes.client(clientId, 'removed');
   }
 }
 

@@ -1,4 +1,4 @@
-import { nowSeconds, type AuthDb } from './open-auth-db.js';
+import { nowSeconds, type AuthQueries } from './auth-sql.js';
 import type { AuthEventMap } from '../events.js';
 
 export type AccountChange = AuthEventMap['account.changed'][0]['change'];
@@ -13,45 +13,51 @@ interface Row {
 
 /**
  * A log of account and client changes in the auth database, written by whoever makes them (the CLI
- * in another process, or the server), so the server can emit them as audit events.
+ * in another process, or a server), so a server can emit them as audit events. Each change is
+ * claimed by exactly one of the server processes sharing the database, so it is emitted once.
  */
 export class AdminChanges {
-  readonly #insert;
-  readonly #since;
-  readonly #last;
-  readonly #purge;
+  constructor(private readonly db: AuthQueries) {}
 
-  constructor(db: AuthDb) {
-    this.#insert = db.prepare<[number, string, string, string]>(
-      'INSERT INTO admin_changes (at, kind, subject, change) VALUES (?, ?, ?, ?)',
-    );
-    this.#since = db.prepare<[number], Row>(
-      'SELECT id, kind, subject, change FROM admin_changes WHERE id > ? ORDER BY id LIMIT 1000',
-    );
-    this.#last = db.prepare<[], { id: number | null }>('SELECT max(id) AS id FROM admin_changes');
-    this.#purge = db.prepare<[number]>('DELETE FROM admin_changes WHERE at < ?');
+  async account(username: string, change: AccountChange): Promise<void> {
+    await this.#insert('account', username, change);
   }
 
-  account(username: string, change: AccountChange): void {
-    this.#insert.run(nowSeconds(), 'account', username, change);
+  async client(clientId: string, change: ClientChange): Promise<void> {
+    await this.#insert('client', clientId, change);
   }
 
-  client(clientId: string, change: ClientChange): void {
-    this.#insert.run(nowSeconds(), 'client', clientId, change);
+  async #insert(kind: Row['kind'], subject: string, change: string): Promise<void> {
+    await this.db.run(
+      'INSERT INTO admin_changes (at, kind, subject, change, emitted) VALUES (?, ?, ?, ?, 0)',
+      [nowSeconds(), kind, subject, change],
+    );
   }
 
   /** The id of the newest change (0 when none). */
-  lastId(): number {
-    return this.#last.get()?.id ?? 0;
+  async lastId(): Promise<number> {
+    const row = await this.db.get<{ id: number | null }>('SELECT max(id) AS id FROM admin_changes');
+    return row?.id ?? 0;
   }
 
-  /** Changes after `id`, oldest first. */
-  since(id: number): Row[] {
-    return this.#since.all(id);
-  }
-
-  /** Forgets changes older than a week (they were emitted long ago). */
-  purge(): void {
-    this.#purge.run(nowSeconds() - 7 * 86_400);
+  /**
+   * Claims the changes after `id` that no process has emitted yet (at most 1000), oldest first. Two
+   * processes claiming at once get disjoint sets (the row update re-checks `emitted`). A cheap read
+   * comes first, so an idle log costs no write.
+   */
+  async claim(id: number): Promise<Row[]> {
+    const pending = await this.db.get<{ one: number }>(
+      'SELECT 1 AS one FROM admin_changes WHERE emitted = 0 AND id > ? LIMIT 1',
+      [id],
+    );
+    if (pending === undefined) return [];
+    const rows = await this.db.all<Row>(
+      `UPDATE admin_changes SET emitted = 1
+       WHERE emitted = 0 AND id IN (
+         SELECT id FROM admin_changes WHERE emitted = 0 AND id > ? ORDER BY id LIMIT 1000)
+       RETURNING id, kind, subject, change`,
+      [id],
+    );
+    return rows.sort((x, y) => x.id - y.id);
   }
 }

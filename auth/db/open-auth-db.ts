@@ -20,10 +20,24 @@ export function openAuthDb(dataDir: string, sync: SqliteSync): AuthDb {
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   db.exec(AUTH_SCHEMA);
+  upgrade(db);
   return db;
 }
 
-/** Seconds since the epoch. */
-export function nowSeconds(): number {
-  return Math.floor(Date.now() / 1000);
+/**
+ * Brings an auth.db made by an older Hearth up to the current schema (idempotent; processes opening
+ * it at once take turns on the write lock).
+ */
+function upgrade(db: AuthDb): void {
+  const missing = () =>
+    !db
+      .prepare<[], { name: string }>('PRAGMA table_info(admin_changes)')
+      .all()
+      .some((c) => c.name === 'emitted');
+  if (!missing()) return;
+  db.transaction(() => {
+    // Changes made before the upgrade were emitted (or are past emitting) by the older server.
+    if (missing())
+      db.exec('ALTER TABLE admin_changes ADD COLUMN emitted INTEGER NOT NULL DEFAULT 1');
+  }).immediate();
 }

@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS admin_changes (
   at INTEGER NOT NULL,
   kind TEXT NOT NULL,
   subject TEXT NOT NULL,
-  change TEXT NOT NULL
+  change TEXT NOT NULL,
+  emitted INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS login_failures (
   key TEXT PRIMARY KEY,

@@ -12,7 +12,7 @@ interface AppDeps {
   readonly config: Config;
   readonly holder: ProviderHolder;
   readonly router: Router;
-  readonly providerDeps: () => ProviderDeps;
+  readonly providerDeps: () => Promise<ProviderDeps>;
   readonly clients: Clients;
 }
 
@@ -34,14 +34,14 @@ export function createAuthApp(deps: AppDeps): Koa {
     ctx.set('Access-Control-Allow-Origin', '*');
     ctx.set('Cache-Control', 'public, max-age=60');
     ctx.type = 'application/jwk-set+json';
-    ctx.body = deps.holder.current().keys.jwks;
+    ctx.body = (await deps.holder.current()).keys.jwks;
   });
   app.use(bearerIntrospection(`${issuerPath}/token/introspection`, deps.providerDeps));
   app.use(authorizeRequest(`${issuerPath}/auth`));
   app.use(publicRefresh(`${issuerPath}/token`, deps.holder, deps.clients));
   app.use(deps.router.routes());
   app.use(async function oidcProvider(ctx: Context) {
-    const { callback } = deps.holder.current();
+    const { callback } = await deps.holder.current();
     const req = ctx.req as typeof ctx.req & { originalUrl?: string };
     const url = req.url ?? '/';
     req.originalUrl = url;

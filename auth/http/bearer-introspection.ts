@@ -9,7 +9,7 @@ import { FormError, readForm } from './read-form.js';
  * a live Hearth access token of a confidential client may introspect any token; of a public client,
  * only that client's own tokens. Requests with client authentication go to oidc-provider.
  */
-export function bearerIntrospection(path: string, deps: () => ProviderDeps) {
+export function bearerIntrospection(path: string, deps: () => Promise<ProviderDeps>) {
   return async function bearerIntrospection(ctx: Context, next: Next): Promise<void> {
     const auth = ctx.get('authorization');
     if (ctx.path !== path || ctx.method !== 'POST' || !/^bearer /i.test(auth)) {
@@ -17,12 +17,12 @@ export function bearerIntrospection(path: string, deps: () => ProviderDeps) {
       return;
     }
     ctx.set('Cache-Control', 'no-store');
-    const d = deps();
+    const d = await deps();
     const bearer = auth.slice('bearer '.length).trim();
     const caller = await verifyAccessTokenJwt({ config: d.config, jwks: d.keys.jwks }, bearer);
     if (
       caller === undefined ||
-      !d.liveness.isAlive(caller) ||
+      !(await d.liveness.isAlive(caller)) ||
       typeof caller.client_id !== 'string'
     ) {
       ctx.status = 401;
@@ -47,7 +47,7 @@ export function bearerIntrospection(path: string, deps: () => ProviderDeps) {
       };
       return;
     }
-    const client = d.clients.get(caller.client_id);
+    const client = await d.clients.get(caller.client_id);
     const who = {
       clientId: caller.client_id,
       confidential: client !== undefined && client.authMethod !== 'none',

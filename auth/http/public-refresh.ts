@@ -36,9 +36,9 @@ export function publicRefresh(tokenPath: string, holder: ProviderHolder, clients
       !form.has('client_id') &&
       !form.has('client_assertion')
     ) {
-      const rt = await holder.current().provider.RefreshToken.find(token);
+      const rt = await (await holder.current()).provider.RefreshToken.find(token);
       const clientId = rt?.clientId;
-      if (clientId !== undefined && clients.get(clientId)?.authMethod === 'none') {
+      if (clientId !== undefined && (await clients.get(clientId))?.authMethod === 'none') {
         form.set('client_id', clientId);
       }
     }

@@ -15,7 +15,7 @@ export interface InteractionDeps {
   readonly config: Config;
   readonly log: Logger;
   /** The provider and keys in use (they change when keys rotate). */
-  readonly current: () => { provider: Provider; keys: KeyMaterial };
+  readonly current: () => Promise<{ provider: Provider; keys: KeyMaterial }>;
   readonly users: Users;
   readonly clients: Clients;
   readonly launches: Launches;

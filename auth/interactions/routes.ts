@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
-import { nowSeconds } from '../db/open-auth-db.js';
+import { nowSeconds } from '../db/auth-sql.js';
 import { FormError, readForm } from '../http/read-form.js';
 import { knownPatient, type SmartResults } from '../provider/interaction-policy.js';
 import { TTL } from '../provider/ttl.js';
@@ -45,7 +45,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     ctx: Context,
     expected: string | undefined,
   ): Promise<{ provider: Provider; details: Details }> => {
-    const { provider } = deps.current();
+    const { provider } = await deps.current();
     let details: Details;
     try {
       details = await provider.interactionDetails(ctx.req, ctx.res);
@@ -63,16 +63,16 @@ export function interactionRouter(deps: InteractionDeps): Router {
     return { provider, details };
   };
 
-  const client = (details: Details) => {
+  const client = async (details: Details) => {
     const id = text(details.params['client_id']);
-    const record = deps.clients.get(id);
+    const record = await deps.clients.get(id);
     if (record === undefined) throw new PageError(400, 'The app is no longer registered.');
     return record;
   };
 
-  const sessionUser = (details: Details): UserInfo => {
+  const sessionUser = async (details: Details): Promise<UserInfo> => {
     const id = details.session?.accountId;
-    const user = id === undefined ? undefined : deps.users.findById(id);
+    const user = id === undefined ? undefined : await deps.users.findById(id);
     if (user === undefined || !user.enabled)
       throw new PageError(401, 'Your account is not available. Sign in again.');
     return user;
@@ -80,7 +80,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   const form = async (ctx: Context, uid: string): Promise<URLSearchParams> => {
     const body = await readForm(ctx.req);
-    if (!csrfValid(deps.current().keys.cookieKeys, uid, body.get(CSRF_FIELD))) {
+    if (!csrfValid((await deps.current()).keys.cookieKeys, uid, body.get(CSRF_FIELD))) {
       throw new PageError(
         403,
         'The form expired or did not come from this site. Go back and try again.',
@@ -104,8 +104,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
 
   const renderPage = async (ctx: Context, details: Details, error?: string, username?: string) => {
     const uid = details.uid;
-    const csrf = csrfField(deps.current().keys.cookieKeys, uid);
-    const app = client(details);
+    const csrf = csrfField((await deps.current()).keys.cookieKeys, uid);
+    const app = await client(details);
     const label = { clientId: app.clientId, name: app.name };
     ctx.type = 'html';
     switch (details.prompt.name) {
@@ -120,7 +120,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
         return;
       case 'patient_select':
       case 'encounter_select': {
-        const user = sessionUser(details);
+        const user = await sessionUser(details);
         const kind = details.prompt.name === 'patient_select' ? 'patient' : 'encounter';
         const name =
           typeof ctx.query['name'] === 'string' && ctx.query['name'] !== ''
@@ -174,10 +174,11 @@ export function interactionRouter(deps: InteractionDeps): Router {
         return;
       }
       case 'consent': {
-        const user = sessionUser(details);
+        const user = await sessionUser(details);
         const requested = text(details.params['scope']);
         const launchId = details.params['launch'];
-        const launch = typeof launchId === 'string' ? deps.launches.peek(launchId) : undefined;
+        const launch =
+          typeof launchId === 'string' ? await deps.launches.peek(launchId) : undefined;
         const patient = launch?.context.patient ?? knownPatient(user, details.lastSubmission);
         ctx.body = deps.views.consent({
           action: action(uid, 'consent'),
@@ -264,8 +265,8 @@ export function interactionRouter(deps: InteractionDeps): Router {
   router.post('/:uid/consent', async (ctx) => {
     const { provider, details } = await load(ctx, 'consent');
     const body = await form(ctx, details.uid);
-    const user = sessionUser(details);
-    const app = client(details);
+    const user = await sessionUser(details);
+    const app = await client(details);
     if (body.get('decision') !== 'allow') {
       deps.events.emit('consent.denied', { userId: user.id, clientId: app.clientId });
       await finish(
@@ -282,7 +283,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
     let context: LaunchContext;
     const launchId = details.params['launch'];
     if (typeof launchId === 'string' && launchId !== '') {
-      const launch = deps.launches.take(launchId);
+      const launch = await deps.launches.take(launchId);
       if (launch === undefined || launch.clientId !== app.clientId) {
         await finish(
           ctx,
@@ -328,7 +329,7 @@ export function interactionRouter(deps: InteractionDeps): Router {
       .filter((s) => s.includes('/') && !s.startsWith('launch/'));
     if (clinical.length > 0) grant.addResourceScope(deps.config.fhirBaseUrl, clinical.join(' '));
     const grantId = await grant.save();
-    deps.grantContexts.put(grantId, context, TTL.Grant);
+    await deps.grantContexts.put(grantId, context, TTL.Grant);
     // The authorization request continues with exactly the granted scopes (the code carries them).
     details.params['scope'] = granted.scope;
     await details.save(Math.max(1, details.exp - nowSeconds()));

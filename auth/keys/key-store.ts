@@ -6,11 +6,11 @@ import {
   type JWK,
   type JSONWebKeySet,
 } from 'jose';
-import { nowSeconds, type AuthDb } from '../db/open-auth-db.js';
+import { nowSeconds, type AuthQueries, type AuthSql } from '../db/auth-sql.js';
 
 /**
- * Signing keys (RS256, for access and id tokens) and cookie keys, kept in the auth database in
- * DATA_DIR: generated on first start, never committed. `rotate` puts a new key in use; an old signing
+ * Signing keys (RS256, for access and id tokens) and cookie keys, kept in the auth database (auth.db
+ * in DATA_DIR, or the shared PostgreSQL schema): generated on first start, never committed. `rotate` puts a new key in use; an old signing
  * key stays published until every token it signed has expired, an old cookie key keeps verifying
  * cookies until every session it signed has expired.
  */
@@ -53,73 +53,83 @@ function publicPart(jwk: JWK): JWK {
   return out;
 }
 
-export class KeyStore {
-  readonly #live;
-  readonly #insert;
-  readonly #retire;
-  readonly #version;
+const LIVE = `SELECT kid, use, private_jwk, retired_at FROM signing_keys
+  WHERE unpublish_at IS NULL OR unpublish_at > ?
+  ORDER BY CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END, created_at DESC, kid`;
+const INSERT = 'INSERT INTO signing_keys (kid, use, private_jwk, created_at) VALUES (?, ?, ?, ?)';
+const RETIRE =
+  'UPDATE signing_keys SET retired_at = ?, unpublish_at = ? WHERE use = ? AND retired_at IS NULL';
+/** Advisory lock name: key bootstrap and rotation of one auth schema run one at a time. */
+const KEYS_LOCK = 'signing-keys';
 
-  constructor(private readonly db: AuthDb) {
-    this.#live = db.prepare<[number], KeyRow>(
-      `SELECT kid, use, private_jwk, retired_at FROM signing_keys
-       WHERE unpublish_at IS NULL OR unpublish_at > ? ORDER BY retired_at IS NOT NULL, created_at DESC, rowid DESC`,
+function newCookieKey(): { kid: string; secret: string } {
+  return {
+    kid: `cookie-${randomBytes(8).toString('hex')}`,
+    secret: JSON.stringify(randomBytes(32).toString('base64url')),
+  };
+}
+
+async function insertKeys(
+  tx: AuthQueries,
+  sig: { kid: string; jwk: JWK } | undefined,
+  cookie: boolean,
+): Promise<void> {
+  const now = nowSeconds();
+  if (sig !== undefined) await tx.run(INSERT, [sig.kid, 'sig', JSON.stringify(sig.jwk), now]);
+  if (cookie) {
+    const c = newCookieKey();
+    await tx.run(INSERT, [c.kid, 'cookie', c.secret, now]);
+  }
+}
+
+export class KeyStore {
+  constructor(private readonly db: AuthSql) {}
+
+  async #activeUses(q: AuthQueries): Promise<Set<string>> {
+    const rows = await q.all<{ use: string }>(
+      'SELECT use FROM signing_keys WHERE retired_at IS NULL AND (unpublish_at IS NULL OR unpublish_at > ?)',
+      [nowSeconds()],
     );
-    this.#insert = db.prepare<[string, string, string, number]>(
-      'INSERT INTO signing_keys (kid, use, private_jwk, created_at) VALUES (?, ?, ?, ?)',
-    );
-    this.#retire = db.prepare<[number, number, string]>(
-      'UPDATE signing_keys SET retired_at = ?, unpublish_at = ? WHERE use = ? AND retired_at IS NULL',
-    );
-    this.#version = db.prepare<[number], { v: string | null }>(
-      `SELECT group_concat(kid) AS v FROM (SELECT kid FROM signing_keys
-       WHERE unpublish_at IS NULL OR unpublish_at > ? ORDER BY kid)`,
-    );
+    return new Set(rows.map((r) => r.use));
   }
 
-  /** Creates the first signing and cookie keys when there are none. */
+  /**
+   * Creates the first signing and cookie keys when there are none. Processes starting at once on one
+   * database serialise on a lock and re-check inside it, so exactly one key of each kind results.
+   */
   async ensure(): Promise<void> {
-    const rows = this.#live.all(nowSeconds());
-    const hasSig = rows.some((r) => r.use === 'sig' && r.retired_at === null);
-    const hasCookie = rows.some((r) => r.use === 'cookie' && r.retired_at === null);
-    const sig = hasSig ? undefined : await newSigningKey();
-    this.db.transaction(() => {
-      const now = nowSeconds();
-      if (sig !== undefined) this.#insert.run(sig.kid, 'sig', JSON.stringify(sig.jwk), now);
-      if (!hasCookie)
-        this.#insert.run(
-          `cookie-${randomBytes(8).toString('hex')}`,
-          'cookie',
-          JSON.stringify(randomBytes(32).toString('base64url')),
-          now,
-        );
-    })();
+    const before = await this.#activeUses(this.db);
+    if (before.has('sig') && before.has('cookie')) return;
+    const candidate = before.has('sig') ? undefined : await newSigningKey();
+    await this.db.transaction(async (tx) => {
+      const active = await this.#activeUses(tx);
+      await insertKeys(tx, active.has('sig') ? undefined : candidate, !active.has('cookie'));
+    }, KEYS_LOCK);
   }
 
   /** Puts new signing and cookie keys in use; old ones stay published/valid for their grace period. */
   async rotate(): Promise<{ kid: string }> {
     const sig = await newSigningKey();
-    this.db.transaction(() => {
+    await this.db.transaction(async (tx) => {
       const now = nowSeconds();
-      this.#retire.run(now, now + SIGNING_KEY_GRACE_SECONDS, 'sig');
-      this.#retire.run(now, now + COOKIE_KEY_GRACE_SECONDS, 'cookie');
-      this.#insert.run(sig.kid, 'sig', JSON.stringify(sig.jwk), now);
-      this.#insert.run(
-        `cookie-${randomBytes(8).toString('hex')}`,
-        'cookie',
-        JSON.stringify(randomBytes(32).toString('base64url')),
-        now,
-      );
-    })();
+      await tx.run(RETIRE, [now, now + SIGNING_KEY_GRACE_SECONDS, 'sig']);
+      await tx.run(RETIRE, [now, now + COOKIE_KEY_GRACE_SECONDS, 'cookie']);
+      await insertKeys(tx, sig, true);
+    }, KEYS_LOCK);
     return { kid: sig.kid };
   }
 
-  /** A cheap fingerprint of the live key set. */
-  version(): string {
-    return this.#version.get(nowSeconds())?.v ?? '';
+  /** A cheap fingerprint of the live key set (one indexed read). */
+  async version(): Promise<string> {
+    const rows = await this.db.all<{ kid: string }>(
+      'SELECT kid FROM signing_keys WHERE unpublish_at IS NULL OR unpublish_at > ?',
+      [nowSeconds()],
+    );
+    return versionOf(rows);
   }
 
-  material(): KeyMaterial {
-    const rows = this.#live.all(nowSeconds());
+  async material(): Promise<KeyMaterial> {
+    const rows = await this.db.all<KeyRow>(LIVE, [nowSeconds()]);
     const sig = rows.filter((r) => r.use === 'sig').map((r) => JSON.parse(r.private_jwk) as JWK);
     const cookieKeys = rows
       .filter((r) => r.use === 'cookie')
@@ -127,6 +137,19 @@ export class KeyStore {
     const signing = sig[0];
     if (signing === undefined || cookieKeys.length === 0)
       throw new Error('no signing key: call ensure() first');
-    return { signing, jwks: { keys: sig.map(publicPart) }, cookieKeys, version: this.version() };
+    return {
+      signing,
+      jwks: { keys: sig.map(publicPart) },
+      cookieKeys,
+      version: versionOf(rows),
+    };
   }
+}
+
+/** The sorted key ids (sorted here: database collations differ). */
+function versionOf(rows: readonly { kid: string }[]): string {
+  return rows
+    .map((r) => r.kid)
+    .sort()
+    .join(',');
 }

@@ -1,4 +1,4 @@
-import { nowSeconds, type AuthDb } from '../db/open-auth-db.js';
+import { nowSeconds, type AuthSql } from '../db/auth-sql.js';
 import type { LaunchContext } from './launches.js';
 
 /**
@@ -6,39 +6,33 @@ import type { LaunchContext } from './launches.js';
  * tokens and every access token of the grant carry the same patient, encounter, banner and style.
  */
 export class GrantContexts {
-  readonly #put;
-  readonly #get;
-  readonly #remove;
-  readonly #extend;
+  constructor(private readonly db: AuthSql) {}
 
-  constructor(db: AuthDb) {
-    this.#put = db.prepare<[string, string, number]>(
+  async put(grantId: string, context: LaunchContext, ttlSeconds: number): Promise<void> {
+    await this.db.run(
       `INSERT INTO grant_context (grant_id, context, expires_at) VALUES (?, ?, ?)
        ON CONFLICT (grant_id) DO UPDATE SET context = excluded.context, expires_at = excluded.expires_at`,
+      [grantId, JSON.stringify(context), nowSeconds() + ttlSeconds],
     );
-    this.#get = db.prepare<[string, number], { context: string }>(
+  }
+
+  async get(grantId: string): Promise<LaunchContext | undefined> {
+    const row = await this.db.get<{ context: string }>(
       'SELECT context FROM grant_context WHERE grant_id = ? AND expires_at > ?',
+      [grantId, nowSeconds()],
     );
-    this.#remove = db.prepare<[string]>('DELETE FROM grant_context WHERE grant_id = ?');
-    this.#extend = db.prepare<[number, string]>(
-      'UPDATE grant_context SET expires_at = max(expires_at, ?) WHERE grant_id = ?',
-    );
-  }
-
-  put(grantId: string, context: LaunchContext, ttlSeconds: number): void {
-    this.#put.run(grantId, JSON.stringify(context), nowSeconds() + ttlSeconds);
-  }
-
-  get(grantId: string): LaunchContext | undefined {
-    const row = this.#get.get(grantId, nowSeconds());
     return row === undefined ? undefined : (JSON.parse(row.context) as LaunchContext);
   }
 
-  extend(grantId: string, ttlSeconds: number): void {
-    this.#extend.run(nowSeconds() + ttlSeconds, grantId);
+  /** Moves the expiry to `ttlSeconds` from now unless it is already later. */
+  async extend(grantId: string, ttlSeconds: number): Promise<void> {
+    await this.db.run(
+      'UPDATE grant_context SET expires_at = ? WHERE grant_id = ? AND expires_at < ?',
+      [nowSeconds() + ttlSeconds, grantId, nowSeconds() + ttlSeconds],
+    );
   }
 
-  remove(grantId: string): void {
-    this.#remove.run(grantId);
+  async remove(grantId: string): Promise<void> {
+    await this.db.run('DELETE FROM grant_context WHERE grant_id = ?', [grantId]);
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { nowSeconds, type AuthDb } from '../db/open-auth-db.js';
+import { nowSeconds, type AuthSql } from '../db/auth-sql.js';
 import type { FhirContextItem, LaunchInput } from '../types.js';
 
 /** The context an EHR launch (or a standalone pick) puts into the token response. */
@@ -31,23 +31,9 @@ const ID = /^[A-Za-z0-9_-]{16,128}$/;
 
 /** Opaque, single-use, short-lived EHR launch handles. */
 export class Launches {
-  readonly #insert;
-  readonly #peek;
-  readonly #take;
+  constructor(private readonly db: AuthSql) {}
 
-  constructor(db: AuthDb) {
-    this.#insert = db.prepare<[string, string, string, string, number]>(
-      'INSERT INTO launches (id, user_id, client_id, context, expires_at) VALUES (?, ?, ?, ?, ?)',
-    );
-    this.#peek = db.prepare<[string, number], Row>(
-      'SELECT user_id, client_id, context FROM launches WHERE id = ? AND expires_at > ?',
-    );
-    this.#take = db.prepare<[string, number], Row>(
-      'DELETE FROM launches WHERE id = ? AND expires_at > ? RETURNING user_id, client_id, context',
-    );
-  }
-
-  create(input: LaunchInput): { launch: string; expiresAt: number } {
+  async create(input: LaunchInput): Promise<{ launch: string; expiresAt: number }> {
     const launch = randomBytes(24).toString('base64url');
     const expiresAt = nowSeconds() + LAUNCH_TTL_SECONDS;
     const context: LaunchContext = {
@@ -58,20 +44,33 @@ export class Launches {
       smartStyleUrl: input.smartStyleUrl,
       intent: input.intent,
     };
-    this.#insert.run(launch, input.userId, input.clientId, JSON.stringify(context), expiresAt);
+    await this.db.run(
+      'INSERT INTO launches (id, user_id, client_id, context, expires_at) VALUES (?, ?, ?, ?, ?)',
+      [launch, input.userId, input.clientId, JSON.stringify(context), expiresAt],
+    );
     return { launch, expiresAt };
   }
 
   /** The launch, if it exists and has not expired or been used. */
-  peek(launch: string): StoredLaunch | undefined {
+  async peek(launch: string): Promise<StoredLaunch | undefined> {
     if (!ID.test(launch)) return undefined;
-    return toLaunch(this.#peek.get(launch, nowSeconds()));
+    return toLaunch(
+      await this.db.get<Row>(
+        'SELECT user_id, client_id, context FROM launches WHERE id = ? AND expires_at > ?',
+        [launch, nowSeconds()],
+      ),
+    );
   }
 
-  /** Uses the launch up (single use); undefined when it was already used or expired. */
-  take(launch: string): StoredLaunch | undefined {
+  /** Uses the launch up (single use, also across processes); undefined when used or expired. */
+  async take(launch: string): Promise<StoredLaunch | undefined> {
     if (!ID.test(launch)) return undefined;
-    return toLaunch(this.#take.get(launch, nowSeconds()));
+    return toLaunch(
+      await this.db.get<Row>(
+        'DELETE FROM launches WHERE id = ? AND expires_at > ? RETURNING user_id, client_id, context',
+        [launch, nowSeconds()],
+      ),
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import type { Adapter, AdapterFactory } from 'oidc-provider';
 import type { Clients } from '../clients/clients.js';
 import type { OidcStorage } from '../storage/oidc-storage.js';
 
@@ -29,7 +29,7 @@ function readOnly(): Promise<void> {
 
 function clientAdapter(clients: Clients): Adapter {
   return {
-    find: (id) => Promise.resolve(clients.get(id)?.metadata as AdapterPayload | undefined),
+    find: async (id) => (await clients.get(id))?.metadata,
     upsert: readOnly,
     findByUid: () => Promise.resolve(undefined),
     findByUserCode: () => Promise.resolve(undefined),

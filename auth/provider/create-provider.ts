@@ -137,7 +137,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.use(jwtIntrospection(deps));
   provider.use(jwtRevocation(deps));
   provider.on('grant.revoked', (_ctx: unknown, grantId: string) => {
-    deps.grantContexts.remove(grantId);
+    deps.grantContexts.remove(grantId).catch((err: unknown) => {
+      deps.log.error({ err, grantId }, 'removing a revoked grant context failed');
+    });
   });
   const clientAuthFailure = (ctx: KoaContextWithOIDC, err: errors.OIDCProviderError) => {
     if (err.error === 'invalid_client') {

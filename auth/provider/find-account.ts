@@ -6,8 +6,8 @@ import type { ProviderDeps } from './deps.js';
  * working and their codes and refresh tokens are refused (`invalid_grant`).
  */
 export function findAccount(deps: ProviderDeps) {
-  return (_ctx: KoaContextWithOIDC, sub: string): Account | undefined => {
-    const user = deps.users.findById(sub);
+  return async (_ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> => {
+    const user = await deps.users.findById(sub);
     if (user === undefined || !user.enabled) return undefined;
     return {
       accountId: user.id,

@@ -30,11 +30,11 @@ export function knownPatient(
  */
 export function smartInteractionPolicy(deps: ProviderDeps): interactionPolicy.DefaultPolicy {
   const policy = base();
-  const sessionUser = (ctx: KoaContextWithOIDC) => {
+  const sessionUser = async (ctx: KoaContextWithOIDC) => {
     const id = ctx.oidc.session?.accountId;
     return id === undefined ? undefined : deps.users.findById(id);
   };
-  const launchContext = (ctx: KoaContextWithOIDC) => {
+  const launchContext = async (ctx: KoaContextWithOIDC) => {
     const launch = ctx.oidc.params?.['launch'];
     return typeof launch === 'string' && launch !== '' ? deps.launches.peek(launch) : undefined;
   };
@@ -45,9 +45,11 @@ export function smartInteractionPolicy(deps: ProviderDeps): interactionPolicy.De
       'account_unavailable',
       'the signed-in account is disabled or removed',
       'login_required',
-      (ctx) => {
+      async (ctx) => {
         if (ctx.oidc.session?.accountId === undefined) return Check.NO_NEED_TO_PROMPT;
-        return sessionUser(ctx)?.enabled === true ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+        return (await sessionUser(ctx))?.enabled === true
+          ? Check.NO_NEED_TO_PROMPT
+          : Check.REQUEST_PROMPT;
       },
     ),
   );
@@ -58,15 +60,16 @@ export function smartInteractionPolicy(deps: ProviderDeps): interactionPolicy.De
       'patient_context_missing',
       'a patient must be selected',
       'interaction_required',
-      (ctx) => {
+      async (ctx) => {
         const scopes = [...ctx.oidc.requestParamScopes];
         const wants =
           scopes.includes('launch/patient') || scopes.some((s) => s.startsWith('patient/'));
         if (!wants) return Check.NO_NEED_TO_PROMPT;
         // After consent the grant's context holds the patient (the launch handle is used up).
         if (ctx.oidc.result?.consent?.grantId !== undefined) return Check.NO_NEED_TO_PROMPT;
-        if (launchContext(ctx)?.context.patient !== undefined) return Check.NO_NEED_TO_PROMPT;
-        const known = knownPatient(sessionUser(ctx), ctx.oidc.result);
+        if ((await launchContext(ctx))?.context.patient !== undefined)
+          return Check.NO_NEED_TO_PROMPT;
+        const known = knownPatient(await sessionUser(ctx), ctx.oidc.result);
         return known === undefined ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
       },
     ),
@@ -77,12 +80,12 @@ export function smartInteractionPolicy(deps: ProviderDeps): interactionPolicy.De
       'encounter_context_missing',
       'an encounter may be selected',
       'interaction_required',
-      (ctx) => {
+      async (ctx) => {
         if (!deps.encounterPicker || isLaunch(ctx)) return Check.NO_NEED_TO_PROMPT;
         if (!ctx.oidc.requestParamScopes.has('launch/encounter')) return Check.NO_NEED_TO_PROMPT;
         const result = ctx.oidc.result as SmartResults | undefined;
         if (result?.encounter_select !== undefined) return Check.NO_NEED_TO_PROMPT;
-        return knownPatient(sessionUser(ctx), result) === undefined
+        return knownPatient(await sessionUser(ctx), result) === undefined
           ? Check.NO_NEED_TO_PROMPT
           : Check.REQUEST_PROMPT;
       },

@@ -20,7 +20,7 @@ export async function introspectJwt(
   const claims = await verifyAccessTokenJwt({ config: deps.config, jwks: deps.keys.jwks }, token);
   const active =
     claims !== undefined &&
-    deps.liveness.isAlive(claims) &&
+    (await deps.liveness.isAlive(claims)) &&
     mayIntrospect(caller, claims.client_id);
   deps.events.emit('token.introspected', { clientId: caller.clientId, active, jti: claims?.jti });
   return active ? introspectionBody(claims) : { active: false };

@@ -17,7 +17,7 @@ export function resourceIndicators(deps: ProviderDeps) {
     defaultResource: (_ctx: KoaContextWithOIDC, _client: Client, oneOf?: readonly string[]) =>
       Promise.resolve(oneOf === undefined ? base : oneOf.includes(base) ? base : oneOf),
     useGrantedResource: () => Promise.resolve(true),
-    getResourceServerInfo(
+    async getResourceServerInfo(
       ctx: KoaContextWithOIDC,
       indicator: string,
       client: Client,
@@ -25,13 +25,13 @@ export function resourceIndicators(deps: ProviderDeps) {
       if (indicator.replace(/\/+$/, '') !== base) {
         throw new errors.InvalidTarget(`the only resource (aud) here is the FHIR base URL ${base}`);
       }
-      return Promise.resolve({
-        scope: resourceScope(deps, ctx, client),
+      return {
+        scope: await resourceScope(deps, ctx, client),
         audience: base,
         accessTokenFormat: 'jwt',
         accessTokenTTL: TTL.AccessToken,
         jwt: { sign: { alg: 'RS256' } },
-      });
+      };
     },
   };
 }
@@ -40,7 +40,11 @@ function clinicalTokens(scope: string | undefined): string[] {
   return (scope ?? '').split(' ').filter((t) => parseScopes(t).clinical.length === 1);
 }
 
-function resourceScope(deps: ProviderDeps, ctx: KoaContextWithOIDC, client: Client): string {
+async function resourceScope(
+  deps: ProviderDeps,
+  ctx: KoaContextWithOIDC,
+  client: Client,
+): Promise<string> {
   const { route, params, entities } = ctx.oidc;
   const requested = typeof params?.['scope'] === 'string' ? params['scope'] : undefined;
   if (route !== 'token') {
@@ -49,7 +53,7 @@ function resourceScope(deps: ProviderDeps, ctx: KoaContextWithOIDC, client: Clie
       .filter((t) => !t.startsWith('system/'))
       .join(' ');
   }
-  const record = deps.clients.get(client.clientId);
+  const record = await deps.clients.get(client.clientId);
   if (record === undefined) throw new errors.InvalidClient('client not found');
   const grantType = params?.['grant_type'];
   if (grantType === 'client_credentials') {
@@ -71,7 +75,7 @@ function resourceScope(deps: ProviderDeps, ctx: KoaContextWithOIDC, client: Clie
   }
   const source = grantType === 'refresh_token' ? entities.RefreshToken : entities.AuthorizationCode;
   const accountId = source?.accountId;
-  const user = accountId === undefined ? undefined : deps.users.findById(accountId);
+  const user = accountId === undefined ? undefined : await deps.users.findById(accountId);
   if (user === undefined || !user.enabled)
     throw new errors.InvalidGrant('the user is no longer active');
   const held = source?.scope ?? '';

@@ -34,7 +34,7 @@ export function jwtRevocation(deps: ProviderDeps) {
         claims.client_id === client.clientId &&
         typeof claims.exp === 'number'
       ) {
-        deps.liveness.revoke(claims.jti, claims.exp);
+        await deps.liveness.revoke(claims.jti, claims.exp);
         deps.events.emit('token.revoked', { clientId: client.clientId, tokenType: 'access_token' });
       }
       ctx.status = 200;

@@ -21,7 +21,7 @@ export function smartExtraParams(deps: ProviderDeps) {
         throw new errors.InvalidRequest(`'aud' must be this server's FHIR base URL ${base}`);
       }
     },
-    launch(ctx: KoaContextWithOIDC, value: string | undefined): void {
+    async launch(ctx: KoaContextWithOIDC, value: string | undefined): Promise<void> {
       const scopes = ctx.oidc.requestParamScopes;
       if (value === undefined || value === '') {
         if (scopes.has('launch')) {
@@ -31,7 +31,7 @@ export function smartExtraParams(deps: ProviderDeps) {
         }
         return;
       }
-      const launch = deps.launches.peek(value);
+      const launch = await deps.launches.peek(value);
       if (launch === undefined || launch.clientId !== ctx.oidc.client?.clientId) {
         throw new errors.InvalidRequest(
           "'launch' is unknown, expired, already used or issued for another app",

@@ -21,21 +21,26 @@ interface TokenLike {
 
 /** `extraTokenClaims`: user tokens get fhirUser, patient, encounter, roles; backend tokens the client's roles. */
 export function extraTokenClaims(deps: ProviderDeps) {
-  return (_ctx: KoaContextWithOIDC, token: TokenLike): ExtraAccessTokenClaims | undefined => {
+  return async (
+    _ctx: KoaContextWithOIDC,
+    token: TokenLike,
+  ): Promise<ExtraAccessTokenClaims | undefined> => {
     if (token.kind === 'ClientCredentials') {
-      const client = token.clientId === undefined ? undefined : deps.clients.get(token.clientId);
+      const client =
+        token.clientId === undefined ? undefined : await deps.clients.get(token.clientId);
       return { roles: [...(client?.roles ?? [])] };
     }
     if (token.kind !== 'AccessToken') return undefined;
     const out: ExtraAccessTokenClaims = { roles: [] };
-    const user = token.accountId === undefined ? undefined : deps.users.findById(token.accountId);
+    const user =
+      token.accountId === undefined ? undefined : await deps.users.findById(token.accountId);
     if (user !== undefined) {
       out.roles = [...user.roles];
       if (user.fhirUser !== undefined) out.fhirUser = `${deps.config.fhirBaseUrl}/${user.fhirUser}`;
     }
     if (token.grantId !== undefined) {
       out.grant = token.grantId;
-      const context = deps.grantContexts.get(token.grantId);
+      const context = await deps.grantContexts.get(token.grantId);
       if (context?.patient !== undefined) out.patient = context.patient;
       if (context?.encounter !== undefined) out.encounter = context.encounter;
     }

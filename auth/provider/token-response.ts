@@ -45,7 +45,7 @@ export function smartTokenResponse(deps: ProviderDeps) {
     const scope = fullScope(oidcCtx, at.scope);
     body['scope'] = scope;
     const grantId = at.grantId;
-    const context = deps.grantContexts.get(grantId);
+    const context = await deps.grantContexts.get(grantId);
     if (context !== undefined) {
       if (context.patient !== undefined) body['patient'] = context.patient;
       if (context.encounter !== undefined) body['encounter'] = context.encounter;
@@ -60,7 +60,7 @@ export function smartTokenResponse(deps: ProviderDeps) {
     const sub = at.accountId;
     if (grantType === 'refresh_token') {
       await deps.storage.extend('Grant', grantId, TTL.Grant);
-      deps.grantContexts.extend(grantId, TTL.Grant);
+      await deps.grantContexts.extend(grantId, TTL.Grant);
       deps.events.emit('token.refreshed', { clientId, sub, scope, jti: at.jti });
     } else {
       deps.events.emit('token.issued', {

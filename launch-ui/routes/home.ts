@@ -30,8 +30,8 @@ export function createHomeRoutes(
 ): HomeRoutes {
   const secure = o.config.trustProxy || o.config.publicUrl.startsWith('https:');
 
-  function launchableApps(): ClientInfo[] {
-    return o.auth.listClients().filter((c) => c.launchUri !== undefined);
+  async function launchableApps(): Promise<ClientInfo[]> {
+    return (await o.auth.listClients()).filter((c) => c.launchUri !== undefined);
   }
 
   function originsOf(apps: readonly ClientInfo[]): string[] {
@@ -107,7 +107,7 @@ export function createHomeRoutes(
       Math.max(Number.parseInt(String(ctx.query.page ?? '1'), 10) || 1, 1),
       10_000,
     );
-    const apps = launchableApps();
+    const apps = await launchableApps();
     let patients: Awaited<ReturnType<LaunchUiOptions['searchPatients']>> = { patients: [] };
     let error: string | undefined =
       rawDate !== '' && birthdate === '' ? 'Enter the birth date as YYYY-MM-DD.' : undefined;
@@ -191,7 +191,7 @@ export function createHomeRoutes(
     }
     const clientId = body.get('client_id') ?? '';
     const patient = body.get('patient') ?? '';
-    const app = launchableApps().find((a) => a.clientId === clientId);
+    const app = (await launchableApps()).find((a) => a.clientId === clientId);
     if (app?.launchUri === undefined || !PATIENT_ID.test(patient)) {
       respond(
         ctx,

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import * as client from 'openid-client';
 import { tokenRequest } from './support/flow.js';
+import { describeOnEngines } from '../support/engines.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { addClient } from './support/seed.js';
 
@@ -23,7 +24,7 @@ async function keyPair(alg: string): Promise<KeyPair> {
   return { alg, kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg } };
 }
 
-describe('backend services (client_credentials + private_key_jwt)', function () {
+describeOnEngines('backend services (client_credentials + private_key_jwt)', function (engine) {
   this.timeout(20_000);
   let h: Harness;
   let jwksServer: http.Server;
@@ -32,7 +33,7 @@ describe('backend services (client_credentials + private_key_jwt)', function () 
   const ids: Record<string, string> = {};
 
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, {}, engine.name);
     for (const alg of ['RS384', 'ES384', 'RS256', 'ES256']) keys[alg] = await keyPair(alg);
     const es384 = keys['ES384'];
     assert.ok(es384);

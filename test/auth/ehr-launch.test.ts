@@ -2,19 +2,20 @@ import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
 import { Browser } from './support/browser.js';
 import { authorize, REDIRECT, tokenRequest } from './support/flow.js';
+import { describeOnEngines } from '../support/engines.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { addClient, addUser, admin, PASSWORD } from './support/seed.js';
 
 const SCOPE = 'launch openid fhirUser offline_access patient/*.rs user/Observation.rs';
 
-describe('EHR launch', function () {
+describeOnEngines('EHR launch', function (engine) {
   this.timeout(20_000);
   let h: Harness;
   let app: string;
   let other: string;
 
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, {}, engine.name);
     await addUser(h, 'clinician', { fhirUser: 'Practitioner/prac-1' });
     await addUser(h, 'nurse', { fhirUser: 'Practitioner/prac-2' });
     app = (await addClient(h, { name: 'EHR app', launchUri: 'https://app.example/launch' }))
@@ -144,7 +145,7 @@ describe('EHR launch', function () {
   it('refuses an unknown or expired launch handle', async () => {
     const b = await signedIn();
     const l = await launch(b);
-    admin(h, (a) => a.db.prepare('UPDATE launches SET expires_at = 0 WHERE id = ?').run(l.launch));
+    await admin(h, (a) => a.sql.run('UPDATE launches SET expires_at = 0 WHERE id = ?', [l.launch]));
     const expired = await authorize(h, {
       clientId: app,
       scope: SCOPE,
@@ -234,7 +235,7 @@ describe('EHR launch', function () {
   it('refuses to create a launch for an unknown client', async () => {
     await assert.rejects(
       h.auth.createLaunch({
-        userId: h.auth.findUser('clinician')?.id ?? '',
+        userId: (await h.auth.findUser('clinician'))?.id ?? '',
         clientId: 'nope',
         patient: 'p',
       }),

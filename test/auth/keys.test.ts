@@ -5,18 +5,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeProtectedHeader } from 'jose';
 import { Browser } from './support/browser.js';
 import { authorize, REDIRECT, tokenRequest } from './support/flow.js';
+import { describeOnEngines } from '../support/engines.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { addClient, addUser, admin, adminAsync } from './support/seed.js';
 
 const SCOPE = 'openid fhirUser launch/patient patient/*.rs';
 
-describe('signing and cookie keys', function () {
+describeOnEngines('signing and cookie keys', function (engine) {
   this.timeout(20_000);
   let h: Harness;
   let app: string;
 
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, {}, engine.name);
     await addUser(h, 'clinician', { fhirUser: 'Practitioner/prac-1' });
     app = (await addClient(h)).clientId;
   });
@@ -43,12 +44,12 @@ describe('signing and cookie keys', function () {
     return jwks.keys.map((k) => k.kid);
   }
 
-  it('creates keys on first start in DATA_DIR, readable by the owner only', () => {
+  it('creates keys on first start in the auth database (auth.db readable by the owner only; none on PostgreSQL)', async () => {
     const file = path.join(h.dataDir, 'auth.db');
-    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
-    const rows = admin(
-      h,
-      (a) => a.db.prepare('SELECT use FROM signing_keys ORDER BY use').all() as { use: string }[],
+    if (engine.name === 'sqlite') assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    else assert.equal(fs.existsSync(file), false);
+    const rows = await admin(h, (a) =>
+      a.sql.all<{ use: string }>('SELECT use FROM signing_keys ORDER BY use'),
     );
     assert.deepEqual(
       rows.map((r) => r.use),
@@ -67,7 +68,7 @@ describe('signing and cookie keys', function () {
     assert.equal(decodeProtectedHeader(after.idToken).kid, newKid);
     assert.deepEqual(await jwksKids(), [newKid, oldKid]);
     assert.deepEqual(
-      h.auth.jwks().keys.map((k) => k.kid),
+      (await h.auth.jwks()).keys.map((k) => k.kid),
       [newKid, oldKid],
     );
     assert.ok(await h.auth.verifyAccessToken(before.at));
@@ -85,12 +86,10 @@ describe('signing and cookie keys', function () {
 
   it('stops publishing an old key once its tokens have expired', async () => {
     const kids = await jwksKids();
-    admin(h, (a) =>
-      a.db
-        .prepare(
-          "UPDATE signing_keys SET unpublish_at = 1 WHERE retired_at IS NOT NULL AND use = 'sig'",
-        )
-        .run(),
+    await admin(h, (a) =>
+      a.sql.run(
+        "UPDATE signing_keys SET unpublish_at = 1 WHERE retired_at IS NOT NULL AND use = 'sig'",
+      ),
     );
     await sleep(1100);
     assert.deepEqual(await jwksKids(), kids.slice(0, 1));

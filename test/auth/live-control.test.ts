@@ -3,19 +3,20 @@ import { randomBytes } from 'node:crypto';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { Browser } from './support/browser.js';
 import { authorize, basic, REDIRECT, tokenRequest } from './support/flow.js';
+import { describeOnEngines } from '../support/engines.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { addClient, addUser, admin, PASSWORD } from './support/seed.js';
 
 const SCOPE = 'openid fhirUser launch/patient offline_access patient/*.rs';
 
-describe('live account, client and token control', function () {
+describeOnEngines('live account, client and token control', function (engine) {
   this.timeout(30_000);
   let h: Harness;
   let app: string;
   let rs: { clientId: string; clientSecret: string | undefined };
 
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, {}, engine.name);
     app = (await addClient(h)).clientId;
     rs = await addClient(h, {
       name: 'resource server',
@@ -90,17 +91,17 @@ describe('live account, client and token control', function () {
   it('accepts a fresh access token at the FHIR endpoint and in isTokenAlive', async () => {
     const t = await tokens(await user());
     assert.equal(await fhirRead(t.at), 200);
-    assert.equal(h.auth.isTokenAlive(decodeJwt(t.at)), true);
+    assert.equal(await h.auth.isTokenAlive(decodeJwt(t.at)), true);
   });
 
   it('refuses the tokens of a disabled user at once, and their refresh', async () => {
     const name = await user();
     const t = await tokens(name);
-    admin(h, (a) => {
-      a.users.setEnabled(name, false);
+    await admin(h, async (a) => {
+      await a.users.setEnabled(name, false);
     });
     assert.equal(await fhirRead(t.at), 401);
-    assert.equal(h.auth.isTokenAlive(decodeJwt(t.at)), false);
+    assert.equal(await h.auth.isTokenAlive(decodeJwt(t.at)), false);
     assert.equal((await introspect(t.at)).body['active'], false);
     const r = await refresh(t.rt);
     assert.equal(r.status, 400);
@@ -110,8 +111,8 @@ describe('live account, client and token control', function () {
   it('makes a disabled user sign in again despite an existing session', async () => {
     const name = await user();
     const t = await tokens(name);
-    admin(h, (a) => {
-      a.users.setEnabled(name, false);
+    await admin(h, async (a) => {
+      await a.users.setEnabled(name, false);
     });
     const again = await authorize(h, {
       clientId: app,
@@ -126,8 +127,8 @@ describe('live account, client and token control', function () {
   it('refuses the tokens of a removed user at once', async () => {
     const name = await user();
     const t = await tokens(name);
-    admin(h, (a) => {
-      a.users.remove(name);
+    await admin(h, async (a) => {
+      await a.users.remove(name);
     });
     assert.equal(await fhirRead(t.at), 401);
     assert.equal((await refresh(t.rt)).body['error'], 'invalid_grant');
@@ -136,8 +137,8 @@ describe('live account, client and token control', function () {
   it('refuses tokens minted under roles that changed, and refreshes into the new roles', async () => {
     const name = await user(['fhir-smart-user', 'fhir-data-reader']);
     const t = await tokens(name);
-    admin(h, (a) => {
-      a.users.setRoles(name, ['fhir-smart-user']);
+    await admin(h, async (a) => {
+      await a.users.setRoles(name, ['fhir-smart-user']);
     });
     assert.equal(await fhirRead(t.at), 401);
     const r = await refresh(t.rt);
@@ -149,8 +150,8 @@ describe('live account, client and token control', function () {
   it('drops scopes on refresh that the new roles no longer permit', async () => {
     const name = await user(['fhir-smart-user']);
     const t = await tokens(name);
-    admin(h, (a) => {
-      a.users.setRoles(name, ['fhir-audit-reader']);
+    await admin(h, async (a) => {
+      await a.users.setRoles(name, ['fhir-audit-reader']);
     });
     const r = await refresh(t.rt);
     assert.equal(r.status, 200);
@@ -160,8 +161,8 @@ describe('live account, client and token control', function () {
   it('refuses the tokens of a removed client at once, and its refresh', async () => {
     const doomed = (await addClient(h, { name: 'doomed' })).clientId;
     const t = await tokens(await user(), doomed);
-    admin(h, (a) => {
-      a.clients.remove(doomed);
+    await admin(h, async (a) => {
+      await a.clients.remove(doomed);
     });
     assert.equal(await fhirRead(t.at), 401);
     const r = await refresh(t.rt, doomed);
@@ -266,16 +267,16 @@ describe('live account, client and token control', function () {
     };
     const first = await mint();
     assert.equal(await fhirRead(first), 200);
-    admin(h, (a) =>
-      a.db
-        .prepare('UPDATE clients SET roles = \'["fhir-data-contributor"]\' WHERE client_id = ?')
-        .run(clientId),
+    await admin(h, (a) =>
+      a.sql.run('UPDATE clients SET roles = \'["fhir-data-contributor"]\' WHERE client_id = ?', [
+        clientId,
+      ]),
     );
     assert.equal(await fhirRead(first), 401);
     const second = await mint();
     assert.equal(await fhirRead(second), 200);
-    admin(h, (a) => {
-      a.clients.remove(clientId);
+    await admin(h, async (a) => {
+      await a.clients.remove(clientId);
     });
     assert.equal(await fhirRead(second), 401);
   });
@@ -341,14 +342,14 @@ describe('live account, client and token control', function () {
     h.auth.events.on('account.changed', onAccount);
     h.auth.events.on('client.changed', onClient);
     const name = await user();
-    admin(h, (a) => {
-      a.users.setEnabled(name, false);
-      a.users.setRoles(name, ['fhir-data-reader']);
-      a.users.remove(name);
+    await admin(h, async (a) => {
+      await a.users.setEnabled(name, false);
+      await a.users.setRoles(name, ['fhir-data-reader']);
+      await a.users.remove(name);
     });
     const { clientId } = await addClient(h, { name: 'short-lived' });
-    admin(h, (a) => {
-      a.clients.remove(clientId);
+    await admin(h, async (a) => {
+      await a.clients.remove(clientId);
     });
     await new Promise((resolve) => setTimeout(resolve, 1500));
     h.auth.events.off('account.changed', onAccount);

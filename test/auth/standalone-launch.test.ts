@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { Browser, checkboxes, csrf, formAction } from './support/browser.js';
 import { authorize, basic, REDIRECT, tokenRequest } from './support/flow.js';
+import { describeOnEngines } from '../support/engines.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { addClient, addUser, PASSWORD } from './support/seed.js';
 
@@ -9,7 +10,7 @@ const SCOPE =
   'openid fhirUser launch/patient offline_access patient/Observation.rs patient/Patient.rs';
 const lab = 'category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory';
 
-describe('standalone launch (authorization code + PKCE)', function () {
+describeOnEngines('standalone launch (authorization code + PKCE)', function (engine) {
   this.timeout(20_000);
   let h: Harness;
   let app: string;
@@ -18,7 +19,7 @@ describe('standalone launch (authorization code + PKCE)', function () {
   let patientUserId: string;
 
   before(async () => {
-    h = await startHarness();
+    h = await startHarness({}, {}, engine.name);
     clinicianId = await addUser(h, 'clinician', {
       fhirUser: 'Practitioner/prac-1',
       roles: ['fhir-smart-user'],

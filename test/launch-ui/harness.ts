@@ -136,7 +136,7 @@ export async function startHarness(options: { idleMinutes?: number } = {}): Prom
           : `${client.launchUri}?iss=${encodeURIComponent(`${publicUrl}/fhir`)}&launch=${launch}`;
       return Promise.resolve({ launch, expiresAt: Math.floor(Date.now() / 1000) + 300, launchUrl });
     },
-    listClients: () => clients,
+    listClients: () => Promise.resolve(clients),
   };
 
   const patients = generatePopulation({ patients: 25, seed: 'harness' }).records.map((r) =>

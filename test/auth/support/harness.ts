@@ -12,6 +12,7 @@ import {
   type AuthOptions,
   type PatientSummary,
 } from '../../../auth/index.js';
+import { freshAuthSchema, type TestAuthSchema } from './postgres-auth.js';
 
 export interface Harness {
   readonly base: string;
@@ -65,12 +66,16 @@ export const searchPatients: NonNullable<AuthOptions['searchPatients']> = (q) =>
 /**
  * Starts auth on a real HTTP server (127.0.0.1, random port) in a fresh DATA_DIR, with a small FHIR
  * stand-in: discovery, metadata, and Patient/Encounter/Practitioner reads that demand a live token.
+ * On `postgres` the auth state goes to a fresh schema (STORE_URL=postgres://…?schema=…), dropped on
+ * close.
  */
 export async function startHarness(
   env: Record<string, string> = {},
   options: Partial<Omit<AuthOptions, 'config' | 'log'>> = {},
+  engine: 'sqlite' | 'postgres' = 'sqlite',
 ): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hearth-auth-'));
+  const pg: TestAuthSchema | undefined = engine === 'postgres' ? freshAuthSchema() : undefined;
   let handler: http.RequestListener = (_req, res) => res.end();
   const server = http.createServer((req, res) => {
     handler(req, res);
@@ -85,6 +90,7 @@ export async function startHarness(
       LOG_LEVEL: 'silent',
       SQLITE_SYNC: 'normal',
       ALLOW_LOOPBACK_JWKS: '1',
+      ...(pg === undefined ? {} : { STORE_URL: pg.url }),
       ...env,
     },
     dataDir,
@@ -194,6 +200,7 @@ export async function startHarness(
       );
       await auth.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
+      await pg?.drop();
     },
   };
 }
