@@ -127,6 +127,54 @@ describe('two Hearth instances on one PostgreSQL database', function () {
     assert.equal((await fhir(a, fromB, 'Patient?_count=1')).status, 401);
   });
 
+  it('makes exactly one resource from concurrent conditional creates sent to both instances', async () => {
+    const [ta, tb] = [await token(a), await token(b)];
+    const mrn = `two-instances-${Date.now()}`;
+    const body = JSON.stringify({
+      resourceType: 'Patient',
+      identifier: [{ system: 'urn:hearth:test', value: mrn }],
+    });
+    const results = await Promise.all(
+      Array.from({ length: 16 }, (_v, i) => {
+        const [at, bearer] = i % 2 === 0 ? [a, ta] : [b, tb];
+        return fetch(`${at.baseUrl}/fhir/Patient`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${bearer}`,
+            accept: 'application/fhir+json',
+            'content-type': 'application/fhir+json',
+            'if-none-exist': `identifier=urn:hearth:test|${mrn}`,
+          },
+          body,
+        });
+      }),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    assert.deepEqual(
+      statuses.filter((s) => s === 201),
+      [201],
+      `one create, the rest found it: ${statuses.join(',')}`,
+    );
+    assert.ok(
+      statuses.every((s) => s === 200 || s === 201),
+      statuses.join(','),
+    );
+    const found = await fhir(b, tb, `Patient?identifier=urn:hearth:test|${mrn}&_total=accurate`);
+    assert.equal(((await found.json()) as { total?: number }).total, 1);
+  });
+
+  it('keeps one audit chain for both instances, which verifies', async () => {
+    const listed = await fetch(`${a.baseUrl}/fhir/Patient?_count=1`, {
+      headers: { authorization: `Bearer ${await token(b)}` },
+    });
+    assert.equal(listed.status, 200);
+    const verified = await b.cli(['--json', 'audit', 'verify']);
+    assert.equal(verified.code, 0, verified.stderr);
+    const report = JSON.parse(verified.stdout) as { ok?: boolean; records?: number };
+    assert.equal(report.ok, true, verified.stdout);
+    assert.ok((report.records ?? 0) > 20, verified.stdout);
+  });
+
   it('refuses everywhere at once the tokens of a client removed with the CLI at one instance', async () => {
     const fromA = await token(a);
     assert.equal((await fhir(b, fromA, 'Patient?_count=1')).status, 200);
