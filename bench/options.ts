@@ -25,11 +25,13 @@ export interface BenchOptions {
   workers: number[];
   /** Write V8 CPU profiles of every Hearth process into this folder. */
   profileDir: string | undefined;
+  /** Measure `$export` and `$import` rates (`--no-bulk` skips them). */
+  bulk: boolean;
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--patients N | --data DIR] [--duration S] [--rounds R]
        [--connections C] [--search-requests N] [--ingest-concurrency N] [--out FILE]
-       [--engines sqlite,postgres] [--postgres URL] [--workers 1,2] [--profile DIR]`;
+       [--engines sqlite,postgres] [--postgres URL] [--workers 1,2] [--profile DIR] [--no-bulk]`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
   const quick = argv.includes('--quick');
@@ -47,6 +49,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     postgresUrl: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
     workers: [1, 2],
     profileDir: undefined,
+    bulk: true,
   };
   const num = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
@@ -111,6 +114,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         i++;
         break;
       }
+      case '--no-bulk':
+        o.bulk = false;
+        break;
       case '--profile':
         if (v === undefined) throw new Error(`--profile needs a directory\n${USAGE}`);
         o.profileDir = v;

@@ -1,5 +1,6 @@
 import type { LatencyResult } from './latency.js';
 import type { LoadResult } from './load.js';
+import type { BulkBenchResult } from './bulk.js';
 import type { IngestResult } from './dataset.js';
 import { round } from './stats.js';
 
@@ -49,6 +50,8 @@ export interface EngineSection {
   peakRssProcesses: { pid: number; command: string; rssBytes: number }[];
   /** The system-token gateway read with WORKERS=n (n gateway/auth and n store processes). */
   workers: WorkersRow[];
+  /** `$export` of everything, then `$import` (InitialLoad) into an empty Hearth; null: skipped. */
+  bulk: BulkBenchResult | null;
 }
 
 export interface BenchReport {
@@ -129,6 +132,11 @@ function formatEngine(r: EngineSection, lines: string[]): void {
     `ingest (transaction Bundles over HTTP, everything on): ${round(r.ingest.resourcesPerSecond, 0)} resources/s ` +
       `(${r.ingest.resources} resources in ${r.ingest.bundles} bundles, ${round(r.ingest.seconds, 1)} s, ${r.ingest.failedBundles} failed${r.ingest.firstError === null ? '' : `: ${r.ingest.firstError.slice(0, 120)}`})`,
   );
+  if (r.bulk !== null)
+    lines.push(
+      `bulk: $export ${round(r.bulk.export.perSecond, 0)} resources/s (${r.bulk.export.resources} in ${round(r.bulk.export.seconds, 1)} s, ${r.bulk.export.files} files); ` +
+        `$import ${r.bulk.import.mode} ${round(r.bulk.import.perSecond, 0)} resources/s (${r.bulk.import.resources} in ${round(r.bulk.import.seconds, 1)} s, ${r.bulk.import.errors} errors)`,
+    );
   lines.push(
     `cold start to first 200: ${round(r.coldStartMs, 0)} ms with data (${round(r.coldStartFreshMs, 0)} ms on an empty DATA_DIR)`,
   );

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { storeSocketPath } from '../app/start-store.js';
 import { siblingEntry, startChild } from '../common/child-process.js';
 import { createLogger } from '../common/logger.js';
+import { measureBulk, type BulkBenchResult } from './bulk.js';
 import { datasetBundles, discoverTargets, ingest, type Targets } from './dataset.js';
 import { projectRoot, startHearthProcess, type HearthInstance } from './hearth-process.js';
 import { measureLatency } from './latency.js';
@@ -176,6 +177,56 @@ async function postgresSchema(url: string): Promise<{ storeUrl: string; drop(): 
   };
 }
 
+const BULK_SCOPE = 'system/*.cruds';
+const BULK_ROLES = ['fhir-data-exporter', 'fhir-data-importer', 'fhir-data-writer'];
+
+/**
+ * Bulk Data rates: a whole-system `$export` of the loaded Hearth, then `$import` (InitialLoad) of
+ * that export into an empty Hearth on the same engine, both through the real HTTP path.
+ */
+async function bulkRates(
+  engine: 'sqlite' | 'postgres',
+  env: Record<string, string>,
+  x: EngineContext,
+): Promise<BulkBenchResult> {
+  process.stderr.write(`bench[${engine}]: bulk export and import\n`);
+  const [portA, portB] = x.ports;
+  const dataDirC = await mkdtemp(path.join(os.tmpdir(), `hearth-bench-${engine}-import-`));
+  const pgC = engine === 'postgres' ? await postgresSchema(x.o.postgresUrl) : undefined;
+  const envC: Record<string, string> = {
+    ...env,
+    PUBLIC_URL: `http://127.0.0.1:${portB}`,
+    DATA_DIR: dataDirC,
+    IMPORT_DIR: path.join(dataDirC, 'import'),
+    ...(pgC === undefined ? {} : { STORE_URL: pgC.storeUrl }),
+  };
+  const importDir = env.IMPORT_DIR ?? '';
+  await mkdir(importDir, { recursive: true });
+  await mkdir(envC.IMPORT_DIR ?? '', { recursive: true });
+  const a = await startHearthProcess('main', env, portA, log);
+  try {
+    const c = await startHearthProcess('main', envC, portB, log);
+    try {
+      const tokenA = await backendServices(a.listenUrl, env, BULK_SCOPE, BULK_ROLES);
+      const tokenC = await backendServices(c.listenUrl, envC, BULK_SCOPE, BULK_ROLES);
+      return await measureBulk({
+        source: { fhirBase: `${a.listenUrl}/fhir`, token: await tokenA(), importDir },
+        importInto: {
+          fhirBase: `${c.listenUrl}/fhir`,
+          token: await tokenC(),
+          importDir: envC.IMPORT_DIR ?? '',
+        },
+      });
+    } finally {
+      await c.stop();
+    }
+  } finally {
+    await a.stop();
+    await rm(dataDirC, { recursive: true, force: true });
+    await pgC?.drop().catch(() => undefined);
+  }
+}
+
 /** One engine, measured end to end on its own fresh copy of the dataset. */
 async function benchEngine(
   engine: 'sqlite' | 'postgres',
@@ -193,6 +244,7 @@ async function benchEngine(
     PUBLIC_URL: baseUrl,
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
+    IMPORT_DIR: path.join(dataDir, 'import'),
     ...(pgSchema === undefined ? {} : { STORE_URL: pgSchema.storeUrl }),
     ...(o.profileDir === undefined ? {} : { HEARTH_CPU_PROF_DIR: path.resolve(o.profileDir) }),
   };
@@ -361,6 +413,8 @@ async function benchEngine(
       }
     }
 
+    const bulk = o.bulk ? await bulkRates(engine, env, x) : null;
+
     const byId = (id: string): number => rows.find((r) => r.id === id)?.median.rps ?? Number.NaN;
     return {
       engine,
@@ -382,6 +436,7 @@ async function benchEngine(
       peakRssBytes,
       peakRssProcesses,
       workers,
+      bulk,
     };
   } finally {
     rss.stop();

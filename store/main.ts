@@ -52,7 +52,17 @@ async function main(): Promise<void> {
     process.kill(process.pid, 'SIGTERM');
   });
   log.info({ address }, 'store listening');
-  process.send?.({ ready: true, address });
+  if (process.send !== undefined) {
+    if (!process.connected) {
+      // The parent stopped while this process was starting: nobody will use it.
+      log.warn('parent process went away before the store was ready; stopping');
+      process.kill(process.pid, 'SIGTERM');
+      return;
+    }
+    process.send({ ready: true, address }, (err: Error | null) => {
+      if (err !== null) log.warn({ err }, 'could not report readiness to the parent');
+    });
+  }
   // The validator loads after the first requests are answered (a write arriving earlier loads it).
   setTimeout(() => {
     store.warmUp().catch((err: unknown) => {

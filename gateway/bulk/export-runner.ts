@@ -91,6 +91,8 @@ class PartWriter {
   private buf: string[] = [];
   private ents: string[] = [];
   private pending = 0;
+  /** Bytes of the open part's `.entities` companion, what is still buffered included. */
+  entityBytes = 0;
 
   constructor(
     private readonly dir: string,
@@ -98,17 +100,28 @@ class PartWriter {
     private readonly withEntities: boolean,
   ) {}
 
-  async open(file: string, bytes: number): Promise<void> {
+  /**
+   * Opens a part keeping its first `bytes`, and its `.entities` companion keeping `entityBytes`
+   * (what the checkpoint recorded; unknown for jobs checkpointed by older versions: kept whole).
+   */
+  async open(file: string, bytes: number, entityBytes?: number): Promise<void> {
     this.sink = await this.target.open(file, bytes);
+    this.entityBytes = 0;
     if (!this.withEntities) return;
     const ents = path.join(this.dir, `${file}.entities`);
     this.entities = await open(ents, 'a');
-    if (bytes === 0) await truncate(ents, 0);
+    const size = (await this.entities.stat()).size;
+    this.entityBytes = bytes === 0 ? 0 : Math.min(size, entityBytes ?? size);
+    if (this.entityBytes < size) await truncate(ents, this.entityBytes);
   }
 
   add(json: string): number {
     this.buf.push(json, '\n');
-    if (this.withEntities) this.ents.push(entityOf(json));
+    if (this.withEntities) {
+      const entity = entityOf(json);
+      this.ents.push(entity);
+      this.entityBytes += Buffer.byteLength(entity);
+    }
     const n = Buffer.byteLength(json) + 1;
     this.pending += n;
     return n;
@@ -153,6 +166,7 @@ function rewindPart(job: ExportJob): void {
   c.afterRid = c.partStartRid ?? 0;
   c.partCount = 0;
   c.partBytes = 0;
+  c.entityBytes = 0;
 }
 
 async function writeWarnings(job: ExportJob, dir: string): Promise<void> {
@@ -180,7 +194,7 @@ export async function runExport(job: ExportJob, o: ExportRunOptions): Promise<vo
       const step = await stepAt(job, c.typeIndex, o);
       const file = () => partName(step.stem, c.part);
       if (c.partBytes === 0) c.partStartRid = c.afterRid;
-      await writer.open(file(), c.partBytes);
+      await writer.open(file(), c.partBytes, c.entityBytes);
       const finishPart = async () => {
         await writer.close();
         if (c.partCount > 0) {
@@ -198,6 +212,7 @@ export async function runExport(job: ExportJob, o: ExportRunOptions): Promise<vo
         c.part++;
         c.partCount = 0;
         c.partBytes = 0;
+        c.entityBytes = 0;
         c.partStartRid = c.afterRid;
       };
       for await (const line of o.source.exportLines(step.query(c.afterRid), o.signal)) {
@@ -207,6 +222,7 @@ export async function runExport(job: ExportJob, o: ExportRunOptions): Promise<vo
           const json = line.slice(space + 1);
           if (step.keep === undefined || step.keep(json, rid)) {
             c.partBytes += writer.add(json);
+            c.entityBytes = writer.entityBytes;
             c.partCount++;
             job.resources++;
             readThisRun++;

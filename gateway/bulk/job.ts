@@ -50,6 +50,8 @@ export interface ExportCursor {
   partBytes: number;
   /** The store cursor where the open part began (a bucket part restarts from it). */
   partStartRid?: number;
+  /** Bytes of the open part's `.entities` companion at the checkpoint (cut back to on resume). */
+  entityBytes?: number;
 }
 
 export interface ImportInput {
@@ -88,6 +90,8 @@ interface JobBase {
   request: string;
   transactionTime: string;
   createdAt: string;
+  /** When a runner first started it (unset while it waits in the queue). */
+  startedAt?: string;
   completedAt?: string;
   /** When the job and its files are removed. */
   expiresAt?: string;

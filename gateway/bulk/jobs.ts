@@ -1,17 +1,23 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../common/logger.js';
-import { tooManyRequests } from '../../store/index.js';
+import { FhirError, issue, tooManyRequests } from '../../store/index.js';
 import type { Bucket } from './bucket.js';
-import { runExport } from './export-runner.js';
-import { runImport } from './import-runner.js';
 import type { Job } from './job.js';
+import { JobRunner } from './job-runner.js';
 import type { JobStore } from './job-store.js';
-import { bucketTarget } from './part-target.js';
+import { LockBusyError, ProcessLock } from './process-lock.js';
 import type { BulkSource } from './source.js';
 
 /**
- * Runs bulk jobs: at most `maxRunning` at once (the rest wait in order) and at most `maxPerClient`
- * queued or running per client (more is a 429), resumes unfinished jobs on start, cancels on
- * request, and removes jobs (with their files, in the bucket too) once they expire.
+ * Bulk jobs shared by every process of one DATA_DIR (the workers of WORKERS > 1, a restarted
+ * Hearth): the job store on disk is the only truth. Any process accepts a job (the per-client
+ * limit counted on disk, under a cross-process admission lock), answers status and cancels it (a
+ * marker the running process honours). Exactly one process runs jobs: the holder of the runner
+ * lock (`DATA_DIR/bulk/runner.lock`, released by the kernel when its holder exits, however it
+ * exits); the others try to take it every `ELECT_MS`, so a runner that dies is replaced and its
+ * jobs resume from their last checkpoint.
  */
 
 export interface BulkJobsOptions {
@@ -28,79 +34,141 @@ export interface BulkJobsOptions {
   bucket?: Bucket | undefined;
 }
 
-const SWEEP_MS = 60_000;
 /** What a client over its job limit is told to wait. */
 export const BUSY_RETRY_AFTER_S = 30;
+const ELECT_MS = 1_000;
+/** How long admission waits for another process's admission. */
+const ADMIT_WAIT_MS = 5_000;
+/** How long a cancel waits for the running process to stop and delete the job. */
+const CANCEL_WAIT_MS = 10_000;
+const CANCEL_POLL_MS = 100;
 
 export class BulkJobs {
-  private readonly running = new Map<string, { ac: AbortController; done: Promise<void> }>();
-  private readonly queue: string[] = [];
-  /** Owner of every queued or running job. */
-  private readonly active = new Map<string, string>();
-  private sweeper: NodeJS.Timeout | undefined;
+  private readonly runnerLock: ProcessLock;
+  private readonly admitLock: ProcessLock;
+  private runner: JobRunner | undefined;
+  private runnerStarted: Promise<void> | undefined;
+  private elector: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly o: BulkJobsOptions) {}
+  constructor(private readonly o: BulkJobsOptions) {
+    mkdirSync(o.store.root, { recursive: true, mode: 0o700 });
+    this.runnerLock = new ProcessLock(path.join(o.store.root, 'runner.lock'));
+    this.admitLock = new ProcessLock(path.join(o.store.root, 'admit.lock'));
+  }
 
-  /** Resumes every unfinished job and starts the expiry sweep. */
+  /** True while this process runs the jobs. */
+  get isRunner(): boolean {
+    return this.runner !== undefined;
+  }
+
+  /** Becomes the runner when no other process is (resuming unfinished jobs), else keeps trying. */
   async start(): Promise<void> {
-    const jobs = await this.o.store.all();
-    jobs.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-    for (const j of jobs) {
-      if (j.status !== 'in-progress') continue;
-      this.queue.push(j.id);
-      this.active.set(j.id, j.owner);
+    this.elect();
+    if (this.runner === undefined) {
+      this.elector = setInterval(() => {
+        this.elect();
+      }, ELECT_MS);
+      this.elector.unref();
     }
-    if (this.queue.length > 0) this.o.log.info({ jobs: this.queue.length }, 'resuming bulk jobs');
-    this.pump();
-    await this.sweep();
-    this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS);
-    this.sweeper.unref();
+    await this.runnerStarted;
   }
 
-  /** Queues a new job; a 429 OperationOutcome when its client already has `maxPerClient`. */
+  /** Stores a new job; a 429 OperationOutcome when its client already has `maxPerClient`. */
   async submit(job: Job): Promise<void> {
-    const mine = [...this.active.values()].filter((o) => o === job.owner).length;
-    if (mine >= this.o.maxPerClient) {
-      throw tooManyRequests(
-        `this client already has ${mine} bulk jobs queued or running (the limit is ${this.o.maxPerClient}); wait for one to finish or cancel one`,
-        BUSY_RETRY_AFTER_S,
-      );
-    }
-    this.active.set(job.id, job.owner);
     try {
-      await this.o.store.save(job);
+      await this.admitLock.runExclusive(async () => {
+        const mine = await this.activeOf(job.owner);
+        if (mine >= this.o.maxPerClient) {
+          throw tooManyRequests(
+            `this client already has ${mine} bulk jobs queued or running (the limit is ${this.o.maxPerClient}); wait for one to finish or cancel one`,
+            BUSY_RETRY_AFTER_S,
+          );
+        }
+        await this.o.store.create(job);
+      }, ADMIT_WAIT_MS);
     } catch (err) {
-      this.active.delete(job.id);
-      throw err;
+      if (!(err instanceof LockBusyError)) throw err;
+      this.o.log.warn({ err }, 'bulk job admission lock not free');
+      throw new FhirError(503, [issue('error', 'transient', 'bulk job admission is busy')], {
+        'retry-after': '1',
+      });
     }
-    this.queue.push(job.id);
-    this.pump();
+    this.runner?.wake();
   }
 
-  /** Where a job waits: 0 when running, else its place in the queue. */
-  queuePosition(id: string): number {
-    return this.running.has(id) ? 0 : this.queue.indexOf(id) + 1;
+  /** Where a job waits: 0 once a runner started it, else its place among the waiting jobs. */
+  async queuePosition(job: Job): Promise<number> {
+    if (job.startedAt !== undefined) return 0;
+    const waiting: Job[] = [];
+    for (const j of await this.o.store.all()) {
+      if (j.status !== 'in-progress' || j.startedAt !== undefined) continue;
+      if (j.id === job.id || !(await this.o.store.isCancelled(j))) waiting.push(j);
+    }
+    waiting.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    return Math.max(1, waiting.findIndex((j) => j.id === job.id) + 1);
   }
 
+  /**
+   * Cancels a job for its client: from then on it is gone for status and downloads and no longer
+   * counts against the limits. The process running it stops it and deletes it; this waits (a
+   * while) for that, so its files are gone when the answer goes out.
+   */
   async cancel(job: Job): Promise<void> {
-    const run = this.running.get(job.id);
-    const i = this.queue.indexOf(job.id);
-    if (i >= 0) this.queue.splice(i, 1);
-    this.active.delete(job.id);
-    if (run !== undefined) {
-      run.ac.abort('cancel');
-      await run.done;
+    await this.o.store.markCancelled(job.id);
+    if (this.runner !== undefined) {
+      await this.runner.cancel(job.id);
+      return;
     }
+    const deadline = Date.now() + CANCEL_WAIT_MS;
+    for (let j: Job | undefined = job; j !== undefined; j = await this.o.store.load(job.id)) {
+      // Not running (finished, or its runner stopped it): nobody else touches it; delete it here.
+      if (j.status !== 'in-progress') {
+        await this.removeQuietly(j);
+        return;
+      }
+      if (Date.now() >= deadline) {
+        this.o.log.warn({ job: job.id }, 'cancelled bulk job not stopped yet; the runner will');
+        return;
+      }
+      await sleep(CANCEL_POLL_MS);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.elector);
+    await this.runnerStarted;
+    await this.runner?.close();
+    this.runnerLock.close();
+    this.admitLock.close();
+  }
+
+  private elect(): void {
+    if (this.closed || this.runner !== undefined) return;
     try {
-      await this.remove(job);
+      if (!this.runnerLock.tryLock()) return;
     } catch (err) {
-      // The bucket is unreachable: hide the job now, let the expiry sweep delete it later.
-      this.o.log.warn({ err, job: job.id }, 'bulk job files could not be deleted yet');
-      job.status = 'cancelled';
-      job.expiresAt = new Date().toISOString();
-      await this.o.store.save(job);
+      this.o.log.error({ err }, 'bulk runner lock failed');
+      return;
     }
+    clearInterval(this.elector);
+    this.o.log.info({ pid: process.pid }, 'this process runs the bulk jobs');
+    const runner = new JobRunner({ ...this.o, remove: (j) => this.remove(j) });
+    this.runner = runner;
+    this.runnerStarted = runner.start().catch((err: unknown) => {
+      this.o.log.error({ err }, 'bulk jobs could not be resumed');
+    });
+  }
+
+  /** Jobs of `owner` queued or running (not cancelled), across every process. */
+  private async activeOf(owner: string): Promise<number> {
+    let n = 0;
+    for (const j of await this.o.store.all()) {
+      if (j.owner === owner && j.status === 'in-progress' && !(await this.o.store.isCancelled(j)))
+        n++;
+    }
+    return n;
   }
 
   /** Deletes a job's bucket objects, then its folder (kept for a retry if the bucket fails). */
@@ -109,84 +177,11 @@ export class BulkJobs {
     await this.o.store.remove(job.id);
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    if (this.sweeper !== undefined) clearInterval(this.sweeper);
-    for (const r of this.running.values()) r.ac.abort('shutdown');
-    await Promise.all([...this.running.values()].map((r) => r.done));
-  }
-
-  private pump(): void {
-    while (!this.closed && this.running.size < this.o.maxRunning && this.queue.length > 0) {
-      const id = this.queue.shift();
-      if (id === undefined) break;
-      const ac = new AbortController();
-      const done = this.run(id, ac.signal).finally(() => {
-        this.running.delete(id);
-        this.active.delete(id);
-        this.pump();
-      });
-      this.running.set(id, { ac, done });
-    }
-  }
-
-  private async run(id: string, signal: AbortSignal): Promise<void> {
-    const job = await this.o.store.load(id);
-    if (job?.status !== 'in-progress') return;
-    const save = async (j: Job) => {
-      if (!signal.aborted) await this.o.store.save(j);
-    };
-    const dir = this.o.store.dir(id);
+  private async removeQuietly(job: Job): Promise<void> {
     try {
-      if (job.kind === 'export') {
-        await runExport(job, {
-          dir,
-          ...(this.o.bucket === undefined ? {} : { target: bucketTarget(this.o.bucket, id) }),
-          source: this.o.source,
-          maxPerFile: this.o.maxPerFile,
-          maxRate: this.o.maxRate,
-          save,
-          signal,
-        });
-      } else {
-        await runImport(job, {
-          dir,
-          source: this.o.source,
-          maxBatchBytes: this.o.maxBatchBytes,
-          save,
-          signal,
-          bucket: this.o.bucket,
-        });
-      }
-      job.status = 'completed';
+      await this.remove(job);
     } catch (err) {
-      if (signal.aborted) return;
-      this.o.log.error({ err, job: id }, 'bulk job failed');
-      job.status = 'failed';
-      job.failure =
-        (err instanceof Error ? err.message.split('\n')[0] : undefined) ?? 'the job failed';
-    }
-    const now = Date.now();
-    job.completedAt = new Date(now).toISOString();
-    job.expiresAt = new Date(now + this.o.expiryMs).toISOString();
-    await this.o.store.save(job);
-    this.o.log.info({ job: id, kind: job.kind, status: job.status }, 'bulk job finished');
-  }
-
-  private async sweep(): Promise<void> {
-    try {
-      const now = Date.now();
-      for (const j of await this.o.store.all()) {
-        if (
-          j.expiresAt !== undefined &&
-          Date.parse(j.expiresAt) <= now &&
-          !this.running.has(j.id)
-        ) {
-          await this.remove(j);
-        }
-      }
-    } catch (err) {
-      this.o.log.warn({ err }, 'bulk expiry sweep failed');
+      this.o.log.warn({ err, job: job.id }, 'bulk job files could not be deleted yet');
     }
   }
 }

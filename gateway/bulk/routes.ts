@@ -199,7 +199,7 @@ async function ownJob(
     job.kind !== kind ||
     job.owner !== ownerOf(p) ||
     expired ||
-    job.status === 'cancelled'
+    (await o.store.isCancelled(job))
   ) {
     throw notFound(`no ${kind} job ${id}`);
   }
@@ -223,7 +223,7 @@ async function status(ctx: GatewayContext, o: BulkRoutesOptions, kind: string, i
   ctx.set('Cache-Control', 'no-store');
   if (job.status === 'in-progress') {
     ctx.status = 202;
-    ctx.set('X-Progress', progressOf(job, o.jobs.queuePosition(id)));
+    ctx.set('X-Progress', progressOf(job, await o.jobs.queuePosition(job)));
     ctx.set('Retry-After', String(RETRY_AFTER_S));
     return;
   }
