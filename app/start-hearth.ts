@@ -19,7 +19,7 @@ import { auditAuth } from './audit-auth-events.js';
 import { clusterMetricsClient } from './cluster-metrics.js';
 import { seedDemoData } from './demo.js';
 import { inProcessKeys } from './key-resolver.js';
-import { roleCatalogFrom } from './role-catalog.js';
+import { roleCatalogOf } from './role-catalog.js';
 import { startStoreEarly, storeSocketPath, type StartingStore } from './start-store.js';
 
 export interface StartOptions {
@@ -189,7 +189,7 @@ export async function startHearth(
     log,
     views: createInteractionViews(),
     searchPatients,
-    roles: roleCatalogFrom(roles),
+    roles: roleCatalogOf(roles),
   });
   // auth emits each account/client change at exactly one of the processes sharing its database
   // (whichever claims it first), so every worker audits the feed.

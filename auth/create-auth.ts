@@ -19,7 +19,7 @@ import { createProvider } from './provider/create-provider.js';
 import type { ProviderDeps } from './provider/deps.js';
 import { verifyAccessTokenJwt } from './provider/jwt-access-tokens.js';
 import { ProviderHolder } from './provider/provider-holder.js';
-import { loadRoleCatalog } from './roles.js';
+import { loadRoleCatalog } from './roles/index.js';
 import { createSessions } from './sessions.js';
 import { SqlOidcStorage } from './storage/sql-oidc-storage.js';
 import { purgeExpired } from './purge.js';

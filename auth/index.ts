@@ -15,7 +15,25 @@ export {
 export { authOnPostgres } from './db/open-auth-sql.js';
 export { AuthEvents, type AuthEventMap, type AuthEventName } from './events.js';
 export { smartConfiguration, CAPABILITIES, type SmartConfiguration } from './discovery.js';
-export type { RoleCatalog } from './roles.js';
+export {
+  BUILT_IN_ROLES,
+  DATA_ACTIONS,
+  effectiveActions,
+  expandActions,
+  isDataAction,
+  loadRoleCatalog,
+  loadRoleDefinitions,
+  parseRolesFile,
+  readRolesFile,
+  roleCatalog,
+  roleDefinitions,
+  roleLimits,
+  RolesFileError,
+  type DataAction,
+  type DataActionName,
+  type RoleCatalog,
+  type RoleDefinition,
+} from './roles/index.js';
 export type {
   AccessTokenClaims,
   Auth,

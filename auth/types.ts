@@ -6,7 +6,7 @@ import type { Logger } from '../common/logger.js';
 import type { AuthEvents } from './events.js';
 import type { InteractionViews } from './interactions/views.js';
 import type { SmartConfiguration } from './discovery.js';
-import type { RoleCatalog } from './roles.js';
+import type { RoleCatalog } from './roles/index.js';
 
 /** A local account as other areas see it (never the password hash). */
 export interface UserInfo {

@@ -25,14 +25,7 @@ export type { ChainHead, RecordRow } from './audit/chain.js';
 export type { CheckpointRow } from './audit/checkpoint.js';
 export { auditAuthEvents, type AuthEventSource } from './audit/auth-events.js';
 export type { Checkpoint } from './audit/checkpoint.js';
-export {
-  RoleSet,
-  BUILT_IN_ROLES,
-  parseRolesFile,
-  RolesFileError,
-  type RoleDefinition,
-} from './authz/roles.js';
-export { DATA_ACTIONS, type DataAction } from './authz/data-actions.js';
+export { RoleSet } from './authz/roles.js';
 export { authorize, type Decision, type AuthzInput, type DenyRule } from './authz/decide.js';
 export { authorizeBundle } from './authz/decide-bundle.js';
 export { parseInteraction, type FhirInteraction } from './authz/interaction.js';

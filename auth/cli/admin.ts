@@ -8,7 +8,7 @@ import { KeyStore } from '../keys/key-store.js';
 import { adapterFactory } from '../provider/adapter.js';
 import { clientSchemaConfiguration } from '../provider/create-provider.js';
 import { SqlOidcStorage } from '../storage/sql-oidc-storage.js';
-import { loadRoleCatalog, type RoleCatalog } from '../roles.js';
+import { loadRoleCatalog, type RoleCatalog } from '../roles/index.js';
 
 /**
  * The account, client and key stores the CLI works on: the server's auth database (DATA_DIR/auth.db,

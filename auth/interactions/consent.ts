@@ -1,7 +1,7 @@
 import type { ClientRecord } from '../clients/clients.js';
 import { grantable, grantScopes, type GrantResult } from '../grant/grant-scopes.js';
 import { granularOptions } from '../grant/granular-options.js';
-import type { RoleCatalog } from '../roles.js';
+import type { RoleCatalog } from '../roles/index.js';
 import { formatScope } from '../scopes/index.js';
 import type { UserInfo } from '../types.js';
 import { describeScope } from './describe-scope.js';

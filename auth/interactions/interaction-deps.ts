@@ -7,7 +7,7 @@ import type { AuthEvents } from '../events.js';
 import type { KeyMaterial } from '../keys/key-store.js';
 import type { GrantContexts } from '../launch/grant-context.js';
 import type { Launches } from '../launch/launches.js';
-import type { RoleCatalog } from '../roles.js';
+import type { RoleCatalog } from '../roles/index.js';
 import type { SearchEncounters, SearchPatients, SignInResult } from '../types.js';
 import type { InteractionViews } from './views.js';
 

@@ -8,7 +8,7 @@ import type { KeyMaterial } from '../keys/key-store.js';
 import type { GrantContexts } from '../launch/grant-context.js';
 import type { Launches } from '../launch/launches.js';
 import type { TokenLiveness } from '../liveness.js';
-import type { RoleCatalog } from '../roles.js';
+import type { RoleCatalog } from '../roles/index.js';
 import type { OidcStorage } from '../storage/oidc-storage.js';
 
 /** Everything the oidc-provider configuration reaches for. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { grantScopes, grantable, type GrantInput } from '../../auth/grant/grant-scopes.js';
 import { granularOptions } from '../../auth/grant/granular-options.js';
-import { roleCatalog, BUILT_IN_ROLES } from '../../auth/roles.js';
+import { roleCatalog, BUILT_IN_ROLES } from '../../auth/roles/index.js';
 import { parseScope, type ClinicalScope } from '../../auth/scopes/index.js';
 
 const roles = roleCatalog(BUILT_IN_ROLES);

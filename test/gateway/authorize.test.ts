@@ -3,7 +3,8 @@ import { authorizeBundle } from '../../gateway/authz/decide-bundle.js';
 import { authorize, type Decision } from '../../gateway/authz/decide.js';
 import { grantsFromScopes } from '../../gateway/authz/grants.js';
 import { parseInteraction } from '../../gateway/authz/interaction.js';
-import { parseRolesFile, RoleSet } from '../../gateway/authz/roles.js';
+import { parseRolesFile } from '../../auth/roles/index.js';
+import { RoleSet } from '../../gateway/authz/roles.js';
 import { encodeConstraint } from '../../store/protocol.js';
 
 const roles = new RoleSet(
