@@ -32,7 +32,8 @@ describe('search: direct walks of choice elements and reference filters', () => 
   it('select exactly what fhirpath.js selects, with the same FHIR types', () => {
     const resources: Record<string, unknown>[] = [];
     for (const b of demoBundles({ patients: 2 }))
-      for (const e of b.entry ?? []) resources.push(e.resource as Record<string, unknown>);
+      for (const e of b.entry ?? [])
+        resources.push(e.resource as unknown as Record<string, unknown>);
     resources.push(
       {
         resourceType: 'Observation',
