@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import autocannon, { type Request } from 'autocannon';
 
 /**
@@ -18,7 +19,8 @@ interface WorkerInput {
   socketPath?: string;
 }
 
-const input = JSON.parse(process.argv[2] ?? '{}') as WorkerInput;
+// The spec comes in a file: thousands of paths exceed the kernel's limit on one argument.
+const input = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as WorkerInput;
 let i = 0;
 const paths = input.paths;
 const result = await autocannon({

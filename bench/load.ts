@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { siblingEntry } from '../common/child-process.js';
 
 export interface LoadSpec {
@@ -27,13 +30,20 @@ export interface LoadResult {
 export const LOAD_CORE = 1;
 
 /** Runs autocannon in its own process, pinned with `taskset` to {@link LOAD_CORE}. */
-export function runLoad(spec: LoadSpec): Promise<LoadResult> {
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const worker = siblingEntry(import.meta.url, './load-worker');
-  const node = [
-    ...(worker.endsWith('.ts') ? ['--import', 'tsx'] : []),
-    worker,
-    JSON.stringify(spec),
-  ];
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'hearth-load-'));
+  const specFile = path.join(dir, 'spec.json');
+  await writeFile(specFile, JSON.stringify(spec));
+  const node = [...(worker.endsWith('.ts') ? ['--import', 'tsx'] : []), worker, specFile];
+  try {
+    return await runWorker(node, spec);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function runWorker(node: string[], spec: LoadSpec): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     execFile(
       'taskset',
