@@ -81,9 +81,7 @@ function accountStore(admin: Admin): DemoAccountStore {
       await admin.users.add(input);
     },
     findClientsByLaunchUri: async (launchUri) =>
-      (await admin.clients.list())
-        .filter((c) => c.launchUri === launchUri)
-        .map((c) => c.clientId),
+      (await admin.clients.list()).filter((c) => c.launchUri === launchUri).map((c) => c.clientId),
     async addPublicClient(input) {
       const { clientId } = await admin.addClient({ ...input, authMethod: 'none' });
       return { clientId };

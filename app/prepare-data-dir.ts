@@ -3,8 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { openAdmin } from '../auth/index.js';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
-import { AuditTrail } from '../gateway/index.js';
 import { openEngine, storeIndexer, storeSchema } from '../store/index.js';
+import { auditTrailFor } from './audit-trail.js';
 import { seedDemoData } from './demo.js';
 import { startStoreProcess } from './start-store.js';
 
@@ -24,13 +24,7 @@ export async function prepareDataDir(
   const admin = await openAdmin(config);
   try {
     await admin.keys.ensure();
-    const audit = new AuditTrail({
-      dataDir: config.dataDir,
-      sync: config.sqliteSync,
-      storeUrl: config.storeUrl,
-      ndjson: config.auditNdjson,
-      log,
-    });
+    const audit = auditTrailFor(config, log);
     try {
       // Creates the audit tables (SQLite file or PostgreSQL schema) and the one checkpoint key.
       await audit.ready();

@@ -9,7 +9,7 @@ import type { Config } from '../common/config.js';
 import type { StartedChild } from '../common/child-process.js';
 import type { Logger } from '../common/logger.js';
 import { closeServer } from '../common/shutdown.js';
-import { AuditTrail, createGateway, RoleSet, type Gateway } from '../gateway/index.js';
+import { createGateway, RoleSet, type Gateway } from '../gateway/index.js';
 import {
   createFhirPatientSearch,
   createInteractionViews,
@@ -17,6 +17,7 @@ import {
 } from '../launch-ui/index.js';
 import { auditAuth } from './audit-auth-events.js';
 import { clusterMetricsClient } from './cluster-metrics.js';
+import { auditTrailFor } from './audit-trail.js';
 import { seedDemoData } from './demo.js';
 import { inProcessKeys } from './key-resolver.js';
 import { roleCatalogOf } from './role-catalog.js';
@@ -146,16 +147,10 @@ export async function startHearth(
   const storeSocket =
     early === undefined ? undefined : storeSocketPath(config.dataDir, opts.worker?.name);
 
-  const audit = new AuditTrail({
-    dataDir: config.dataDir,
-    sync: config.sqliteSync,
-    storeUrl: config.storeUrl,
-    ndjson: config.auditNdjson,
-    log,
-  });
+  const audit = auditTrailFor(config, log);
   await audit.ready().catch(async (err: unknown) => {
     await audit.close().catch(() => undefined);
-    await store?.stop();
+    await early?.starting.then((child) => child.stop()).catch(() => undefined);
     throw err;
   });
   const roles = RoleSet.fromFile(config.rolesFile);

@@ -21,18 +21,8 @@ const PLAIN_PATH = /^[A-Z][A-Za-z0-9]*(\.[a-z][A-Za-z0-9]*)+$/;
 /** The element type at the end of a plain dotted path, or undefined when it needs FHIRPath. */
 export function plainPathType(branch: string): string | undefined {
   if (!PLAIN_PATH.test(branch)) return undefined;
-  const [root, ...segments] = branch.split('.');
-  let cur = root ?? '';
-  let type: string | undefined;
-  for (const seg of segments) {
-    const key = `${cur}.${seg}`;
-    if (key in choicePaths) return undefined;
-    const found = path2Type[key];
-    if (found === undefined) return undefined;
-    type = typeof found === 'string' ? found : found.code;
-    cur = type === 'BackboneElement' || type === 'Element' ? key : type;
-  }
-  return type;
+  const [root = '', ...segments] = branch.split('.');
+  return walkTypes(root, segments)?.type;
 }
 
 /** Where a walk from `cur` (a type or BackboneElement path) along `segments` ends, and its type. */
