@@ -88,12 +88,8 @@ export interface FhirContextItem {
   readonly role?: string;
 }
 
-/** What an EHR launch carries into the app's token response. */
-export interface LaunchInput {
-  /** The signed-in user (UserInfo.id) who launches. */
-  readonly userId: string;
-  /** The app being launched; the handle works for this client only. */
-  readonly clientId: string;
+/** The context an EHR launch (or a standalone pick) puts into the token response. */
+export interface LaunchContext {
   /** Patient id (no `Patient/` prefix). */
   readonly patient?: string | undefined;
   /** Encounter id (no `Encounter/` prefix). */
@@ -102,6 +98,14 @@ export interface LaunchInput {
   readonly needPatientBanner?: boolean | undefined;
   readonly smartStyleUrl?: string | undefined;
   readonly intent?: string | undefined;
+}
+
+/** What an EHR launch carries into the app's token response. */
+export interface LaunchInput extends LaunchContext {
+  /** The signed-in user (UserInfo.id) who launches. */
+  readonly userId: string;
+  /** The app being launched; the handle works for this client only. */
+  readonly clientId: string;
 }
 
 export interface LaunchHandle {

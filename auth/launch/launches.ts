@@ -1,16 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { nowSeconds, type AuthSql } from '../db/auth-sql.js';
-import type { FhirContextItem, LaunchInput } from '../types.js';
+import type { LaunchContext, LaunchInput } from '../types.js';
 
-/** The context an EHR launch (or a standalone pick) puts into the token response. */
-export interface LaunchContext {
-  readonly patient?: string | undefined;
-  readonly encounter?: string | undefined;
-  readonly fhirContext?: readonly FhirContextItem[] | undefined;
-  readonly needPatientBanner?: boolean | undefined;
-  readonly smartStyleUrl?: string | undefined;
-  readonly intent?: string | undefined;
-}
+export type { LaunchContext } from '../types.js';
 
 export interface StoredLaunch {
   readonly userId: string;
