@@ -62,6 +62,12 @@ async function runTransaction(
   entries: ParsedEntry[],
   tx: Tx,
 ): Promise<{ responses: StoreResponse[]; fullUrls: (string | undefined)[] }> {
+  // Transaction Bundles take turns (in every process), as SQLite's single writer makes them do; each
+  // entry still takes its resource and conditional locks, so single writes interleave safely. On
+  // PostgreSQL this first lock also runs the Bundle at READ COMMITTED ordered by advisory locks:
+  // two large Bundles under SERIALIZABLE kept cancelling each other (40001, "pivot") and retried
+  // past the gateway's timeout.
+  if (parent.tx === undefined) await tx.lockKey('transaction-bundle');
   // Placeholders: every POST gets its id now, so references can be rewritten before anything runs.
   const map = new Map<string, string>();
   const assigned = new Map<number, string>();
