@@ -411,10 +411,18 @@ for (const { name, open } of places) {
         patient: 'p7',
       });
       events.emit('launch.created', { userId: 'u1', clientId: 'app', patient: 'p7' });
-      await new Promise((r) => setImmediate(r));
-      await trail.record([]);
       const q = async (refs: Record<string, string[][]>) =>
         (await trail.search({ count: 10, offset: 0, refs })).events;
+      // Auth events are recorded without holding up the auth flow: wait until all four are stored
+      // (on PostgreSQL one may land in the group commit after the one `record([])` waits for).
+      for (let i = 0; i < 100; i++) {
+        await trail.record([]);
+        const stored =
+          (await q({ patient: [['Patient/p7']] })).length +
+          (await q({ type: [['110114']], outcome: [['4']] })).length;
+        if (stored >= 4) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
       assert.equal((await q({ type: [['110114']], outcome: [['4']] })).length, 1);
       const forP7 = await q({ patient: [['Patient/p7']] });
       assert.deepEqual(forP7.map((e) => e.subtype?.[0]?.code).sort(), [
