@@ -1,20 +1,9 @@
 import { createHash } from 'node:crypto';
-import pg, { type CustomTypesConfig, type PoolClient, type QueryConfig } from 'pg';
+import pg, { type PoolClient, type QueryConfig } from 'pg';
+import { int8AsNumber, withPgTransaction } from '../../common/postgres-pool.js';
 import type { AuthQueries, AuthSql, SqlValue } from './auth-sql.js';
 import { AUTH_PG_MIGRATIONS } from './postgres-schema.js';
 import type { AuthPostgresTarget } from './postgres-target.js';
-
-const INT8 = 20;
-type Parser = (text: string) => unknown;
-const builtin = pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => Parser;
-const int8: Parser = (text) => Number(text);
-/** bigint columns (epoch seconds, ids) come back as JS numbers; pg's global parsers stay untouched. */
-const types: CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    format !== 'binary' && oid === INT8
-      ? int8
-      : builtin(oid, format)) as CustomTypesConfig['getTypeParser'],
-};
 
 /** Serialises migrations and key bootstrap of every Hearth auth schema on a database. */
 const MIGRATE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('hearth:auth-migrate'))";
@@ -51,7 +40,7 @@ export class PostgresAuthSql implements AuthSql {
     const pool = new pg.Pool({
       connectionString: target.connectionString,
       max: opts.poolSize ?? 10,
-      types,
+      types: int8AsNumber,
       application_name: 'hearth-auth',
       options: `-c search_path=${target.schema}`,
     });
@@ -68,9 +57,7 @@ export class PostgresAuthSql implements AuthSql {
 
   async #migrate(): Promise<void> {
     const s = `"${this.schema}"`;
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await withPgTransaction(this.pool, async (client) => {
       await client.query(MIGRATE_LOCK);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
       await client.query(
@@ -88,13 +75,7 @@ export class PostgresAuthSql implements AuthSql {
           [v, Date.now(), createHash('sha256').update(statement).digest('hex')],
         );
       }
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   #translate(sql: string): Translated {
@@ -143,28 +124,16 @@ export class PostgresAuthSql implements AuthSql {
     return this.#pooled.run(sql, params);
   }
 
-  async transaction<T>(fn: (tx: AuthQueries) => Promise<T>, lock?: string): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
+  transaction<T>(fn: (tx: AuthQueries) => Promise<T>, lock?: string): Promise<T> {
+    return withPgTransaction(this.pool, async (client) => {
       if (lock !== undefined) {
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
           this.schema,
           lock,
         ]);
       }
-      const value = await fn(this.#queries(client));
-      await client.query('COMMIT');
-      return value;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((e: unknown) => {
-        broken = e instanceof Error ? e : new Error(String(e));
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+      return fn(this.#queries(client));
+    });
   }
 
   async ping(): Promise<void> {

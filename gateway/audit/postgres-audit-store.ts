@@ -13,6 +13,7 @@ import {
 import { AUDIT_SCHEMA_VERSION, auditPgSchema } from './postgres-schema.js';
 import { auditPgTarget } from './postgres-target.js';
 import { auditSearchSql } from './search.js';
+import { int8AsNumber, withPgTransaction } from '../../common/postgres-pool.js';
 import { keyFromPrivateJwk, newPrivateJwk, type CheckpointKey } from './signing-key.js';
 
 export interface PostgresAuditStoreOptions {
@@ -23,13 +24,6 @@ export interface PostgresAuditStoreOptions {
   /** Errors of idle pooled connections (a server restart). */
   onIdleError?: (err: Error) => void;
 }
-
-const INT8 = 20;
-const builtin = pg.types.getTypeParser as (oid: number, format?: string) => (v: string) => unknown;
-const types = {
-  getTypeParser: (oid: number, format?: string) =>
-    oid === INT8 && format !== 'binary' ? (v: string) => Number(v) : builtin(oid, format),
-} as pg.CustomTypesConfig;
 
 /** The lock every Hearth migration takes (store/engines/postgres/migrate.ts uses the same). */
 const MIGRATE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('hearth:migrate'))";
@@ -54,7 +48,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
   const pool = new pg.Pool({
     connectionString: target.connectionString,
     max: opts.poolSize ?? 4,
-    types,
+    types: int8AsNumber,
     application_name: 'hearth-audit',
     options: `-c search_path=${schema}`,
   });
@@ -65,32 +59,16 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
    * One transaction. With `lockChain`, BEGIN, the chain lock and the head read go in one round
    * trip, and `fn` gets the true head (read after the lock, so after every earlier append).
    */
-  const inTx = async <T>(
-    fn: (c: PoolClient, head: ChainHead) => Promise<T>,
-    lockChain: boolean,
-  ): Promise<T> => {
-    const client = await pool.connect();
-    let broken: Error | undefined;
-    try {
-      let head = EMPTY_HEAD;
-      if (lockChain) {
-        const results = (await client.query(
-          `BEGIN; ${chainLock}; ${HEAD}`,
-        )) as unknown as pg.QueryResult<ChainHead>[];
-        head = results.at(-1)?.rows[0] ?? EMPTY_HEAD;
-      } else await client.query('BEGIN');
-      const value = await fn(client, head);
-      await client.query('COMMIT');
-      return value;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((e: unknown) => {
-        broken = e instanceof Error ? e : new Error(String(e));
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
-  };
+  const inTx = <T>(fn: (c: PoolClient, head: ChainHead) => Promise<T>, lockChain: boolean) =>
+    withPgTransaction(
+      pool,
+      (client, begun) =>
+        fn(
+          client,
+          (Array.isArray(begun) ? (begun.at(-1)?.rows[0] as ChainHead) : undefined) ?? EMPTY_HEAD,
+        ),
+      lockChain ? `BEGIN; ${chainLock}; ${HEAD}` : 'BEGIN',
+    );
 
   // DDL only when the schema is not yet at this version: re-running it (CREATE OR REPLACE TRIGGER,
   // CREATE INDEX IF NOT EXISTS) takes table locks that would deadlock with a running append.
