@@ -29,7 +29,7 @@ export interface BenchOptions {
   bulk: boolean;
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--patients N | --data DIR] [--duration S] [--rounds R]
+export const USAGE = `usage: npm run bench -- [--quick] [--patients N | --data DIR] [--duration S] [--rounds R]
        [--connections C] [--search-requests N] [--ingest-concurrency N] [--out FILE]
        [--engines sqlite,postgres] [--postgres URL] [--workers 1,2] [--profile DIR] [--no-bulk]`;
 

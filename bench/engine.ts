@@ -1,0 +1,247 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Bundle, Observation } from '@medplum/fhirtypes';
+import type { Logger } from '../common/logger.js';
+import { storeSocketPath } from '../app/start-store.js';
+import { bulkRates } from './bulk-rates.js';
+import { datasetBundles, discoverTargets, ingest } from './dataset.js';
+import { startHearthProcess, type HearthInstance } from './hearth-process.js';
+import { measureLatency } from './latency.js';
+import type { LoadSpec } from './load.js';
+import type { BenchOptions } from './options.js';
+import { postgresSchema } from './postgres-schema.js';
+import { PeakRss } from './process-tree.js';
+import type { EngineSection, SearchRow, WorkersRow } from './report.js';
+import { searchMix } from './search-mix.js';
+import { sample, throughput, type Config } from './throughput.js';
+import { backendServices, patientGranularToken } from './tokens.js';
+
+export interface EngineContext {
+  o: BenchOptions;
+  hello: string;
+  ports: [number, number];
+  log: Logger;
+}
+
+/** One engine, measured end to end on its own fresh copy of the dataset. */
+export async function benchEngine(
+  engine: 'sqlite' | 'postgres',
+  x: EngineContext,
+): Promise<EngineSection> {
+  const { o, log } = x;
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `hearth-bench-${engine}-`));
+  const dataDirB = `${dataDir}-unaudited`;
+  const [portA, portB] = x.ports;
+  const baseUrl = `http://127.0.0.1:${portA}`;
+  const fhirBase = `${baseUrl}/fhir`;
+  const pgSchema = engine === 'postgres' ? await postgresSchema(o.postgresUrl) : undefined;
+  const env: Record<string, string> = {
+    HOST: '127.0.0.1',
+    PUBLIC_URL: baseUrl,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    IMPORT_DIR: path.join(dataDir, 'import'),
+    ...(pgSchema === undefined ? {} : { STORE_URL: pgSchema.storeUrl }),
+    ...(o.profileDir === undefined ? {} : { HEARTH_CPU_PROF_DIR: path.resolve(o.profileDir) }),
+  };
+  const stops: (() => Promise<void>)[] = [];
+  let current: HearthInstance | undefined;
+  const rss = new PeakRss(() => current?.pid);
+  try {
+    process.stderr.write(`bench[${engine}]: DATA_DIR ${dataDir}, Hearth on ${baseUrl}\n`);
+    current = await startHearthProcess('main', env, portA, log);
+    const fresh = current;
+    stops.push(() => fresh.stop());
+    const coldStartFreshMs = current.coldStartMs;
+    const systemToken = await backendServices(baseUrl, env, 'system/*.cruds', [
+      'fhir-data-contributor',
+    ]);
+
+    process.stderr.write(`bench[${engine}]: ingest\n`);
+    const source = o.data === undefined ? { patients: o.patients } : { dir: o.data };
+    const ingested = await ingest(
+      fhirBase,
+      systemToken,
+      datasetBundles(source) as AsyncIterable<Bundle>,
+      o.ingestConcurrency,
+    );
+    const auth = async (): Promise<Record<string, string>> => ({
+      authorization: `Bearer ${await systemToken()}`,
+      accept: 'application/fhir+json',
+    });
+    const targets = await discoverTargets(fhirBase, await auth(), o.quick ? 3 : 20);
+
+    process.stderr.write(
+      `bench[${engine}]: patient sign-in (authorization code, granular consent)\n`,
+    );
+    const patientId = targets.patientCodes[0]?.patient ?? targets.patientIds[0] ?? '';
+    const patient = await patientGranularToken(baseUrl, env, patientId);
+    const patientHeaders = {
+      authorization: `Bearer ${patient.token}`,
+      accept: 'application/fhir+json',
+    };
+    const patientLabQuery = 'Observation?category=laboratory';
+    const labs = await fetch(`${fhirBase}/${patientLabQuery}&_count=200&_elements=id`, {
+      headers: patientHeaders,
+    });
+    if (!labs.ok) throw new Error(`patient-token search answered ${labs.status}`);
+    const labIds = ((await labs.json()) as Bundle<Observation>).entry
+      ?.map((e) => e.resource?.id)
+      .filter((id): id is string => id !== undefined);
+    const patientPaths =
+      labIds !== undefined && labIds.length > 0
+        ? labIds.map((id) => `/fhir/Observation/${id}`)
+        : [`/fhir/Patient/${patientId}`];
+
+    // Restart: the cold start with data (and, on SQLite, a copy of DATA_DIR for the unaudited instance).
+    await current.stop();
+    current = undefined;
+    const unaudited = engine === 'sqlite';
+    if (unaudited)
+      await cp(dataDir, dataDirB, { recursive: true, filter: (src) => !src.endsWith('.sock') });
+    current = await startHearthProcess('main', env, portA, log);
+    const coldStartMs = current.coldStartMs;
+    const a = current;
+    stops.push(() => a.stop());
+    if (unaudited) {
+      const b = await startHearthProcess('unaudited', { ...env, DATA_DIR: dataDirB }, portB, log);
+      stops.push(() => b.stop());
+    }
+
+    const rng = sample(targets.patientIds, 4096);
+    const patientReadPaths = rng.map((id) => `/fhir/Patient/${id}`);
+    const c = o.connections;
+    const gatewayRead = (url: string) => async (): Promise<LoadSpec> => ({
+      url,
+      paths: patientReadPaths,
+      headers: await auth(),
+      connections: c,
+      durationSeconds: 1,
+    });
+    const configs: Config[] = [
+      {
+        id: 'ceiling',
+        label: 'ceiling: bare node:http hello',
+        spec: () => Promise.resolve({ url: x.hello, connections: c, durationSeconds: 1 }),
+      },
+      {
+        id: 'store-direct',
+        label: 'store direct: Patient read by id',
+        spec: () =>
+          Promise.resolve({
+            url: 'http://localhost',
+            socketPath: storeSocketPath(dataDir),
+            paths: patientReadPaths,
+            headers: { accept: 'application/fhir+json' },
+            connections: c,
+            durationSeconds: 1,
+          }),
+      },
+      {
+        id: 'gateway-system',
+        label: 'gateway, system token: Patient read',
+        spec: gatewayRead(baseUrl),
+      },
+      {
+        id: 'gateway-patient',
+        label: 'gateway, patient granular token: lab Obs read',
+        spec: () =>
+          Promise.resolve({
+            url: baseUrl,
+            paths: patientPaths,
+            headers: patientHeaders,
+            connections: c,
+            durationSeconds: 1,
+          }),
+      },
+      ...(unaudited
+        ? [
+            {
+              id: 'gateway-system-unaudited',
+              label: 'gateway, system token, audit off: Patient read',
+              spec: gatewayRead(`http://127.0.0.1:${portB}`),
+            },
+          ]
+        : []),
+    ];
+    process.stderr.write(`bench[${engine}]: throughput\n`);
+    const rows = await throughput(configs, o);
+
+    process.stderr.write(`bench[${engine}]: search mix\n`);
+    const search: SearchRow[] = [];
+    for (const q of searchMix(fhirBase, targets, patientLabQuery)) {
+      const urls = sample(q.urls, 512);
+      const headers = q.token === 'patient' ? patientHeaders : await auth();
+      const res = await measureLatency(urls, headers, {
+        requests: o.searchRequests,
+        concurrency: 1,
+        warmup: Math.min(20, o.searchRequests),
+      });
+      search.push({ id: q.id, label: q.label, example: urls[0] ?? '', ...res });
+    }
+    rss.sample();
+    rss.stop();
+    const peakRssBytes = rss.peakBytes;
+    const peakRssProcesses = rss.atPeak;
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+    current = undefined;
+
+    // WORKERS sweep: the same gateway read with n gateway/auth and n store processes.
+    const workers: WorkersRow[] = [];
+    const ceiling = rows.find((r) => r.id === 'ceiling')?.median.rps ?? Number.NaN;
+    for (const n of o.workers) {
+      process.stderr.write(`bench[${engine}]: WORKERS=${n}\n`);
+      const w = await startHearthProcess('main', { ...env, WORKERS: String(n) }, portA, log);
+      try {
+        const [row] = await throughput(
+          [{ id: `workers-${n}`, label: `WORKERS=${n}`, spec: gatewayRead(baseUrl) }],
+          o,
+        );
+        if (row !== undefined)
+          workers.push({
+            workers: n,
+            median: row.median,
+            runs: row.runs,
+            ratioToCeiling: row.median.rps / ceiling,
+          });
+      } finally {
+        await w.stop();
+      }
+    }
+
+    const bulk = o.bulk ? await bulkRates(engine, env, x, log) : null;
+
+    const byId = (id: string): number => rows.find((r) => r.id === id)?.median.rps ?? Number.NaN;
+    return {
+      engine,
+      storeUrl: pgSchema === undefined ? null : pgSchema.storeUrl,
+      resources: ingested.resources,
+      throughput: rows,
+      ratios: {
+        gatewayToCeiling: byId('gateway-system') / byId('ceiling'),
+        patientGatewayToCeiling: byId('gateway-patient') / byId('ceiling'),
+        gatewayToStore: byId('gateway-system') / byId('store-direct'),
+        auditedToUnaudited: unaudited
+          ? byId('gateway-system') / byId('gateway-system-unaudited')
+          : null,
+      },
+      search,
+      ingest: ingested,
+      coldStartMs,
+      coldStartFreshMs,
+      peakRssBytes,
+      peakRssProcesses,
+      workers,
+      bulk,
+    };
+  } finally {
+    rss.stop();
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(dataDirB, { recursive: true, force: true });
+    await pgSchema?.drop().catch((err: unknown) => {
+      process.stderr.write(`bench: could not drop the PostgreSQL schema: ${String(err)}\n`);
+    });
+  }
+}
