@@ -42,6 +42,8 @@ export interface PatientSummary {
 }
 
 export interface PatientSearchQuery {
+  /** One patient by id (the consent page names the patient it is about). */
+  readonly id?: string | undefined;
   readonly name?: string | undefined;
   readonly birthdate?: string | undefined;
   /** 1-based page number. */

@@ -60,6 +60,7 @@ export function createFhirPatientSearch(o: FhirPatientSearchOptions): SearchPati
   const size = o.pageSize ?? 10;
   return async (query, user): Promise<PatientSearchResult> => {
     const params = new URLSearchParams();
+    if (query.id !== undefined) params.set('_id', query.id);
     if (query.name !== undefined && query.name !== '') params.set('name', query.name);
     if (query.birthdate !== undefined && query.birthdate !== '')
       params.set('birthdate', query.birthdate);

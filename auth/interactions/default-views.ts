@@ -101,7 +101,13 @@ function consent(v: ConsentView): string {
       }> <label for="${id}" style="display:inline">${e(s.label)} <code>${e(s.value)}</code></label></li>`;
     })
     .join('\n');
-  const patient = v.patient === undefined ? '' : `<p>Patient: <strong>${e(v.patient)}</strong></p>`;
+  const who = v.patientSummary;
+  const patient =
+    v.patient === undefined
+      ? ''
+      : `<p>Patient: <strong>${e(who?.name ?? v.patient)}</strong>${
+          who?.birthDate === undefined ? '' : ` (born ${e(who.birthDate)})`
+        } <small>id ${e(v.patient)}</small></p>`;
   const offline = v.offline
     ? '<p>This app asks to keep access when you are not using it (offline access).</p>'
     : '';

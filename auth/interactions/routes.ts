@@ -10,6 +10,7 @@ import { INTERACTION_PATH } from '../provider/create-provider.js';
 import type { LaunchContext } from '../launch/launches.js';
 import type { UserInfo } from '../types.js';
 import { consentOptions, decideGrant } from './consent.js';
+import { describePatient } from './describe-patient.js';
 import { CSRF_FIELD, csrfField, csrfValid } from './csrf.js';
 import type { InteractionDeps } from './interaction-deps.js';
 
@@ -180,12 +181,14 @@ export function interactionRouter(deps: InteractionDeps): Router {
         const launch =
           typeof launchId === 'string' ? await deps.launches.peek(launchId) : undefined;
         const patient = launch?.context.patient ?? knownPatient(user, details.lastSubmission);
+        const patientSummary = await describePatient(deps, patient, user);
         ctx.body = deps.views.consent({
           action: action(uid, 'consent'),
           csrf,
           client: label,
           user: { username: user.username, fhirUser: user.fhirUser },
           patient,
+          patientSummary,
           scopes: consentOptions(requested, app, user, deps.roles),
           offline: requested.split(' ').includes('offline_access'),
         });

@@ -4,6 +4,8 @@
  * (`csrf.name` = `csrf.value`), and follow ../shared/CONTRACT.md's markup.
  */
 
+import type { PatientSummary } from '../types.js';
+
 export interface CsrfField {
   readonly name: string;
   readonly value: string;
@@ -60,7 +62,9 @@ export interface ConsentView {
   readonly csrf: CsrfField;
   readonly client: ClientLabel;
   readonly user: { readonly username: string; readonly fhirUser?: string | undefined };
+  /** The patient's id, and who that is when the patient search could tell. */
   readonly patient?: string | undefined;
+  readonly patientSummary?: PatientSummary | undefined;
   readonly scopes: readonly ConsentScopeOption[];
   /** True when offline_access is asked for (the page should say the app keeps access). */
   readonly offline: boolean;

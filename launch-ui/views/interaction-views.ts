@@ -206,7 +206,10 @@ function consent(v: ConsentView): string {
         ${
           v.patient === undefined || patientFacing
             ? ''
-            : html`Patient: <strong>${v.patient}</strong>.`
+            : html`Patient:
+                <strong class="patient-name">${v.patientSummary?.name ?? v.patient}</strong
+                >${v.patientSummary?.birthDate === undefined ? '' : html`, born ${v.patientSummary.birthDate}`}
+                <span class="muted">(id ${v.patient})</span>.`
         }
       </p>
       <form method="post" action="${v.action}" class="stack">

@@ -66,8 +66,18 @@ describe('launch flows end to end (whole system, Chromium)', function () {
     const name = ((await row.locator('th').textContent()) ?? '').trim();
     const id = await row.getAttribute('data-patient-id');
     await submit(page, row.getByRole('button', { name: /Launch/ }));
-    const { steps } = await authorize(page, clinician, allow, 'e2e-ehr');
+    let consentNames: string | null = null;
+    const { steps } = await authorize(
+      page,
+      clinician,
+      async (p) => {
+        consentNames = await p.locator('.patient-name').textContent();
+        await allow(p);
+      },
+      'e2e-ehr',
+    );
     assert.deepEqual(steps, ['consent']);
+    assert.equal(consentNames, name, 'the consent page names the patient, not just the id');
     const outcome = await appOutcome(page);
     assert.ok(outcome.ready, await page.locator('main').innerText());
     assert.equal(outcome.patient, id);
