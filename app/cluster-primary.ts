@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import { onShutdown } from '../common/shutdown.js';
@@ -19,10 +18,9 @@ export async function runPrimary(
   demoPatients: number | undefined,
 ): Promise<WorkerPool> {
   await prepareDataDir(config, log, env, demoPatients);
-  const cookieKey = randomBytes(32);
   const pool = new WorkerPool({
     count: config.workers,
-    env: (slot) => workerEnv(cookieKey, slot),
+    env: workerEnv,
     log,
   });
   onShutdown(log, [], [() => pool.stop()]);

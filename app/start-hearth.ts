@@ -43,8 +43,6 @@ export interface WorkerRole {
   name: string;
   /** 0…WORKERS-1, kept when the worker is restarted. */
   slot: number;
-  /** Key of the launch UI's idle-timeout cookie, the same in every worker. */
-  cookieKey: Buffer;
 }
 
 export interface RunningServer {
@@ -244,7 +242,6 @@ export async function startHearth(
       log,
       auth,
       searchPatients,
-      ...(opts.worker === undefined ? {} : { cookieKey: opts.worker.cookieKey }),
     }),
   );
 

@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Users } from './accounts/users.js';
 import type { ProviderHolder } from './provider/provider-holder.js';
@@ -43,6 +44,12 @@ export function createSessions(
       const id = session.accountId;
       const user = id === undefined ? undefined : await users.findById(id);
       return user?.enabled === true ? user : undefined;
+    },
+    async macKeys(purpose) {
+      const { keys } = await holder.current();
+      return keys.cookieKeys.map((k) =>
+        Buffer.from(hkdfSync('sha256', k, '', `hearth:${purpose}`, 32)),
+      );
     },
     async signOut(req, res) {
       const { provider, ctx } = await context(req, res);

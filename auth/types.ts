@@ -159,6 +159,12 @@ export interface AuthSessions {
   current(req: IncomingMessage, res: ServerResponse): Promise<UserInfo | undefined>;
   /** Ends the session and clears its cookie. */
   signOut(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /**
+   * Keys for a MAC over browser state of the caller's (`purpose` names it), derived from the
+   * session cookie keys: the current key first, then older live ones. Every process and every
+   * Hearth sharing the auth database derives the same keys; the cookie keys themselves stay inside.
+   */
+  macKeys(purpose: string): Promise<readonly Buffer[]>;
 }
 
 export interface Auth {

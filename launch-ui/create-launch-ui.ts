@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Context, Middleware, Next } from 'koa';
 import { createIdleClock } from './middleware/idle-timeout.js';
 import { setPageHeaders } from './middleware/security-headers.js';
@@ -16,7 +15,7 @@ import { messagePage } from './views/home.js';
 export function createLaunchUi(o: LaunchUiOptions): Middleware {
   const idleSeconds = Math.round((o.idleMinutes ?? 15) * 60);
   const secure = o.config.trustProxy || o.config.publicUrl.startsWith('https:');
-  const idle = createIdleClock(o.cookieKey ?? randomBytes(32), idleSeconds, secure);
+  const idle = createIdleClock(() => o.auth.sessions.macKeys('launch-ui-idle'), idleSeconds, secure);
   const home = createHomeRoutes(o, idle, idleSeconds);
   const serveAsset = createAssetServer();
   const sampleUrls = sampleAppUrls(o.config.publicUrl);

@@ -16,6 +16,4 @@ export interface LaunchUiOptions {
   readonly searchPatients: SearchPatients;
   /** Minutes without activity after which the clinician is signed out (default 15). */
   readonly idleMinutes?: number;
-  /** Key for the idle-timeout cookie's MAC; random per process when absent. */
-  readonly cookieKey?: Buffer;
 }

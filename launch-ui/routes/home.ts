@@ -58,12 +58,12 @@ export function createHomeRoutes(
   async function currentUser(ctx: Context): Promise<UserInfo | 'idle' | undefined> {
     const user = await o.auth.sessions.current(ctx.req, ctx.res);
     if (user === undefined) return undefined;
-    if (idle.check(ctx) === 'idle') {
+    if ((await idle.check(ctx)) === 'idle') {
       await o.auth.sessions.signOut(ctx.req, ctx.res);
       idle.clear(ctx);
       return 'idle';
     }
-    idle.touch(ctx);
+    await idle.touch(ctx);
     return user;
   }
 
@@ -166,7 +166,7 @@ export function createHomeRoutes(
       return;
     }
     await o.auth.sessions.signIn(ctx.req, ctx.res, result.user.id);
-    idle.touch(ctx);
+    await idle.touch(ctx);
     ctx.status = 303;
     ctx.redirect('/');
   }

@@ -97,6 +97,7 @@ export async function startHarness(options: { idleMinutes?: number } = {}): Prom
   const cookieOf = (req: http.IncomingMessage): string | undefined =>
     /(?:^|;\s*)fake_session=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
 
+  const macKey = randomBytes(32);
   const auth: LaunchUiAuth = {
     sessions: {
       signIn(_req, res, userId) {
@@ -117,6 +118,7 @@ export async function startHarness(options: { idleMinutes?: number } = {}): Prom
         res.appendHeader('Set-Cookie', 'fake_session=; Path=/; Max-Age=0');
         return Promise.resolve();
       },
+      macKeys: () => Promise.resolve([macKey]),
     },
     verifyPassword(username, password): Promise<SignInResult> {
       if (failures.count >= 5)
