@@ -3,6 +3,7 @@
  * `{fhirBase}/.well-known/smart-configuration` (JSON whatever the Accept, CORS open). Every URL is
  * absolute; capabilities list exactly what works.
  */
+import { STATIC_SCOPES } from './scopes/grammar.js';
 
 export interface SmartConfiguration {
   readonly issuer: string;
@@ -46,14 +47,7 @@ export const CAPABILITIES = [
 export const CLIENT_ASSERTION_ALGS = ['RS384', 'ES384', 'RS256', 'ES256'] as const;
 
 export const SCOPES_SUPPORTED = [
-  'openid',
-  'fhirUser',
-  'profile',
-  'launch',
-  'launch/patient',
-  'launch/encounter',
-  'offline_access',
-  'online_access',
+  ...STATIC_SCOPES,
   'patient/*.cruds',
   'user/*.cruds',
   'system/*.cruds',

@@ -1,26 +1,14 @@
 import { readFileSync } from 'node:fs';
 import autocannon, { type Request } from 'autocannon';
+import type { LoadSpec } from './load.js';
 
 /**
  * Runs one autocannon load and prints its summary as JSON on stdout. Started by load.ts under
  * `taskset` so the load generator stays on its own core.
  */
 
-interface WorkerInput {
-  url: string;
-  connections: number;
-  durationSeconds: number;
-  method?: string;
-  headers?: Record<string, string>;
-  /** Paths cycled through in order (e.g. random ids); absent: `url` itself. */
-  paths?: string[];
-  body?: string;
-  /** Connect to this Unix socket instead of the URL's host and port. */
-  socketPath?: string;
-}
-
 // The spec comes in a file: thousands of paths exceed the kernel's limit on one argument.
-const input = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as WorkerInput;
+const input = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as LoadSpec;
 let i = 0;
 const paths = input.paths;
 const result = await autocannon({

@@ -10,6 +10,7 @@ export interface LoadSpec {
   durationSeconds: number;
   method?: string;
   headers?: Record<string, string>;
+  /** Paths cycled through in order (e.g. random ids); absent: `url` itself. */
   paths?: string[];
   body?: string;
   /** Connect to this Unix socket (e.g. the store's) instead of the URL's host and port. */

@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { siblingEntry, startChild } from '../common/child-process.js';
+import { freePort } from '../common/free-port.js';
 import { createLogger } from '../common/logger.js';
 import { benchEngine } from './engine.js';
 import { projectRoot } from './hearth-process.js';
@@ -16,19 +16,6 @@ import { formatReport, TARGETS, type BenchReport, type EngineSection } from './r
  */
 
 const log = createLogger('warn', 'bench');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => {
-        resolve(typeof addr === 'object' && addr !== null ? addr.port : 0);
-      });
-    });
-  });
-}
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {

@@ -1,10 +1,10 @@
 import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startChild, type StartedChild } from '../../common/child-process.js';
+import { freePort } from '../../common/free-port.js';
 import { createLogger } from '../../common/logger.js';
 
 /**
@@ -32,19 +32,6 @@ export interface RunningHearth {
   /** Runs `hearth <args>` against this instance's DATA_DIR. */
   cli(args: string[], input?: string): Promise<CliResult>;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => {
-        resolve(typeof addr === 'object' && addr !== null ? addr.port : 0);
-      });
-    });
-  });
 }
 
 export function runCli(
