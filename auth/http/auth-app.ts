@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import Koa, { type Context, type Next } from 'koa';
 import type Router from '@koa/router';
 import type { Config } from '../../common/config.js';
@@ -7,6 +8,12 @@ import { bearerIntrospection } from './bearer-introspection.js';
 import { publicRefresh } from './public-refresh.js';
 import type { Clients } from '../clients/clients.js';
 import type { ProviderDeps } from '../provider/deps.js';
+
+/** What steps before oidc-provider hand it. */
+export interface AuthAppState {
+  /** The request to give oidc-provider instead of the original, whose body a step has read. */
+  replayedRequest?: IncomingMessage;
+}
 
 interface AppDeps {
   readonly config: Config;
@@ -42,7 +49,9 @@ export function createAuthApp(deps: AppDeps): Koa {
   app.use(deps.router.routes());
   app.use(async function oidcProvider(ctx: Context) {
     const { callback } = await deps.holder.current();
-    const req = ctx.req as typeof ctx.req & { originalUrl?: string };
+    const req = ((ctx.state as AuthAppState).replayedRequest ?? ctx.req) as IncomingMessage & {
+      originalUrl?: string;
+    };
     const url = req.url ?? '/';
     req.originalUrl = url;
     req.url = url.slice(issuerPath.length) || '/';

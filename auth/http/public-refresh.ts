@@ -1,13 +1,16 @@
 import type { Context, Next } from 'koa';
 import type { Clients } from '../clients/clients.js';
 import type { ProviderHolder } from '../provider/provider-holder.js';
+import type { AuthAppState } from './auth-app.js';
 import { FormError, readForm } from './read-form.js';
+import { replayRequest } from './replay-request.js';
 
 /**
  * SMART lets a public app refresh with just `grant_type`, `refresh_token` (and `scope`): no
  * `client_id` (fhirclient does so). oidc-provider needs to know the client, so for an unauthenticated
  * refresh request the client is taken from the refresh token itself when that client is public. The
- * body is read here and handed on as `req.body` (oidc-provider's documented fallback).
+ * body is read here, and oidc-provider reads it again from a replay of the request
+ * (`ctx.state.replayedRequest`).
  */
 export function publicRefresh(tokenPath: string, holder: ProviderHolder, clients: Clients) {
   return async function publicRefresh(ctx: Context, next: Next): Promise<void> {
@@ -42,7 +45,10 @@ export function publicRefresh(tokenPath: string, holder: ProviderHolder, clients
         form.set('client_id', clientId);
       }
     }
-    (ctx.req as typeof ctx.req & { body?: string }).body = form.toString();
+    (ctx.state as AuthAppState).replayedRequest = replayRequest(
+      ctx.req,
+      Buffer.from(form.toString()),
+    );
     await next();
   };
 }
