@@ -58,10 +58,15 @@ describe('postgres engine', function () {
   });
 
   it('creates its tables in its own schema and records migrations there', async () => {
+    // Other test runs on this database have `item` tables in their own schemas: none may be shared.
     const rows = await engine.all<{ schema: string }>(
-      "SELECT table_schema AS schema FROM information_schema.tables WHERE table_name = 'item'",
+      "SELECT table_schema AS schema FROM information_schema.tables WHERE table_name = 'item' AND table_schema NOT LIKE 'hearth\\_test\\_%'",
     );
-    assert.deepEqual(rows, [{ schema: target.schema }]);
+    assert.deepEqual(rows, [], 'no item table outside the test schemas (e.g. in public)');
+    const own = await engine.all<{ schema: string }>(
+      "SELECT table_schema AS schema FROM information_schema.tables WHERE table_name = 'item' AND table_schema = current_schema()",
+    );
+    assert.deepEqual(own, [{ schema: target.schema }]);
     const applied = await engine.get<{ n: number }>('SELECT count(*) AS n FROM hearth_migration');
     assert.equal(applied?.n, 1);
   });
