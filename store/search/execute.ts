@@ -105,7 +105,7 @@ async function run(
   );
   const keyCols = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
   const where = baseWhere(b, input, req, env, everythingExtra);
-  const inner = `SELECT r.rid, r.type, r.id, r.version, r.json, ${keyCols} FROM resource r WHERE ${where} AND r.rid <= ${b.p(maxRid)}`;
+  const inner = `SELECT r.rid, ${keyCols} FROM resource r WHERE ${where} AND r.rid <= ${b.p(maxRid)}`;
   // the total counts the same WHERE without the sort-key columns
   const cb = new SqlBuilder();
   const countSql = `SELECT COUNT(*) AS n FROM resource r WHERE ${baseWhere(cb, input, req, env, everythingExtra)} AND r.rid <= ${cb.p(maxRid)}`;
@@ -116,25 +116,34 @@ async function run(
     const reverse = cursor?.d === 'p' || cursor?.d === 'l';
     const after =
       cursor === undefined || cursor.d === 'l' ? '1 = 1' : afterSql(b, keys, cursor.k, reverse);
-    const sql = `SELECT * FROM (${inner}) s WHERE ${after} ORDER BY ${orderBy(keys, reverse)} LIMIT ${b.p(req.count + 1)}`;
+    // The page is chosen on row ids and sort keys alone; only its rows' JSON is read (a sort
+    // never carries the JSON of every match).
+    const page = `SELECT * FROM (${inner}) s WHERE ${after} ORDER BY ${orderBy(keys, reverse)} LIMIT ${b.p(req.count + 1)}`;
+    const pageKeys = keys.map((_, i) => `p.k${i}`).join(', ');
+    const sql = `SELECT r.rid, r.type, r.id, r.version, r.json, ${pageKeys} FROM (${page}) p JOIN resource r ON r.rid = p.rid ORDER BY ${orderBy(keys, reverse, 'p.')}`;
     rows = await q.all<Row & Record<string, SqlValue>>(sql, b.params, { deadline });
     more = rows.length > req.count;
     rows = rows.slice(0, req.count);
     if (reverse) rows.reverse();
   }
 
+  // Bundle.total: counted for `_summary=count` and `_total=accurate` / `estimate` (an exact count
+  // is a valid estimate); otherwise given only when the first page holds every match, and left
+  // out when that would take a second pass over the matches (FHIR R4 lets the server choose).
   let total: number | undefined;
-  const totalMode =
-    req.total ??
-    (req.summary === 'count' ? 'accurate' : cursor === undefined ? 'accurate' : 'none');
-  if (totalMode !== 'none' || req.summary === 'count') {
-    if (cursor === undefined && !more && req.count > 0 && req.summary !== 'count')
-      total = rows.length;
-    else
-      total = Number(
-        (await q.get<{ n: number | string }>(countSql, cb.params, { deadline }))?.n ?? 0,
-      );
-  }
+  const counted = req.summary === 'count' || req.total === 'accurate' || req.total === 'estimate';
+  if (
+    req.summary !== 'count' &&
+    req.total !== 'none' &&
+    cursor === undefined &&
+    !more &&
+    req.count > 0
+  )
+    total = rows.length;
+  else if (counted)
+    total = Number(
+      (await q.get<{ n: number | string }>(countSql, cb.params, { deadline }))?.n ?? 0,
+    );
 
   const keyOf = (row: Record<string, SqlValue> | undefined): SqlValue[] =>
     keys.map((_, i) => row?.[`k${i}`] ?? null);
