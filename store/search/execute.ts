@@ -6,7 +6,7 @@ import { loadContext } from './context.js';
 import { isResourceType } from './definitions/resource-types.js';
 import { parseSearchRequest } from './query/parse-request.js';
 import { decodeCursor, encodeCursor, type Cursor } from './results/cursor.js';
-import { resolveIncludes, type Row } from './results/includes.js';
+import { patientsColumn, patientsOf, resolveIncludes, type Row } from './results/includes.js';
 import type { PageEntry, PageLink, SearchPage } from './results/page.js';
 import { shapeJson } from './results/shape.js';
 import { SqlBuilder } from './sql/builder.js';
@@ -18,6 +18,7 @@ import { constraintSql } from './sql/constraint-sql.js';
 import { afterSql, orderBy, sortKeys } from './sql/order.js';
 
 const EVERYTHING_PARAMS = new Set(['start', 'end', '_since']);
+const MAX_RID = '(SELECT MAX(rid) FROM resource)';
 
 function budgetError(): FhirError {
   return new FhirError(400, [
@@ -89,12 +90,12 @@ async function run(
 
   const cursor: Cursor | undefined =
     req.cursor === undefined ? undefined : decodeCursor(req.cursor);
-  const maxRid =
-    cursor?.m ??
-    (await q.get<{ m: number | null }>('SELECT MAX(rid) AS m FROM resource', [], { deadline }))
-      ?.m ??
-    0;
-
+  // The highest row id when the first page was served bounds every later page (see Cursor). The
+  // first page reads it in its own query, where the bound itself would be redundant (one snapshot)
+  // and only blur the planner's estimates; later pages carry it in the cursor.
+  let maxRid = cursor?.m;
+  const ridBound = (x: SqlBuilder): string =>
+    maxRid === undefined ? '' : ` AND r.rid <= ${x.p(maxRid)}`;
   const b = new SqlBuilder();
   const keys = sortKeys(
     b,
@@ -103,16 +104,13 @@ async function run(
     req.types.length === 1 ? req.types[0] : undefined,
     'r',
   );
-  const keyCols = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
-  const where = baseWhere(b, input, req, env, everythingExtra);
-  const inner = `SELECT r.rid, ${keyCols} FROM resource r WHERE ${where} AND r.rid <= ${b.p(maxRid)}`;
-  // the total counts the same WHERE without the sort-key columns
-  const cb = new SqlBuilder();
-  const countSql = `SELECT COUNT(*) AS n FROM resource r WHERE ${baseWhere(cb, input, req, env, everythingExtra)} AND r.rid <= ${cb.p(maxRid)}`;
 
   let rows: (Row & Record<string, SqlValue>)[] = [];
   let more = false;
   if (req.summary !== 'count' && req.count > 0) {
+    const keyCols = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
+    const where = baseWhere(b, input, req, env, everythingExtra);
+    const inner = `SELECT r.rid, ${keyCols} FROM resource r WHERE ${where}${ridBound(b)}`;
     const reverse = cursor?.d === 'p' || cursor?.d === 'l';
     const after =
       cursor === undefined || cursor.d === 'l' ? '1 = 1' : afterSql(b, keys, cursor.k, reverse);
@@ -120,8 +118,9 @@ async function run(
     // never carries the JSON of every match).
     const page = `SELECT * FROM (${inner}) s WHERE ${after} ORDER BY ${orderBy(keys, reverse)} LIMIT ${b.p(req.count + 1)}`;
     const pageKeys = keys.map((_, i) => `p.k${i}`).join(', ');
-    const sql = `SELECT r.rid, r.type, r.id, r.version, r.json, ${pageKeys} FROM (${page}) p JOIN resource r ON r.rid = p.rid ORDER BY ${orderBy(keys, reverse, 'p.')}`;
+    const sql = `SELECT r.rid, r.type, r.id, r.version, r.json, ${patientsColumn(q.dialect, 'r')}, ${maxRid === undefined ? MAX_RID : 'NULL'} AS m, ${pageKeys} FROM (${page}) p JOIN resource r ON r.rid = p.rid ORDER BY ${orderBy(keys, reverse, 'p.')}`;
     rows = await q.all<Row & Record<string, SqlValue>>(sql, b.params, { deadline });
+    if (maxRid === undefined && rows[0] !== undefined) maxRid = Number(rows[0].m ?? 0);
     more = rows.length > req.count;
     rows = rows.slice(0, req.count);
     if (reverse) rows.reverse();
@@ -140,11 +139,22 @@ async function run(
     req.count > 0
   )
     total = rows.length;
-  else if (counted)
+  else if (counted) {
+    // the same WHERE without the sort-key columns, bounded as the page was
+    const cb = new SqlBuilder();
+    const countSql = `SELECT COUNT(*) AS n FROM resource r WHERE ${baseWhere(cb, input, req, env, everythingExtra)}${ridBound(cb)}`;
     total = Number(
       (await q.get<{ n: number | string }>(countSql, cb.params, { deadline }))?.n ?? 0,
     );
+  }
 
+  // no page row carried it (an empty first page): the last link still needs it
+  if (maxRid === undefined && req.summary !== 'count')
+    maxRid = Number(
+      (await q.get<{ m: number | string | null }>(`SELECT ${MAX_RID} AS m`, [], { deadline }))?.m ??
+        0,
+    );
+  const m = maxRid ?? 0;
   const keyOf = (row: Record<string, SqlValue> | undefined): SqlValue[] =>
     keys.map((_, i) => row?.[`k${i}`] ?? null);
   const links: PageLink[] = [{ relation: 'self', url: link(input, req, req.cursor) }];
@@ -157,16 +167,16 @@ async function run(
     if (hasPrev && first !== undefined)
       links.push({
         relation: 'previous',
-        url: link(input, req, encodeCursor({ d: 'p', k: keyOf(first), m: maxRid })),
+        url: link(input, req, encodeCursor({ d: 'p', k: keyOf(first), m })),
       });
     if (hasNext && last !== undefined)
       links.push({
         relation: 'next',
-        url: link(input, req, encodeCursor({ d: 'n', k: keyOf(last), m: maxRid })),
+        url: link(input, req, encodeCursor({ d: 'n', k: keyOf(last), m })),
       });
     links.push({
       relation: 'last',
-      url: link(input, req, encodeCursor({ d: 'l', k: [], m: maxRid })),
+      url: link(input, req, encodeCursor({ d: 'l', k: [], m })),
     });
   }
 
@@ -176,6 +186,7 @@ async function run(
     id: r.id,
     version: r.version,
     json: r.json,
+    patients: r.patients,
   }));
   const inc = await resolveIncludes(q, req.include, req.revinclude, matches, env, {
     maxIncludes: limits.maxIncludes ?? 1000,
@@ -193,22 +204,12 @@ async function run(
     json: shapeJson(e.json, e.type, req.summary, req.elements),
   }));
   const all = [...matches, ...inc.rows];
-  const patients =
-    all.length === 0
-      ? []
-      : (
-          await q.all<{ cid: string }>(
-            `SELECT DISTINCT cid FROM compartment WHERE ctype = 'Patient' AND rid IN (${all.map(() => '?').join(',')})`,
-            all.map((r) => r.rid),
-            { deadline },
-          )
-        ).map((r) => r.cid);
   return {
     entries,
     total,
     links,
     issues: [...req.issues, ...inc.issues],
-    patients,
+    patients: patientsOf(all),
     entities: all.map((r) => `${r.type}/${r.id}/_history/${r.version}`),
   };
 }

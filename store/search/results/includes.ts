@@ -1,4 +1,5 @@
-import type { Queryable } from '../../engines/engine.js';
+import { dialectOf } from '../../engines/dialect.js';
+import type { DialectName, Queryable } from '../../engines/engine.js';
 import { issue, type OutcomeIssue } from '../../fhir/outcome.js';
 import type { IncludeSpec } from '../query/request.js';
 import { or, SqlBuilder } from '../sql/builder.js';
@@ -11,6 +12,24 @@ export interface Row {
   id: string;
   version: number;
   json: string;
+  /** Comma-separated ids of the Patient compartments the row belongs to (see patientsColumn), or NULL. */
+  patients: string | null;
+}
+
+/**
+ * The select-list column `patients` of a page or include query: the Patient compartments of the
+ * row aliased `t` (ids never hold a comma), read in the same query as the row.
+ */
+export function patientsColumn(dialect: DialectName, t: string): string {
+  return `(SELECT ${dialectOf(dialect).stringAgg('pc.cid', "','")} FROM compartment pc WHERE pc.rid = ${t}.rid AND pc.ctype = 'Patient') AS patients`;
+}
+
+/** The distinct Patient compartment ids of `rows`. */
+export function patientsOf(rows: readonly Row[]): string[] {
+  const out = new Set<string>();
+  for (const r of rows)
+    if (r.patients !== null) for (const id of r.patients.split(',')) out.add(id);
+  return [...out];
 }
 
 export interface IncludeLimits {
@@ -45,7 +64,7 @@ async function forward(
   const targets =
     spec.targetType !== undefined ? [spec.targetType] : spec.params.flatMap((p) => p.target);
   // placeholders are bound in text order
-  let sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.json FROM sp_ref x JOIN resource t ON t.type = x.ttype AND t.id = x.tid
+  let sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.json, ${patientsColumn(q.dialect, 't')} FROM sp_ref x JOIN resource t ON t.type = x.ttype AND t.id = x.tid
     WHERE x.rid IN (${b.list(from.map((s) => s.rid))}) AND x.sp IN (${b.list(spec.params.map((p) => p.key))}) AND t.deleted = 0 AND hearth_budget() = 1`;
   if (spec.targetType !== undefined) sql += ` AND t.type = ${b.p(spec.targetType)}`;
   sql += ` AND ${constraintForTypes(b, targets.length > 0 ? targets : undefined, 't', env)}`;
@@ -65,7 +84,7 @@ async function reverse(
   const b = new SqlBuilder();
   const byType = new Map<string, string[]>();
   for (const s of sources) byType.set(s.type, [...(byType.get(s.type) ?? []), s.id]);
-  let sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.json FROM sp_ref x JOIN resource t ON t.rid = x.rid
+  let sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.json, ${patientsColumn(q.dialect, 't')} FROM sp_ref x JOIN resource t ON t.rid = x.rid
     WHERE x.sp IN (${b.list(spec.params.map((p) => p.key))})`;
   sql += ` AND ${or([...byType].map(([type, ids]) => `(x.ttype = ${b.p(type)} AND x.tid IN (${b.list(ids)}))`))}`;
   sql += ` AND t.deleted = 0 AND hearth_budget() = 1 AND ${constraintSql(b, spec.sourceType, 't', env)} ORDER BY t.rid LIMIT ${b.p(limit)}`;
