@@ -119,7 +119,7 @@ async function run(
     const page = `SELECT * FROM (${inner}) s WHERE ${after} ORDER BY ${orderBy(keys, reverse)} LIMIT ${b.p(req.count + 1)}`;
     const pageKeys = keys.map((_, i) => `p.k${i}`).join(', ');
     const sql = `SELECT r.rid, r.type, r.id, r.version, r.json, ${patientsColumn(q.dialect, 'r')}, ${maxRid === undefined ? MAX_RID : 'NULL'} AS m, ${pageKeys} FROM (${page}) p JOIN resource r ON r.rid = p.rid ORDER BY ${orderBy(keys, reverse, 'p.')}`;
-    rows = await q.all<Row & Record<string, SqlValue>>(sql, b.params, { deadline });
+    rows = await q.all<Row & Record<string, SqlValue>>(sql, b.params, { deadline, planEach: true });
     if (maxRid === undefined && rows[0] !== undefined) maxRid = Number(rows[0].m ?? 0);
     more = rows.length > req.count;
     rows = rows.slice(0, req.count);
@@ -144,7 +144,8 @@ async function run(
     const cb = new SqlBuilder();
     const countSql = `SELECT COUNT(*) AS n FROM resource r WHERE ${baseWhere(cb, input, req, env, everythingExtra)}${ridBound(cb)}`;
     total = Number(
-      (await q.get<{ n: number | string }>(countSql, cb.params, { deadline }))?.n ?? 0,
+      (await q.get<{ n: number | string }>(countSql, cb.params, { deadline, planEach: true }))?.n ??
+        0,
     );
   }
 

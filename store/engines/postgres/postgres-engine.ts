@@ -164,7 +164,7 @@ export function openPostgresEngine(opts: PostgresEngineOptions): PostgresEngine 
   ): Promise<T[]> => {
     if (o.deadline === undefined) {
       if (closed) throw new Error('engine is closed');
-      const stmt = statements.get(sql);
+      const stmt = o.planEach === true ? statements.unnamed(sql) : statements.get(sql);
       return (await pool.query({ ...stmt, values: params as SqlValue[] })).rows as T[];
     }
     if (closed) throw new Error('engine is closed');

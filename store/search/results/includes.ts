@@ -69,7 +69,7 @@ async function forward(
   if (spec.targetType !== undefined) sql += ` AND t.type = ${b.p(spec.targetType)}`;
   sql += ` AND ${constraintForTypes(b, targets.length > 0 ? targets : undefined, 't', env)}`;
   sql += ` ORDER BY t.rid LIMIT ${b.p(limit)}`;
-  return q.all<Row>(sql, b.params, { deadline });
+  return q.all<Row>(sql, b.params, { deadline, planEach: true });
 }
 
 async function reverse(
@@ -88,7 +88,7 @@ async function reverse(
     WHERE x.sp IN (${b.list(spec.params.map((p) => p.key))})`;
   sql += ` AND ${or([...byType].map(([type, ids]) => `(x.ttype = ${b.p(type)} AND x.tid IN (${b.list(ids)}))`))}`;
   sql += ` AND t.deleted = 0 AND hearth_budget() = 1 AND ${constraintSql(b, spec.sourceType, 't', env)} ORDER BY t.rid LIMIT ${b.p(limit)}`;
-  return q.all<Row>(sql, b.params, { deadline });
+  return q.all<Row>(sql, b.params, { deadline, planEach: true });
 }
 
 /**

@@ -83,6 +83,26 @@ describe('postgres engine', function () {
     assert.match(hit?.name ?? '', /^hearth_\d+$/);
   });
 
+  it('plans a planEach query with its own values: never a named prepared statement', async () => {
+    await engine.run('INSERT INTO item (k, v) VALUES (?, ?), (?, ?)', ['a', 2, 'b', 3]);
+    const sql = 'SELECT k FROM item WHERE v >= ? ORDER BY k';
+    const { rows, names } = await engine.transaction(async (tx) => {
+      const a = await tx.all<{ k: string }>(sql, [3], { planEach: true });
+      const b = await tx.all<{ k: string }>(sql, [0], { planEach: true });
+      const prepared = await tx.all<{ statement: string }>(
+        'SELECT statement FROM pg_prepared_statements',
+      );
+      return { rows: [a, b], names: prepared.map((p) => p.statement) };
+    });
+    assert.deepEqual(rows, [[{ k: 'b' }], [{ k: 'a' }, { k: 'b' }]]);
+    assert.ok(!names.includes('SELECT k FROM item WHERE v >= $1 ORDER BY k'));
+    const outside = await engine.all<{ k: string }>(sql, [3], {
+      planEach: true,
+      deadline: Date.now() + 5000,
+    });
+    assert.deepEqual(outside, [{ k: 'b' }]);
+  });
+
   it('refuses lastInsertRowid and answers INSERT … RETURNING', async () => {
     const result = await engine.run('INSERT INTO item (k, v) VALUES (?, ?)', ['r', 1]);
     assert.equal(result.changes, 1);
