@@ -71,7 +71,10 @@ export function openPostgresEngine(opts: PostgresEngineOptions): PostgresEngine 
     types: hearthTypes,
     application_name: 'hearth',
     // standard_conforming_strings: lock keys are sent as literals next to BEGIN (one round trip).
-    options: `-c search_path=${schema},public -c standard_conforming_strings=on`,
+    // random_page_cost 1.1 (SSD / cached data, instead of the spinning-disk default 4): with 4 a
+    // patient + code search hashed every Observation's index entry (8.7 ms) rather than looking up
+    // the patient's 165 references by key (0.7 ms).
+    options: `-c search_path=${schema},public -c standard_conforming_strings=on -c random_page_cost=1.1`,
   });
   pool.on('error', (err) => opts.onIdleError?.(err));
   const statements = new StatementCache();
