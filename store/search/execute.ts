@@ -6,7 +6,7 @@ import { loadContext } from './context.js';
 import { isResourceType } from './definitions/resource-types.js';
 import { parseSearchRequest } from './query/parse-request.js';
 import { decodeCursor, encodeCursor, type Cursor } from './results/cursor.js';
-import { patientsColumn, patientsOf, resolveIncludes, type Row } from './results/includes.js';
+import { resolveIncludes, type Row } from './results/includes.js';
 import type { PageEntry, PageLink, SearchPage } from './results/page.js';
 import { shapeJson } from './results/shape.js';
 import { SqlBuilder } from './sql/builder.js';
@@ -118,7 +118,7 @@ async function run(
     // never carries the JSON of every match).
     const page = `SELECT * FROM (${inner}) s WHERE ${after} ORDER BY ${orderBy(keys, reverse)} LIMIT ${b.p(req.count + 1)}`;
     const pageKeys = keys.map((_, i) => `p.k${i}`).join(', ');
-    const sql = `SELECT r.rid, r.type, r.id, r.version, r.json, ${patientsColumn(q.dialect, 'r')}, ${maxRid === undefined ? MAX_RID : 'NULL'} AS m, ${pageKeys} FROM (${page}) p JOIN resource r ON r.rid = p.rid ORDER BY ${orderBy(keys, reverse, 'p.')}`;
+    const sql = `SELECT r.rid, r.type, r.id, r.version, r.json, ${maxRid === undefined ? MAX_RID : 'NULL'} AS m, ${pageKeys} FROM (${page}) p JOIN resource r ON r.rid = p.rid ORDER BY ${orderBy(keys, reverse, 'p.')}`;
     rows = await q.all<Row & Record<string, SqlValue>>(sql, b.params, { deadline, planEach: true });
     if (maxRid === undefined && rows[0] !== undefined) maxRid = Number(rows[0].m ?? 0);
     more = rows.length > req.count;
@@ -187,7 +187,6 @@ async function run(
     id: r.id,
     version: r.version,
     json: r.json,
-    patients: r.patients,
   }));
   const inc = await resolveIncludes(q, req.include, req.revinclude, matches, env, {
     maxIncludes: limits.maxIncludes ?? 1000,
@@ -210,7 +209,6 @@ async function run(
     total,
     links,
     issues: [...req.issues, ...inc.issues],
-    patients: patientsOf(all),
     entities: all.map((r) => `${r.type}/${r.id}/_history/${r.version}`),
   };
 }

@@ -1,5 +1,4 @@
-import { dialectOf } from '../../engines/dialect.js';
-import type { DialectName, Queryable } from '../../engines/engine.js';
+import type { Queryable } from '../../engines/engine.js';
 import { issue, type OutcomeIssue } from '../../fhir/outcome.js';
 import type { IncludeSpec } from '../query/request.js';
 import { or, SqlBuilder } from '../sql/builder.js';
@@ -12,24 +11,6 @@ export interface Row {
   id: string;
   version: number;
   json: string;
-  /** Comma-separated ids of the Patient compartments the row belongs to (see patientsColumn), or NULL. */
-  patients: string | null;
-}
-
-/**
- * The select-list column `patients` of a page or include query: the Patient compartments of the
- * row aliased `t` (ids never hold a comma), read in the same query as the row.
- */
-export function patientsColumn(dialect: DialectName, t: string): string {
-  return `(SELECT ${dialectOf(dialect).stringAgg('pc.cid', "','")} FROM compartment pc WHERE pc.rid = ${t}.rid AND pc.ctype = 'Patient') AS patients`;
-}
-
-/** The distinct Patient compartment ids of `rows`. */
-export function patientsOf(rows: readonly Row[]): string[] {
-  const out = new Set<string>();
-  for (const r of rows)
-    if (r.patients !== null) for (const id of r.patients.split(',')) out.add(id);
-  return [...out];
 }
 
 export interface IncludeLimits {
@@ -51,11 +32,11 @@ function constraintForTypes(
 }
 
 /**
- * The rows whose ids `ridSql` selects, JSON and compartments read only for them (the DISTINCT
- * and ORDER BY run on ids, never on JSON text).
+ * The rows whose ids `ridSql` selects, JSON read only for them (the DISTINCT and ORDER BY run on
+ * ids, never on JSON text).
  */
-function withRows(q: Queryable, ridSql: string): string {
-  return `SELECT r.rid, r.type, r.id, r.version, r.json, ${patientsColumn(q.dialect, 'r')} FROM resource r WHERE r.rid IN (${ridSql}) ORDER BY r.rid`;
+function withRows(ridSql: string): string {
+  return `SELECT r.rid, r.type, r.id, r.version, r.json FROM resource r WHERE r.rid IN (${ridSql}) ORDER BY r.rid`;
 }
 
 async function forward(
@@ -77,7 +58,7 @@ async function forward(
   if (spec.targetType !== undefined) sql += ` AND t.type = ${b.p(spec.targetType)}`;
   sql += ` AND ${constraintForTypes(b, targets.length > 0 ? targets : undefined, 't', env)}`;
   sql += ` ORDER BY t.rid LIMIT ${b.p(limit)}`;
-  return q.all<Row>(withRows(q, sql), b.params, { deadline, planEach: true });
+  return q.all<Row>(withRows(sql), b.params, { deadline, planEach: true });
 }
 
 async function reverse(
@@ -96,7 +77,7 @@ async function reverse(
     WHERE x.sp IN (${b.list(spec.params.map((p) => p.key))})`;
   sql += ` AND ${or([...byType].map(([type, ids]) => `(x.ttype = ${b.p(type)} AND x.tid IN (${b.list(ids)}))`))}`;
   sql += ` AND t.deleted = 0 AND hearth_budget() = 1 AND ${constraintSql(b, spec.sourceType, 't', env)} ORDER BY t.rid LIMIT ${b.p(limit)}`;
-  return q.all<Row>(withRows(q, sql), b.params, { deadline, planEach: true });
+  return q.all<Row>(withRows(sql), b.params, { deadline, planEach: true });
 }
 
 /**

@@ -164,15 +164,6 @@ describeOnEngines('store/search results', (engine) => {
       ['p0', 'org'],
     );
   });
-  it('names the Patient compartments of matches and included resources', async () => {
-    const page = await search(store, 'Patient?_id=p0,p1&_include=Patient:organization');
-    assert.deepEqual([...page.patients].sort(), ['p0', 'p1']);
-    const rev = await search(store, 'Organization?_id=org&_revinclude=Patient:organization');
-    const included = rev.entries.filter((e) => e.mode === 'include').map((e) => e.id);
-    assert.ok(included.length >= 2);
-    assert.deepEqual([...rev.patients].sort(), included.sort());
-    assert.deepEqual((await search(store, 'Organization?_id=org')).patients, []);
-  });
   it('limits included resources per page with a warning', async () => {
     const p = await search(store, 'Organization?_id=org&_revinclude=Patient:organization', {
       limits: { maxIncludes: 2 },
