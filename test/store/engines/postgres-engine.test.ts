@@ -122,6 +122,25 @@ describe('postgres engine', function () {
     assert.ok(Date.now() - started < 2000);
   });
 
+  it('gives each read outside a transaction its own budget, never an earlier read’s', async () => {
+    const one = open({ poolSize: 1 });
+    await one.get('SELECT 1', [], { deadline: Date.now() + 60_000 });
+    const started = Date.now();
+    await assert.rejects(
+      one.get('SELECT pg_sleep(5)', [], { deadline: Date.now() + 150 }),
+      QueryTimeoutError,
+    );
+    assert.ok(Date.now() - started < 2000);
+    // the short budget does not stay with the connection: a later read with a longer one finishes
+    assert.deepEqual(
+      await one.get('SELECT 1 AS ok FROM pg_sleep(0.3)', [], { deadline: Date.now() + 60_000 }),
+      { ok: 1 },
+    );
+    // nor does it reach transactions or reads without a deadline
+    await one.transaction((tx) => tx.get('SELECT pg_sleep(0.3)'));
+    await one.get('SELECT pg_sleep(0.3)');
+  });
+
   it('rejects a query whose deadline has already passed without running it', async () => {
     await assert.rejects(
       engine.all('SELECT 1', [], { deadline: Date.now() - 1 }),
