@@ -17,6 +17,12 @@ export interface RunResult {
 export interface QueryOptions {
   /** Absolute time (ms since epoch) after which the query is stopped with a QueryTimeoutError. */
   deadline?: number;
+  /**
+   * Plan the statement for this call's values every time (PostgreSQL: not a named prepared
+   * statement, whose cached generic plan ignores the values). For searches, where one SQL text
+   * meets values of very different selectivity (a quarter of dates, one patient or every lab).
+   */
+  planEach?: boolean;
 }
 
 export interface Queryable {

@@ -18,6 +18,7 @@ import { constraintSql } from './sql/constraint-sql.js';
 import { afterSql, orderBy, sortKeys } from './sql/order.js';
 
 const EVERYTHING_PARAMS = new Set(['start', 'end', '_since']);
+const MAX_RID = '(SELECT MAX(rid) FROM resource)';
 
 function budgetError(): FhirError {
   return new FhirError(400, [
@@ -89,12 +90,12 @@ async function run(
 
   const cursor: Cursor | undefined =
     req.cursor === undefined ? undefined : decodeCursor(req.cursor);
-  const maxRid =
-    cursor?.m ??
-    (await q.get<{ m: number | null }>('SELECT MAX(rid) AS m FROM resource', [], { deadline }))
-      ?.m ??
-    0;
-
+  // The highest row id when the first page was served bounds every later page (see Cursor). The
+  // first page reads it in its own query, where the bound itself would be redundant (one snapshot)
+  // and only blur the planner's estimates; later pages carry it in the cursor.
+  let maxRid = cursor?.m;
+  const ridBound = (x: SqlBuilder): string =>
+    maxRid === undefined ? '' : ` AND r.rid <= ${x.p(maxRid)}`;
   const b = new SqlBuilder();
   const keys = sortKeys(
     b,
@@ -103,39 +104,58 @@ async function run(
     req.types.length === 1 ? req.types[0] : undefined,
     'r',
   );
-  const keyCols = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
-  const where = baseWhere(b, input, req, env, everythingExtra);
-  const inner = `SELECT r.rid, r.type, r.id, r.version, r.json, ${keyCols} FROM resource r WHERE ${where} AND r.rid <= ${b.p(maxRid)}`;
-  // the total counts the same WHERE without the sort-key columns
-  const cb = new SqlBuilder();
-  const countSql = `SELECT COUNT(*) AS n FROM resource r WHERE ${baseWhere(cb, input, req, env, everythingExtra)} AND r.rid <= ${cb.p(maxRid)}`;
 
   let rows: (Row & Record<string, SqlValue>)[] = [];
   let more = false;
   if (req.summary !== 'count' && req.count > 0) {
+    const keyCols = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
+    const where = baseWhere(b, input, req, env, everythingExtra);
+    const inner = `SELECT r.rid, ${keyCols} FROM resource r WHERE ${where}${ridBound(b)}`;
     const reverse = cursor?.d === 'p' || cursor?.d === 'l';
     const after =
       cursor === undefined || cursor.d === 'l' ? '1 = 1' : afterSql(b, keys, cursor.k, reverse);
-    const sql = `SELECT * FROM (${inner}) s WHERE ${after} ORDER BY ${orderBy(keys, reverse)} LIMIT ${b.p(req.count + 1)}`;
-    rows = await q.all<Row & Record<string, SqlValue>>(sql, b.params, { deadline });
+    // The page is chosen on row ids and sort keys alone; only its rows' JSON is read (a sort
+    // never carries the JSON of every match).
+    const page = `SELECT * FROM (${inner}) s WHERE ${after} ORDER BY ${orderBy(keys, reverse)} LIMIT ${b.p(req.count + 1)}`;
+    const pageKeys = keys.map((_, i) => `p.k${i}`).join(', ');
+    const sql = `SELECT r.rid, r.type, r.id, r.version, r.json, ${maxRid === undefined ? MAX_RID : 'NULL'} AS m, ${pageKeys} FROM (${page}) p JOIN resource r ON r.rid = p.rid ORDER BY ${orderBy(keys, reverse, 'p.')}`;
+    rows = await q.all<Row & Record<string, SqlValue>>(sql, b.params, { deadline, planEach: true });
+    if (maxRid === undefined && rows[0] !== undefined) maxRid = Number(rows[0].m ?? 0);
     more = rows.length > req.count;
     rows = rows.slice(0, req.count);
     if (reverse) rows.reverse();
   }
 
+  // Bundle.total: counted for `_summary=count` and `_total=accurate` / `estimate` (an exact count
+  // is a valid estimate); otherwise given only when the first page holds every match, and left
+  // out when that would take a second pass over the matches (FHIR R4 lets the server choose).
   let total: number | undefined;
-  const totalMode =
-    req.total ??
-    (req.summary === 'count' ? 'accurate' : cursor === undefined ? 'accurate' : 'none');
-  if (totalMode !== 'none' || req.summary === 'count') {
-    if (cursor === undefined && !more && req.count > 0 && req.summary !== 'count')
-      total = rows.length;
-    else
-      total = Number(
-        (await q.get<{ n: number | string }>(countSql, cb.params, { deadline }))?.n ?? 0,
-      );
+  const counted = req.summary === 'count' || req.total === 'accurate' || req.total === 'estimate';
+  if (
+    req.summary !== 'count' &&
+    req.total !== 'none' &&
+    cursor === undefined &&
+    !more &&
+    req.count > 0
+  )
+    total = rows.length;
+  else if (counted) {
+    // the same WHERE without the sort-key columns, bounded as the page was
+    const cb = new SqlBuilder();
+    const countSql = `SELECT COUNT(*) AS n FROM resource r WHERE ${baseWhere(cb, input, req, env, everythingExtra)}${ridBound(cb)}`;
+    total = Number(
+      (await q.get<{ n: number | string }>(countSql, cb.params, { deadline, planEach: true }))?.n ??
+        0,
+    );
   }
 
+  // no page row carried it (an empty first page): the last link still needs it
+  if (maxRid === undefined && req.summary !== 'count')
+    maxRid = Number(
+      (await q.get<{ m: number | string | null }>(`SELECT ${MAX_RID} AS m`, [], { deadline }))?.m ??
+        0,
+    );
+  const m = maxRid ?? 0;
   const keyOf = (row: Record<string, SqlValue> | undefined): SqlValue[] =>
     keys.map((_, i) => row?.[`k${i}`] ?? null);
   const links: PageLink[] = [{ relation: 'self', url: link(input, req, req.cursor) }];
@@ -148,16 +168,16 @@ async function run(
     if (hasPrev && first !== undefined)
       links.push({
         relation: 'previous',
-        url: link(input, req, encodeCursor({ d: 'p', k: keyOf(first), m: maxRid })),
+        url: link(input, req, encodeCursor({ d: 'p', k: keyOf(first), m })),
       });
     if (hasNext && last !== undefined)
       links.push({
         relation: 'next',
-        url: link(input, req, encodeCursor({ d: 'n', k: keyOf(last), m: maxRid })),
+        url: link(input, req, encodeCursor({ d: 'n', k: keyOf(last), m })),
       });
     links.push({
       relation: 'last',
-      url: link(input, req, encodeCursor({ d: 'l', k: [], m: maxRid })),
+      url: link(input, req, encodeCursor({ d: 'l', k: [], m })),
     });
   }
 
@@ -184,22 +204,11 @@ async function run(
     json: shapeJson(e.json, e.type, req.summary, req.elements),
   }));
   const all = [...matches, ...inc.rows];
-  const patients =
-    all.length === 0
-      ? []
-      : (
-          await q.all<{ cid: string }>(
-            `SELECT DISTINCT cid FROM compartment WHERE ctype = 'Patient' AND rid IN (${all.map(() => '?').join(',')})`,
-            all.map((r) => r.rid),
-            { deadline },
-          )
-        ).map((r) => r.cid);
   return {
     entries,
     total,
     links,
     issues: [...req.issues, ...inc.issues],
-    patients,
     entities: all.map((r) => `${r.type}/${r.id}/_history/${r.version}`),
   };
 }

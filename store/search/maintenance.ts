@@ -17,12 +17,15 @@ import { INDEX_TABLES } from './schema.js';
 /**
  * Refreshes planner statistics: a `_has` query took 1 s without them, < 5 ms with. SQLite:
  * a bounded `ANALYZE` (`analysis_limit`) when `full`, else `PRAGMA optimize` (analyses only what
- * changed); PostgreSQL: `ANALYZE` (autovacuum also keeps it fresh).
+ * changed); PostgreSQL: `VACUUM (ANALYZE)`, which also marks the pages written since as
+ * all-visible, so the covering search indexes answer by index-only scans (a laboratory list of
+ * 3,462 rows: 11 ms through the heap, 1.2 ms index-only) without waiting for autovacuum (which
+ * may be off, and sees inserts late).
  */
 export async function refreshStatistics(q: Queryable, full = false): Promise<void> {
   if (q.dialect === 'postgres') {
-    // Only this store's tables (a bare ANALYZE would scan every schema of the database).
-    await q.run(`ANALYZE resource, history, ${INDEX_TABLES.join(', ')}`);
+    // Only this store's tables (a bare VACUUM would visit every schema of the database).
+    await q.run(`VACUUM (ANALYZE) resource, history, ${INDEX_TABLES.join(', ')}`);
     return;
   }
   if (full) {

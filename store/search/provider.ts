@@ -78,7 +78,9 @@ export function createSearchProvider(config: Config): SearchProvider {
   });
   return {
     async search(call: SearchCall): Promise<StoreResponse> {
-      if (call.request.tx === undefined) await statistics.maybeRefresh(call.db);
+      // in the background: this search does not wait for a refresh it happens to trigger
+      if (call.request.tx === undefined)
+        void statistics.maybeRefresh(call.db).catch(() => undefined);
       const input: SearchInput = {
         ...base(call),
         types: call.type === undefined ? [] : [call.type],

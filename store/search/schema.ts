@@ -48,8 +48,21 @@ export function searchSchema(dialect: DialectName): string[] {
     'CREATE INDEX IF NOT EXISTS compartment_c ON compartment (ctype, cid, rid)',
     'CREATE INDEX IF NOT EXISTS compartment_rid ON compartment (rid)',
     ...(trigram === undefined ? [] : [trigram]),
+    ...(dialect === 'postgres' ? POSTGRES_STATISTICS : []),
   ];
 }
+
+/**
+ * PostgreSQL multi-column statistics: `sp`, `system` and `code` (or `ttype` and `tid`) are far from
+ * independent, and multiplying their single-column selectivities estimated 13 rows for every
+ * laboratory Observation (3,462 of 8,244), so a patient-scoped lab search was driven by all labs
+ * instead of the patient's compartment (21 ms, 1 ms with these).
+ */
+const POSTGRES_STATISTICS = [
+  'CREATE STATISTICS IF NOT EXISTS sp_token_stx (ndistinct, dependencies, mcv) ON sp, system, code FROM sp_token',
+  'CREATE STATISTICS IF NOT EXISTS sp_ref_stx (ndistinct, dependencies, mcv) ON sp, ttype, tid FROM sp_ref',
+  'CREATE STATISTICS IF NOT EXISTS sp_string_stx (ndistinct, dependencies, mcv) ON sp, norm FROM sp_string',
+];
 
 export const INDEX_TABLES = [
   'sp_string',

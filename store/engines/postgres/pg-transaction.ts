@@ -192,7 +192,11 @@ export class PgTransaction {
       await this.raw(`SET LOCAL statement_timeout = ${want}`);
       this.timeoutMs = want;
     }
-    const stmt = translated ? { text: sql } : this.settings.statements.get(sql);
+    const stmt = translated
+      ? { text: sql }
+      : opts.planEach === true
+        ? this.settings.statements.unnamed(sql)
+        : this.settings.statements.get(sql);
     try {
       return await this.client.query({ ...stmt, values: params as SqlValue[] });
     } catch (err) {

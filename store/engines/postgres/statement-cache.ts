@@ -16,12 +16,22 @@ export interface PreparedSql {
  */
 export class StatementCache {
   private readonly named = new Map<string, PreparedSql>();
-  private readonly unnamed = new Map<string, PreparedSql>();
+  private readonly oneShot = new Map<string, PreparedSql>();
 
   constructor(private readonly max = 1000) {}
 
+  /** `sql` translated, never named: PostgreSQL plans it with the values of each call. */
+  unnamed(sql: string): PreparedSql {
+    const hit = this.oneShot.get(sql);
+    if (hit !== undefined) return hit;
+    if (this.oneShot.size >= this.max) this.oneShot.clear();
+    const prepared = { text: toPositional(sql).text };
+    this.oneShot.set(sql, prepared);
+    return prepared;
+  }
+
   get(sql: string): PreparedSql {
-    const hit = this.named.get(sql) ?? this.unnamed.get(sql);
+    const hit = this.named.get(sql) ?? this.oneShot.get(sql);
     if (hit !== undefined) return hit;
     const { text } = toPositional(sql);
     if (this.named.size < this.max) {
@@ -29,9 +39,9 @@ export class StatementCache {
       this.named.set(sql, prepared);
       return prepared;
     }
-    if (this.unnamed.size >= this.max) this.unnamed.clear();
+    if (this.oneShot.size >= this.max) this.oneShot.clear();
     const prepared = { text };
-    this.unnamed.set(sql, prepared);
+    this.oneShot.set(sql, prepared);
     return prepared;
   }
 }

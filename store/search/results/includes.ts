@@ -31,6 +31,14 @@ function constraintForTypes(
   );
 }
 
+/**
+ * The rows whose ids `ridSql` selects, JSON read only for them (the DISTINCT and ORDER BY run on
+ * ids, never on JSON text).
+ */
+function withRows(ridSql: string): string {
+  return `SELECT r.rid, r.type, r.id, r.version, r.json FROM resource r WHERE r.rid IN (${ridSql}) ORDER BY r.rid`;
+}
+
 async function forward(
   q: Queryable,
   spec: IncludeSpec,
@@ -45,12 +53,12 @@ async function forward(
   const targets =
     spec.targetType !== undefined ? [spec.targetType] : spec.params.flatMap((p) => p.target);
   // placeholders are bound in text order
-  let sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.json FROM sp_ref x JOIN resource t ON t.type = x.ttype AND t.id = x.tid
+  let sql = `SELECT DISTINCT t.rid FROM sp_ref x JOIN resource t ON t.type = x.ttype AND t.id = x.tid
     WHERE x.rid IN (${b.list(from.map((s) => s.rid))}) AND x.sp IN (${b.list(spec.params.map((p) => p.key))}) AND t.deleted = 0 AND hearth_budget() = 1`;
   if (spec.targetType !== undefined) sql += ` AND t.type = ${b.p(spec.targetType)}`;
   sql += ` AND ${constraintForTypes(b, targets.length > 0 ? targets : undefined, 't', env)}`;
   sql += ` ORDER BY t.rid LIMIT ${b.p(limit)}`;
-  return q.all<Row>(sql, b.params, { deadline });
+  return q.all<Row>(withRows(sql), b.params, { deadline, planEach: true });
 }
 
 async function reverse(
@@ -65,11 +73,11 @@ async function reverse(
   const b = new SqlBuilder();
   const byType = new Map<string, string[]>();
   for (const s of sources) byType.set(s.type, [...(byType.get(s.type) ?? []), s.id]);
-  let sql = `SELECT DISTINCT t.rid, t.type, t.id, t.version, t.json FROM sp_ref x JOIN resource t ON t.rid = x.rid
+  let sql = `SELECT DISTINCT t.rid FROM sp_ref x JOIN resource t ON t.rid = x.rid
     WHERE x.sp IN (${b.list(spec.params.map((p) => p.key))})`;
   sql += ` AND ${or([...byType].map(([type, ids]) => `(x.ttype = ${b.p(type)} AND x.tid IN (${b.list(ids)}))`))}`;
   sql += ` AND t.deleted = 0 AND hearth_budget() = 1 AND ${constraintSql(b, spec.sourceType, 't', env)} ORDER BY t.rid LIMIT ${b.p(limit)}`;
-  return q.all<Row>(sql, b.params, { deadline });
+  return q.all<Row>(withRows(sql), b.params, { deadline, planEach: true });
 }
 
 /**

@@ -22,8 +22,6 @@ export interface SearchPage {
   links: PageLink[];
   /** Warnings (ignored parameters, truncated includes); rendered as an OperationOutcome entry. */
   issues: OutcomeIssue[];
-  /** Patient compartments the disclosed resources belong to (for the `x-hearth-patients` header). */
-  patients: string[];
   /** `Type/id/_history/version` of every disclosed resource (for `x-hearth-entities`). */
   entities: string[];
 }

@@ -23,10 +23,18 @@ export function baseWhere(
   const parts = [`${r}.deleted = 0`, 'hearth_budget() = 1'];
   if (req.types.length === 1 && input.types.length === 1) {
     const t = req.types[0] ?? '';
+    // Confined to one patient's compartment (a compartment search or a patient-scoped caller):
+    // the compartment's row ids drive the search and every other clause tests each of them
+    // through the (rid, sp) indexes, rather than building its own list of every match in the
+    // store (a patient's laboratory Observations: 1.6 → 0.07 ms on SQLite, which otherwise drove
+    // from all 3,462 laboratory Observations).
+    const access = env.constraint?.types[t] ?? env.constraint?.types['*'];
+    const confined = input.compartment !== undefined || access?.compartment !== undefined;
+    const scoped: ClauseEnv = confined ? { ...env, correlate: true } : env;
     parts.push(
       `${r}.type = ${b.p(t)}`,
-      clausesSql(b, req.clauses.get(t) ?? [], r, env),
-      constraintSql(b, t, r, env),
+      clausesSql(b, req.clauses.get(t) ?? [], r, scoped),
+      constraintSql(b, t, r, scoped),
     );
   } else if (req.types.length > 0) {
     parts.push(

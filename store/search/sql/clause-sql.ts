@@ -16,6 +16,11 @@ export interface ClauseEnv extends PredicateEnv {
   constraintCache: Map<string, Clause[]>;
   /** How deep constraint filters are nested in each other (bounded). */
   depth: number;
+  /**
+   * The rows of `r` are few and listed by another clause (a patient's compartment): clauses on
+   * `r` test each row (correlated EXISTS) instead of listing every match of their own.
+   */
+  correlate?: boolean;
 }
 
 function spTest(
@@ -104,7 +109,7 @@ function leafSql(
   const sp = spTest(b, x, r, param, anyType);
   const tests = or(values.map((v) => valuePredicate(b, param.type, x, v, modifier, env)));
   const budget = modifier === 'contains' ? ' AND hearth_budget() = 1' : '';
-  if (negate || anyType) {
+  if (negate || anyType || env.correlate === true) {
     const exists = `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${sp} AND ${tests}${budget})`;
     return negate ? `NOT ${exists}` : exists;
   }
@@ -117,6 +122,9 @@ export function clauseSql(b: SqlBuilder, clause: Clause, r: string, env: ClauseE
   if (clause.kind === 'param') return leafSql(b, r, clause, env);
   const x = b.alias('l');
   const t = b.alias('r');
+  const correlate = env.correlate === true;
+  // the chained or _has resources are not the confined rows
+  if (correlate) env = { ...env, correlate: false };
   if (clause.kind === 'chain') {
     const sp = spTest(b, x, r, clause.param, clause.anyType === true);
     const targets = or(
@@ -129,12 +137,14 @@ export function clauseSql(b: SqlBuilder, clause: Clause, r: string, env: ClauseE
       ),
     );
     const join = `sp_ref ${x} JOIN resource ${t} ON ${t}.type = ${x}.ttype AND ${t}.id = ${x}.tid`;
-    if (clause.anyType === true)
+    if (clause.anyType === true || correlate)
       return `EXISTS (SELECT 1 FROM ${join} WHERE ${x}.rid = ${r}.rid AND ${sp} AND ${t}.deleted = 0 AND ${targets})`;
     return `${r}.rid IN (SELECT ${x}.rid FROM ${join} WHERE ${sp} AND ${t}.deleted = 0 AND ${targets})`;
   }
   if (clause.onType !== undefined) {
     const sp = `${x}.sp = ${b.p(clause.param.key)} AND ${x}.ttype = ${b.p(clause.onType)}`;
+    if (correlate)
+      return `EXISTS (SELECT 1 FROM sp_ref ${x} JOIN resource ${t} ON ${t}.rid = ${x}.rid WHERE ${sp} AND ${x}.tid = ${r}.id AND ${t}.deleted = 0 AND ${clauseSql(b, clause.next, t, env)} AND ${constraintSql(b, clause.type, t, env)})`;
     return `${r}.id IN (SELECT ${x}.tid FROM sp_ref ${x} JOIN resource ${t} ON ${t}.rid = ${x}.rid WHERE ${sp} AND ${t}.deleted = 0 AND ${clauseSql(b, clause.next, t, env)} AND ${constraintSql(b, clause.type, t, env)})`;
   }
   return `EXISTS (SELECT 1 FROM sp_ref ${x} JOIN resource ${t} ON ${t}.rid = ${x}.rid WHERE ${x}.sp = ${b.p(clause.param.key)} AND ${x}.ttype = ${r}.type AND ${x}.tid = ${r}.id AND ${t}.deleted = 0 AND ${clauseSql(b, clause.next, t, env)} AND ${constraintSql(b, clause.type, t, env)})`;

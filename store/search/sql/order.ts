@@ -9,6 +9,8 @@ import { TABLE_OF } from './tables.js';
 export interface SortKey {
   expr: string;
   desc: boolean;
+  /** False for columns of `resource` that are never NULL (`rid`, `id`, `last_updated`). */
+  nullable: boolean;
 }
 
 const MIN_COL: Record<string, [string, string]> = {
@@ -34,9 +36,9 @@ export function sortKeys(
 ): SortKey[] {
   const keys: SortKey[] = [];
   for (const rule of rules) {
-    if (rule.code === '_id') keys.push({ expr: `${r}.id`, desc: rule.desc });
+    if (rule.code === '_id') keys.push({ expr: `${r}.id`, desc: rule.desc, nullable: false });
     else if (rule.code === '_lastUpdated')
-      keys.push({ expr: `${r}.last_updated`, desc: rule.desc });
+      keys.push({ expr: `${r}.last_updated`, desc: rule.desc, nullable: false });
     else {
       const param = registry.get(type ?? 'Patient', rule.code);
       const table = param === undefined ? undefined : TABLE_OF[param.type];
@@ -51,19 +53,27 @@ export function sortKeys(
       keys.push({
         expr: `(SELECT ${fn} FROM ${table} s WHERE s.rid = ${r}.rid AND ${sp})`,
         desc: rule.desc,
+        nullable: true,
       });
     }
   }
-  keys.push({ expr: `${r}.rid`, desc: false });
+  keys.push({ expr: `${r}.rid`, desc: false, nullable: false });
   return keys;
 }
 
-/** ORDER BY text over the selected key columns k0…kn; NULLs last in both directions. `reverse` flips every key. */
-export function orderBy(keys: readonly SortKey[], reverse: boolean): string {
+/**
+ * ORDER BY text over the selected key columns k0…kn (prefixed `${s}.`); NULLs last in both
+ * directions. `reverse` flips every key. A key that is never NULL orders by its column alone, so
+ * an index or the row id order can serve the ORDER BY and stop at the LIMIT (no sort of every
+ * match).
+ */
+export function orderBy(keys: readonly SortKey[], reverse: boolean, s = ''): string {
   return keys
     .map((k, i) => {
       const desc = k.desc !== reverse;
-      return `(k${i} IS NULL) ${reverse ? 'DESC' : 'ASC'}, k${i} ${desc ? 'DESC' : 'ASC'}`;
+      const col = `${s}k${i}`;
+      const dir = `${col} ${desc ? 'DESC' : 'ASC'}`;
+      return k.nullable ? `(${col} IS NULL) ${reverse ? 'DESC' : 'ASC'}, ${dir}` : dir;
     })
     .join(', ');
 }
@@ -90,7 +100,12 @@ export function afterSql(
     const desc = k.desc !== reverse;
     let after: string;
     if (!reverse)
-      after = v === null ? '0 = 1' : `(k${i} ${desc ? '<' : '>'} ${b.p(v)} OR k${i} IS NULL)`;
+      after =
+        v === null
+          ? '0 = 1'
+          : k.nullable
+            ? `(k${i} ${desc ? '<' : '>'} ${b.p(v)} OR k${i} IS NULL)`
+            : `k${i} ${desc ? '<' : '>'} ${b.p(v)}`;
     else after = v === null ? `k${i} IS NOT NULL` : `k${i} ${desc ? '<' : '>'} ${b.p(v)}`;
     alts.push(`(${[...eqs, after].join(' AND ')})`);
   }

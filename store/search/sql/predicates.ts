@@ -48,10 +48,12 @@ function datePredicate(
       return `${H} > ${b.p(q.hi)}`;
     case 'lt':
       return `${L} < ${b.p(q.lo)}`;
+    // ge / le: the leading bound is implied by both alternatives (rows hold lo <= hi); it makes
+    // the test one index range instead of a union of two
     case 'ge':
-      return `(${H} > ${b.p(q.hi)} OR ${contained()})`;
+      return `(${H} >= ${b.p(q.lo)} AND (${H} > ${b.p(q.hi)} OR ${contained()}))`;
     case 'le':
-      return `(${L} < ${b.p(q.lo)} OR ${contained()})`;
+      return `(${L} <= ${b.p(q.hi)} AND (${L} < ${b.p(q.lo)} OR ${contained()}))`;
     case 'sa':
       return `${L} > ${b.p(q.hi)}`;
     case 'eb':

@@ -88,6 +88,26 @@ describe('postgres engine', function () {
     assert.match(hit?.name ?? '', /^hearth_\d+$/);
   });
 
+  it('plans a planEach query with its own values: never a named prepared statement', async () => {
+    await engine.run('INSERT INTO item (k, v) VALUES (?, ?), (?, ?)', ['a', 2, 'b', 3]);
+    const sql = 'SELECT k FROM item WHERE v >= ? ORDER BY k';
+    const { rows, names } = await engine.transaction(async (tx) => {
+      const a = await tx.all<{ k: string }>(sql, [3], { planEach: true });
+      const b = await tx.all<{ k: string }>(sql, [0], { planEach: true });
+      const prepared = await tx.all<{ statement: string }>(
+        'SELECT statement FROM pg_prepared_statements',
+      );
+      return { rows: [a, b], names: prepared.map((p) => p.statement) };
+    });
+    assert.deepEqual(rows, [[{ k: 'b' }], [{ k: 'a' }, { k: 'b' }]]);
+    assert.ok(!names.includes('SELECT k FROM item WHERE v >= $1 ORDER BY k'));
+    const outside = await engine.all<{ k: string }>(sql, [3], {
+      planEach: true,
+      deadline: Date.now() + 5000,
+    });
+    assert.deepEqual(outside, [{ k: 'b' }]);
+  });
+
   it('refuses lastInsertRowid and answers INSERT … RETURNING', async () => {
     const result = await engine.run('INSERT INTO item (k, v) VALUES (?, ?)', ['r', 1]);
     assert.equal(result.changes, 1);
@@ -105,6 +125,25 @@ describe('postgres engine', function () {
       QueryTimeoutError,
     );
     assert.ok(Date.now() - started < 2000);
+  });
+
+  it('gives each read outside a transaction its own budget, never an earlier read’s', async () => {
+    const one = open({ poolSize: 1 });
+    await one.get('SELECT 1', [], { deadline: Date.now() + 60_000 });
+    const started = Date.now();
+    await assert.rejects(
+      one.get('SELECT pg_sleep(5)', [], { deadline: Date.now() + 150 }),
+      QueryTimeoutError,
+    );
+    assert.ok(Date.now() - started < 2000);
+    // the short budget does not stay with the connection: a later read with a longer one finishes
+    assert.deepEqual(
+      await one.get('SELECT 1 AS ok FROM pg_sleep(0.3)', [], { deadline: Date.now() + 60_000 }),
+      { ok: 1 },
+    );
+    // nor does it reach transactions or reads without a deadline
+    await one.transaction((tx) => tx.get('SELECT pg_sleep(0.3)'));
+    await one.get('SELECT pg_sleep(0.3)');
   });
 
   it('rejects a query whose deadline has already passed without running it', async () => {

@@ -58,6 +58,36 @@ describeOnEngines('store/search access constraints', (engine) => {
     ]);
     assert.deepEqual(await ids(store, 'Patient', { constraint: onlyA }), ['pa']);
   });
+  it('finds inside a compartment what every clause kind finds outside it', async () => {
+    const both: AccessConstraint = {
+      types: {
+        Patient: { compartment: 'Patient/pa' },
+        Observation: { compartment: 'Patient/pa', anyOf: ['status=final,preliminary'] },
+        Practitioner: {},
+      },
+    };
+    for (const q of [
+      'Observation?code=x',
+      'Observation?status=final',
+      'Observation?status:not=final',
+      'Observation?code=x&status=preliminary',
+      'Observation?subject:Patient.name=alpha',
+      'Observation?performer:Practitioner.name=house&status=final',
+      'Observation?code=secret',
+    ]) {
+      const outside = (await ids(store, q)).filter((id) => id.startsWith('a'));
+      assert.deepEqual(await ids(store, q, { constraint: both }), outside, q);
+      assert.deepEqual(await ids(store, `Patient/pa/${q}`), outside, `Patient/pa/${q}`);
+    }
+    assert.deepEqual(
+      await ids(store, 'Patient?_has:Observation:subject:code=x', { constraint: both }),
+      ['pa'],
+    );
+    assert.deepEqual(
+      await ids(store, 'Patient?_has:Observation:subject:code=secret', { constraint: both }),
+      [],
+    );
+  });
   it('counts only visible resources in totals', async () => {
     const page = await search(store, 'Observation?_total=accurate&_count=2', { constraint: onlyA });
     assert.equal(page.total, 5);
