@@ -4,7 +4,13 @@ import { stringifyJson, toPlain, type JsonObject } from '../fhir/json.js';
 import { gone, notFound, preconditionFailed } from '../fhir/outcome.js';
 import type { Indexer } from './indexer.js';
 import { withServerMeta } from './meta.js';
-import { HISTORY_COLUMNS, RESOURCE_COLUMNS, type HistoryRow, type ResourceRow } from './rows.js';
+import {
+  HISTORY_COLUMNS,
+  insertResourceRow,
+  RESOURCE_COLUMNS,
+  type HistoryRow,
+  type ResourceRow,
+} from './rows.js';
 
 /** A version the store has just written. */
 export interface Written {
@@ -118,12 +124,7 @@ export class Repository {
     const json = stringifyJson(stored);
     let rid: number;
     if (current === undefined) {
-      const r = await tx.get<{ rid: number }>(
-        'INSERT INTO resource (type, id, version, last_updated, deleted, json) VALUES (?, ?, ?, ?, 0, ?) RETURNING rid',
-        [type, id, version, lastUpdated, json],
-      );
-      if (r === undefined) throw new Error('INSERT … RETURNING returned no row');
-      rid = r.rid;
+      rid = await insertResourceRow(tx, type, id, version, lastUpdated, json);
     } else {
       rid = current.rid;
       await tx.run(
