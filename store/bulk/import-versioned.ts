@@ -68,6 +68,6 @@ export async function writeVersioned(
     'INSERT INTO history (rid, type, id, version, last_updated, method, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
     [rid, type, id, version, lastUpdated, outcome === 'created' ? 'POST' : 'PUT', json],
   );
-  await indexer.index(tx, rid, toPlain(stored) as Record<string, unknown>);
+  await indexer.index(tx, rid, toPlain(stored) as Record<string, unknown>, outcome === 'created');
   return outcome;
 }

@@ -137,7 +137,7 @@ export class Repository {
       [rid, type, id, version, lastUpdated, method, json],
     );
     const plain = toPlain(stored) as Record<string, unknown>;
-    await this.indexer.index(tx, rid, plain);
+    await this.indexer.index(tx, rid, plain, current === undefined);
     const created = current === undefined || current.deleted !== 0;
     return { rid, type, id, version, lastUpdated, json, resource: plain, created };
   }
