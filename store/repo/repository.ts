@@ -6,7 +6,7 @@ import type { Indexer } from './indexer.js';
 import { withServerMeta } from './meta.js';
 import {
   HISTORY_COLUMNS,
-  insertResourceRow,
+  writeVersion,
   RESOURCE_COLUMNS,
   type HistoryRow,
   type ResourceRow,
@@ -122,20 +122,14 @@ export class Repository {
     const lastUpdated = this.nextTime(current?.last_updated);
     const stored = withServerMeta(resource, id, version, lastUpdated);
     const json = stringifyJson(stored);
-    let rid: number;
-    if (current === undefined) {
-      rid = await insertResourceRow(tx, type, id, version, lastUpdated, json);
-    } else {
-      rid = current.rid;
-      await tx.run(
-        'UPDATE resource SET version = ?, last_updated = ?, deleted = 0, json = ? WHERE rid = ?',
-        [version, lastUpdated, json, rid],
-      );
-    }
-    await tx.run(
-      'INSERT INTO history (rid, type, id, version, last_updated, method, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      [rid, type, id, version, lastUpdated, method, json],
-    );
+    const rid = await writeVersion(tx, current?.rid, {
+      type,
+      id,
+      version,
+      lastUpdated,
+      method,
+      json,
+    });
     const plain = toPlain(stored) as Record<string, unknown>;
     await this.indexer.index(tx, rid, plain, current === undefined);
     const created = current === undefined || current.deleted !== 0;

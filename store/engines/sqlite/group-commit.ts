@@ -107,14 +107,12 @@ export class GroupCommitter {
       if (!open) throw new Error('transaction already ended (a query was not awaited)');
     };
     // lockKey is a no-op: SQLite has one writer, so transactions never overlap in any process.
-    const tx: Tx = {
-      ...queryable(this.conn, guard),
-      lockKey: () =>
-        new Promise<void>((resolve) => {
-          guard();
-          resolve();
-        }),
-    };
+    const noLock = () =>
+      new Promise<void>((resolve) => {
+        guard();
+        resolve();
+      });
+    const tx: Tx = { ...queryable(this.conn, guard), lockKey: noLock, lockKeys: noLock };
     db.exec('SAVEPOINT hearth_tx');
     try {
       const value = await p.fn(tx);
