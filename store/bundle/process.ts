@@ -96,8 +96,11 @@ async function runTransaction(
       map.set(e.fullUrl, e.url.replace(/^\/+/, ''));
     }
   }
-  // The resources the entries write by id, locked in one step (each write would lock its own).
-  await tx.lockKeys(entries.flatMap((e) => writeKey(e, assigned.get(e.index))));
+  // The resources the entries write by id, locked in one step (each write would lock its own), and
+  // their current rows read in one step (each write would read its own).
+  const keys = entries.flatMap((e) => writeKey(e, assigned.get(e.index)));
+  await tx.lockKeys(keys);
+  await ctx.repo.prefetch(tx, keys);
   // Conditional references (`Patient?identifier=…`) resolve once, inside this transaction.
   const resolved = await ctx.search?.resolveReferences?.(
     tx,

@@ -46,16 +46,47 @@ export type WriteMethod = 'POST' | 'PUT' | 'PATCH';
  * across processes (no-op on SQLite); anything else writing these rows must take it too.
  */
 export class Repository {
+  /** Rows read ahead for a transaction (`prefetch`), each handed out once. */
+  private readonly ahead = new WeakMap<Queryable, Map<string, ResourceRow | undefined>>();
+
   constructor(
     private readonly indexer: Indexer,
     private readonly clock: () => number = Date.now,
   ) {}
 
   read(db: Queryable, type: string, id: string): Promise<ResourceRow | undefined> {
+    const ahead = this.ahead.get(db);
+    const key = `${type}/${id}`;
+    if (ahead?.has(key) === true) {
+      const row = ahead.get(key);
+      ahead.delete(key); // once: what this transaction writes next is read from the database
+      return Promise.resolve(row);
+    }
     return db.get<ResourceRow>(
       `SELECT ${RESOURCE_COLUMNS} FROM resource WHERE type = ? AND id = ?`,
       [type, id],
     );
+  }
+
+  /**
+   * Reads the current rows of `keys` (`Type/id`) in one query, for the next `read` of each in `tx`
+   * (PostgreSQL, where each read is a round trip; SQLite reads in-process and skips this). Call
+   * only once `tx` holds their locks (`lockKeys`), so nobody else changes them meanwhile; every
+   * change inside `tx` reads its row first, which takes it from here.
+   */
+  async prefetch(tx: Tx, keys: readonly string[]): Promise<void> {
+    if (tx.dialect !== 'postgres' || keys.length === 0) return;
+    const pairs = keys.map((k) => {
+      const slash = k.indexOf('/');
+      return [k.slice(0, slash), k.slice(slash + 1)];
+    });
+    const rows = await tx.all<ResourceRow>(
+      `SELECT ${RESOURCE_COLUMNS} FROM resource WHERE (type, id) IN (SELECT k->>0, k->>1 FROM jsonb_array_elements(?::jsonb) AS k)`,
+      [JSON.stringify(pairs)],
+    );
+    const ahead = new Map<string, ResourceRow | undefined>(keys.map((k) => [k, undefined]));
+    for (const row of rows) ahead.set(`${row.type}/${row.id}`, row);
+    this.ahead.set(tx, ahead);
   }
 
   /** The current, not deleted version: 404 when it never existed, 410 when deleted. */
