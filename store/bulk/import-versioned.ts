@@ -3,6 +3,7 @@ import { stringifyJson, toPlain, type JsonObject } from '../fhir/json.js';
 import { conflict } from '../fhir/outcome.js';
 import type { Indexer } from '../repo/indexer.js';
 import { withServerMeta } from '../repo/meta.js';
+import { insertResourceRow } from '../repo/rows.js';
 
 /** What an incremental import did with one resource version. */
 export type VersionedOutcome = 'created' | 'updated' | 'history' | 'unchanged';
@@ -38,12 +39,7 @@ export async function writeVersioned(
   let rid: number;
   let outcome: VersionedOutcome;
   if (current === undefined) {
-    const r = await tx.get<{ rid: number | string }>(
-      'INSERT INTO resource (type, id, version, last_updated, deleted, json) VALUES (?, ?, ?, ?, 0, ?) RETURNING rid',
-      [type, id, version, lastUpdated, json],
-    );
-    if (r === undefined) throw new Error('INSERT … RETURNING returned no row');
-    rid = Number(r.rid);
+    rid = await insertResourceRow(tx, type, id, version, lastUpdated, json);
     outcome = 'created';
   } else {
     rid = Number(current.rid);
@@ -72,6 +68,6 @@ export async function writeVersioned(
     'INSERT INTO history (rid, type, id, version, last_updated, method, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
     [rid, type, id, version, lastUpdated, outcome === 'created' ? 'POST' : 'PUT', json],
   );
-  await indexer.index(tx, rid, toPlain(stored) as Record<string, unknown>);
+  await indexer.index(tx, rid, toPlain(stored) as Record<string, unknown>, outcome === 'created');
   return outcome;
 }

@@ -55,6 +55,17 @@ function entryTarget(e: ParsedEntry, req: StoreRequest): string | undefined {
     : undefined;
 }
 
+/** `Type/id` of the resource an entry writes when its URL (or assigned id) names it. */
+function writeKey(e: ParsedEntry, assignedId: string | undefined): string[] {
+  if (e.method === 'GET' || e.method === 'HEAD') return [];
+  const url = e.url.replace(/^\/+/, '');
+  if (url.includes('?')) return [];
+  const path = url.split('/');
+  if (e.method === 'POST')
+    return path.length === 1 && assignedId !== undefined ? [`${path[0]}/${assignedId}`] : [];
+  return path.length === 2 && path[0] !== '' && path[1] !== '' ? [url] : [];
+}
+
 async function runTransaction(
   parent: StoreRequest,
   ctx: StoreContext,
@@ -85,6 +96,11 @@ async function runTransaction(
       map.set(e.fullUrl, e.url.replace(/^\/+/, ''));
     }
   }
+  // The resources the entries write by id, locked in one step (each write would lock its own), and
+  // their current rows read in one step (each write would read its own).
+  const keys = entries.flatMap((e) => writeKey(e, assigned.get(e.index)));
+  await tx.lockKeys(keys);
+  await ctx.repo.prefetch(tx, keys);
   // Conditional references (`Patient?identifier=…`) resolve once, inside this transaction.
   const resolved = await ctx.search?.resolveReferences?.(
     tx,

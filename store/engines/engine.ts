@@ -41,6 +41,11 @@ export interface Tx extends Queryable {
    * first call of the transaction. SQLite: a no-op, its transactions already run one at a time.
    */
   lockKey(key: string): Promise<void>;
+  /**
+   * `lockKey` for several keys at once, taken in sorted order (PostgreSQL: one round trip). A
+   * transaction that will write many known resources (a transaction Bundle) locks them up front.
+   */
+  lockKeys(keys: readonly string[]): Promise<void>;
 }
 
 export interface Engine extends Queryable {

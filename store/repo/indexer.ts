@@ -8,8 +8,12 @@ import type { DialectName, Tx } from '../engines/engine.js';
 export interface Indexer {
   /** DDL of the index tables, applied with the store's migrations. */
   schema(dialect: DialectName): string[];
-  /** `resource` is the plain JSON of the new current version (numbers as numbers). */
-  index(tx: Tx, rid: number, resource: Record<string, unknown>): Promise<void>;
+  /**
+   * `resource` is the plain JSON of the new current version (numbers as numbers). `fresh`: the
+   * resource row was inserted by this transaction with a new rid, so it has no index rows yet to
+   * replace.
+   */
+  index(tx: Tx, rid: number, resource: Record<string, unknown>, fresh?: boolean): Promise<void>;
   unindex(tx: Tx, rid: number): Promise<void>;
 }
 

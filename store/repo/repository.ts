@@ -4,7 +4,13 @@ import { stringifyJson, toPlain, type JsonObject } from '../fhir/json.js';
 import { gone, notFound, preconditionFailed } from '../fhir/outcome.js';
 import type { Indexer } from './indexer.js';
 import { withServerMeta } from './meta.js';
-import { HISTORY_COLUMNS, RESOURCE_COLUMNS, type HistoryRow, type ResourceRow } from './rows.js';
+import {
+  HISTORY_COLUMNS,
+  writeVersion,
+  RESOURCE_COLUMNS,
+  type HistoryRow,
+  type ResourceRow,
+} from './rows.js';
 
 /** A version the store has just written. */
 export interface Written {
@@ -40,16 +46,47 @@ export type WriteMethod = 'POST' | 'PUT' | 'PATCH';
  * across processes (no-op on SQLite); anything else writing these rows must take it too.
  */
 export class Repository {
+  /** Rows read ahead for a transaction (`prefetch`), each handed out once. */
+  private readonly ahead = new WeakMap<Queryable, Map<string, ResourceRow | undefined>>();
+
   constructor(
     private readonly indexer: Indexer,
     private readonly clock: () => number = Date.now,
   ) {}
 
   read(db: Queryable, type: string, id: string): Promise<ResourceRow | undefined> {
+    const ahead = this.ahead.get(db);
+    const key = `${type}/${id}`;
+    if (ahead?.has(key) === true) {
+      const row = ahead.get(key);
+      ahead.delete(key); // once: what this transaction writes next is read from the database
+      return Promise.resolve(row);
+    }
     return db.get<ResourceRow>(
       `SELECT ${RESOURCE_COLUMNS} FROM resource WHERE type = ? AND id = ?`,
       [type, id],
     );
+  }
+
+  /**
+   * Reads the current rows of `keys` (`Type/id`) in one query, for the next `read` of each in `tx`
+   * (PostgreSQL, where each read is a round trip; SQLite reads in-process and skips this). Call
+   * only once `tx` holds their locks (`lockKeys`), so nobody else changes them meanwhile; every
+   * change inside `tx` reads its row first, which takes it from here.
+   */
+  async prefetch(tx: Tx, keys: readonly string[]): Promise<void> {
+    if (tx.dialect !== 'postgres' || keys.length === 0) return;
+    const pairs = keys.map((k) => {
+      const slash = k.indexOf('/');
+      return [k.slice(0, slash), k.slice(slash + 1)];
+    });
+    const rows = await tx.all<ResourceRow>(
+      `SELECT ${RESOURCE_COLUMNS} FROM resource WHERE (type, id) IN (SELECT k->>0, k->>1 FROM jsonb_array_elements(?::jsonb) AS k)`,
+      [JSON.stringify(pairs)],
+    );
+    const ahead = new Map<string, ResourceRow | undefined>(keys.map((k) => [k, undefined]));
+    for (const row of rows) ahead.set(`${row.type}/${row.id}`, row);
+    this.ahead.set(tx, ahead);
   }
 
   /** The current, not deleted version: 404 when it never existed, 410 when deleted. */
@@ -116,27 +153,16 @@ export class Repository {
     const lastUpdated = this.nextTime(current?.last_updated);
     const stored = withServerMeta(resource, id, version, lastUpdated);
     const json = stringifyJson(stored);
-    let rid: number;
-    if (current === undefined) {
-      const r = await tx.get<{ rid: number }>(
-        'INSERT INTO resource (type, id, version, last_updated, deleted, json) VALUES (?, ?, ?, ?, 0, ?) RETURNING rid',
-        [type, id, version, lastUpdated, json],
-      );
-      if (r === undefined) throw new Error('INSERT … RETURNING returned no row');
-      rid = r.rid;
-    } else {
-      rid = current.rid;
-      await tx.run(
-        'UPDATE resource SET version = ?, last_updated = ?, deleted = 0, json = ? WHERE rid = ?',
-        [version, lastUpdated, json, rid],
-      );
-    }
-    await tx.run(
-      'INSERT INTO history (rid, type, id, version, last_updated, method, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      [rid, type, id, version, lastUpdated, method, json],
-    );
+    const rid = await writeVersion(tx, current?.rid, {
+      type,
+      id,
+      version,
+      lastUpdated,
+      method,
+      json,
+    });
     const plain = toPlain(stored) as Record<string, unknown>;
-    await this.indexer.index(tx, rid, plain);
+    await this.indexer.index(tx, rid, plain, current === undefined);
     const created = current === undefined || current.deleted !== 0;
     return { rid, type, id, version, lastUpdated, json, resource: plain, created };
   }

@@ -24,12 +24,12 @@ const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 /** The write-path hook the store calls inside each write transaction. */
 export const searchIndexer: Indexer = {
   schema: searchSchema,
-  index: (tx, rid, resource) => {
+  index: (tx, rid, resource, fresh) => {
     // a SearchParameter whose expression does not compile is refused (400) before it is stored
     if (resource.resourceType === 'SearchParameter')
       validateSearchParameter(resource as unknown as SearchParameterResource);
     statistics.noteWrite();
-    return indexResource(tx, rid, resource as ResourceLike);
+    return indexResource(tx, rid, resource as ResourceLike, fresh);
   },
   unindex: unindexResource,
 };

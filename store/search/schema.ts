@@ -30,14 +30,19 @@ export function searchSchema(dialect: DialectName): string[] {
     'CREATE INDEX IF NOT EXISTS sp_token_code ON sp_token (sp, code, system, rid)',
     'CREATE INDEX IF NOT EXISTS sp_token_sys ON sp_token (sp, system, code, rid)',
     'CREATE INDEX IF NOT EXISTS sp_token_rid ON sp_token (rid, sp)',
-    'CREATE INDEX IF NOT EXISTS sp_token_text ON sp_token (sp, text, rid)',
+    // Partial indexes over the rows that can match (`text >= ?`, `url = ?` imply NOT NULL, so both
+    // engines use them): most token rows (a composite's components) have no text, most references
+    // no absolute url, and every index entry is written with each resource.
+    'DROP INDEX IF EXISTS sp_token_text',
+    'CREATE INDEX IF NOT EXISTS sp_token_text_p ON sp_token (sp, text, rid) WHERE text IS NOT NULL',
     'CREATE INDEX IF NOT EXISTS sp_date_lo ON sp_date (sp, lo, hi, rid)',
     'CREATE INDEX IF NOT EXISTS sp_date_hi ON sp_date (sp, hi, lo, rid)',
     'CREATE INDEX IF NOT EXISTS sp_date_rid ON sp_date (rid, sp)',
     'CREATE INDEX IF NOT EXISTS sp_ref_t ON sp_ref (sp, tid, ttype, rid)',
     'CREATE INDEX IF NOT EXISTS sp_ref_target ON sp_ref (tid, ttype, sp)',
     'CREATE INDEX IF NOT EXISTS sp_ref_rid ON sp_ref (rid, sp)',
-    'CREATE INDEX IF NOT EXISTS sp_ref_url ON sp_ref (sp, url)',
+    'DROP INDEX IF EXISTS sp_ref_url',
+    'CREATE INDEX IF NOT EXISTS sp_ref_url_p ON sp_ref (sp, url) WHERE url IS NOT NULL',
     'CREATE INDEX IF NOT EXISTS sp_quantity_v ON sp_quantity (sp, lo, hi, rid)',
     'CREATE INDEX IF NOT EXISTS sp_quantity_c ON sp_quantity (sp, cunit, clo, rid)',
     'CREATE INDEX IF NOT EXISTS sp_quantity_rid ON sp_quantity (rid, sp)',

@@ -133,6 +133,44 @@ describeOnEngines('store REST: batch and transaction Bundles', function (engine)
     );
   });
 
+  it('versions each written resource from its current row: update, re-create after delete, create', async () => {
+    await t.api.put('/Patient/v-upd').send({ resourceType: 'Patient', id: 'v-upd' });
+    await t.api.put('/Patient/v-upd').send({ resourceType: 'Patient', id: 'v-upd', active: true });
+    await t.api.put('/Patient/v-del').send({ resourceType: 'Patient', id: 'v-del' });
+    await t.api.delete('/Patient/v-del');
+    const res = await t.api.post('/').send(
+      tx([
+        {
+          resource: { resourceType: 'Patient', id: 'v-upd', active: false },
+          request: { method: 'PUT', url: 'Patient/v-upd', ifMatch: 'W/"2"' },
+        },
+        {
+          resource: { resourceType: 'Patient', id: 'v-del' },
+          request: { method: 'PUT', url: 'Patient/v-del' },
+        },
+        {
+          resource: { resourceType: 'Patient', id: 'v-new' },
+          request: { method: 'PUT', url: 'Patient/v-new' },
+        },
+        { request: { method: 'GET', url: 'Patient/v-upd' } },
+      ]),
+    );
+    assert.equal(res.status, 200, res.text);
+    const entries = res.body.entry as ResponseEntry[];
+    assert.deepEqual(
+      entries.map((e) => [e.response.status, e.response.etag]),
+      [
+        ['200 OK', 'W/"3"'],
+        ['201 Created', 'W/"3"'],
+        ['201 Created', 'W/"1"'],
+        ['200 OK', 'W/"3"'],
+      ],
+    );
+    assert.equal(entries[3]!.resource!.active, false, 'the GET sees the update');
+    const read = await t.api.get('/Patient/v-upd');
+    assert.equal(read.body.meta.versionId, '3');
+  });
+
   it('fails a transaction that changes the same resource twice', async () => {
     const res = await t.api.post('/').send(
       tx([

@@ -75,6 +75,20 @@ export function engineContract(name: string, factory: () => Promise<EngineUnderT
       assert.deepEqual(keys, ['ok1', 'ok2']);
     });
 
+    it('rolls back every write of a transaction that throws alone, and goes on committing', async () => {
+      await assert.rejects(
+        engine.transaction(async (tx) => {
+          await tx.run('INSERT INTO kv (k, v) VALUES (?, ?)', ['alone1', 1]);
+          await tx.run('INSERT INTO kv (k, v) VALUES (?, ?)', ['alone2', 1]);
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      await engine.transaction((tx) => tx.run('INSERT INTO kv (k, v) VALUES (?, ?)', ['after', 1]));
+      const keys = (await engine.all<{ k: string }>('SELECT k FROM kv ORDER BY k')).map((r) => r.k);
+      assert.deepEqual(keys, ['after']);
+    });
+
     it('rejects a transaction whose statement fails (constraint) without harming its neighbours', async () => {
       await engine.transaction((tx) => tx.run('INSERT INTO kv (k, v) VALUES (?, ?)', ['dup', 1]));
       const results = await Promise.allSettled([

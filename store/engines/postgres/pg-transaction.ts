@@ -33,6 +33,9 @@ export class TransactionAbortedError extends Error {
 
 const LOCK_XACT = 'SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))';
 const LOCK_SESSION = 'SELECT pg_advisory_lock(hashtext($1), hashtext($2))';
+/** Transaction-level locks on a JSON array of keys, taken in array order. */
+const LOCK_XACT_MANY =
+  'SELECT count(pg_advisory_xact_lock(hashtext($1), hashtext(k))) AS n FROM jsonb_array_elements_text($2::jsonb) AS k';
 
 /** Milliseconds left before `deadline` (at least 1), or a QueryTimeoutError when none are. */
 export function budgetMs(deadline: number | undefined): number {
@@ -87,6 +90,7 @@ export class PgTransaction {
       run: (sql: string, params: readonly SqlValue[] = []): Promise<RunResult> =>
         this.enqueue(async () => runResult((await this.query(sql, params, {})).rowCount)),
       lockKey: (key: string) => this.enqueue(() => this.lock(key)),
+      lockKeys: (keys: readonly string[]) => this.enqueue(() => this.lockMany(keys)),
     };
   }
 
@@ -148,6 +152,22 @@ export class PgTransaction {
       await this.begin('read committed', 0, [key]);
     }
     this.locked.add(key);
+  }
+
+  /** Locks the keys not locked yet, sorted, in one round trip once the transaction has begun. */
+  private async lockMany(keys: readonly string[]): Promise<void> {
+    const todo = [...new Set(keys)].filter((k) => !this.locked.has(k)).sort();
+    if (todo.length === 0) return;
+    if (!this.begun && this.settings.isolation !== 'serializable') {
+      await this.begin('read committed', 0, todo);
+      return;
+    }
+    if (!this.begun) {
+      for (const key of todo) await this.lock(key);
+      return;
+    }
+    await this.query(LOCK_XACT_MANY, [this.settings.schema, JSON.stringify(todo)], {}, true);
+    for (const key of todo) this.locked.add(key);
   }
 
   /** BEGIN, the statement timeout and transaction-level locks on `keys`, in one round trip. */

@@ -16,7 +16,7 @@ const MAX_BATCH = 1000;
 /**
  * Serialised write transactions with group commit: every transaction that arrives in the same
  * event-loop turn runs inside one `BEGIN IMMEDIATE … COMMIT`, each in its own SAVEPOINT so a failure
- * rolls back only itself. The batch is flushed on `setImmediate` (never a fixed timer: a timer sets a
+ * rolls back only itself (a transaction alone in its batch needs none). The batch is flushed on `setImmediate` (never a fixed timer: a timer sets a
  * latency floor for every client in flight), and each promise settles only after COMMIT returned.
  */
 export class GroupCommitter {
@@ -69,6 +69,11 @@ export class GroupCommitter {
       for (const p of batch) p.reject(err);
       return;
     }
+    const [only] = batch;
+    if (only !== undefined && batch.length === 1) {
+      await this.flushAlone(only);
+      return;
+    }
     const outcomes: Outcome[] = [];
     let broken: unknown;
     for (const p of batch) {
@@ -100,30 +105,55 @@ export class GroupCommitter {
     });
   }
 
-  private async runOne(p: Pending): Promise<Outcome> {
+  /**
+   * A batch of one transaction runs without a savepoint: its failure rolls the whole (its own)
+   * transaction back. A savepoint makes SQLite copy every page the transaction changes into a
+   * statement journal first (~4 KB per page; a transaction Bundle changes thousands).
+   */
+  private async flushAlone(p: Pending): Promise<void> {
+    const db = this.conn.db;
+    const outcome = await this.runOne(p, false);
+    if (!outcome.ok) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      p.reject(outcome.error);
+      return;
+    }
+    try {
+      // SQLite may have rolled the transaction back itself (I/O error, disk full…)
+      if (!db.inTransaction) throw new Error('the database ended the transaction unexpectedly');
+      db.exec('COMMIT');
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      p.reject(err);
+      return;
+    }
+    this.commits += 1;
+    this.transactions += 1;
+    p.resolve(outcome.value);
+  }
+
+  private async runOne(p: Pending, savepoint = true): Promise<Outcome> {
     const db = this.conn.db;
     let open = true;
     const guard = () => {
       if (!open) throw new Error('transaction already ended (a query was not awaited)');
     };
     // lockKey is a no-op: SQLite has one writer, so transactions never overlap in any process.
-    const tx: Tx = {
-      ...queryable(this.conn, guard),
-      lockKey: () =>
-        new Promise<void>((resolve) => {
-          guard();
-          resolve();
-        }),
-    };
-    db.exec('SAVEPOINT hearth_tx');
+    const noLock = () =>
+      new Promise<void>((resolve) => {
+        guard();
+        resolve();
+      });
+    const tx: Tx = { ...queryable(this.conn, guard), lockKey: noLock, lockKeys: noLock };
+    if (savepoint) db.exec('SAVEPOINT hearth_tx');
     try {
       const value = await p.fn(tx);
       open = false;
-      db.exec('RELEASE hearth_tx');
+      if (savepoint) db.exec('RELEASE hearth_tx');
       return { ok: true, value };
     } catch (error) {
       open = false;
-      if (db.inTransaction) {
+      if (savepoint && db.inTransaction) {
         db.exec('ROLLBACK TO hearth_tx');
         db.exec('RELEASE hearth_tx');
       }

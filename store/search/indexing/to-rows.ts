@@ -53,7 +53,10 @@ function addToken(
   code: string | null,
   text: string | null,
 ): void {
-  rows.token.push({ sp, grp, system, code, text: text === null ? null : normalizeString(text) });
+  // `:text` applies to a token parameter, never to a composite's component (grp set): the rows of
+  // components carry no text, and stay out of the text index (partial, see schema.ts)
+  const norm = text === null || grp !== null ? null : normalizeString(text);
+  rows.token.push({ sp, grp, system, code, text: norm });
 }
 
 function toTokens(rows: IndexRows, sp: string, grp: number | null, v: Extracted): void {

@@ -270,6 +270,36 @@ describe('postgres engine', function () {
       assert.equal(seen?.k, 'a');
     });
 
+    it('makes a key among those locked at once with lockKeys wait for its holder, after the transaction began', async () => {
+      const a = open({ isolation: 'read committed' });
+      const b = open({ isolation: 'read committed' });
+      const aHolds = deferred();
+      const release = deferred();
+      let bLockedAt = 0;
+      let aCommittedAt = 0;
+      const first = a
+        .transaction(async (tx) => {
+          await tx.lockKey('Patient/2');
+          aHolds.resolve();
+          await release.promise;
+          await tx.run('INSERT INTO item (k, v) VALUES (?, ?)', ['a', 7]);
+        })
+        .then(() => (aCommittedAt = Date.now()));
+      await aHolds.promise;
+      const second = b.transaction(async (tx) => {
+        await tx.lockKey('transaction-bundle');
+        await tx.lockKeys(['Patient/3', 'Patient/2', 'Patient/1']);
+        bLockedAt = Date.now();
+        return tx.get<{ k: string }>('SELECT k FROM item WHERE v = ?', [7]);
+      });
+      await sleep(150);
+      assert.equal(bLockedAt, 0, 'the second transaction took the lock while the first held it');
+      release.resolve();
+      const [, seen] = await Promise.all([first, second]);
+      assert.ok(bLockedAt >= aCommittedAt - 5);
+      assert.equal(seen?.k, 'a');
+    });
+
     it('does not order transactions that lock different keys', async () => {
       const a = open({ isolation: 'read committed' });
       const b = open({ isolation: 'read committed' });
