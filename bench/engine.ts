@@ -5,7 +5,7 @@ import type { Bundle, Observation } from '@medplum/fhirtypes';
 import type { Logger } from '../common/logger.js';
 import { storeSocketPath } from '../app/start-store.js';
 import { bulkRates } from './bulk-rates.js';
-import { datasetBundles, discoverTargets, ingest } from './dataset.js';
+import { datasetBundles, discoverTargets, ingest, prepareBundles } from './dataset.js';
 import { startHearthProcess, type HearthInstance } from './hearth-process.js';
 import { measureLatency } from './latency.js';
 import type { LoadSpec } from './load.js';
@@ -60,12 +60,9 @@ export async function benchEngine(
 
     process.stderr.write(`bench[${engine}]: ingest\n`);
     const source = o.data === undefined ? { patients: o.patients } : { dir: o.data };
-    const ingested = await ingest(
-      fhirBase,
-      systemToken,
-      datasetBundles(source) as AsyncIterable<Bundle>,
-      o.ingestConcurrency,
-    );
+    const prepared = await prepareBundles(datasetBundles(source));
+    const ingested = await ingest(fhirBase, systemToken, prepared, o.ingestConcurrency);
+    prepared.length = 0;
     const auth = async (): Promise<Record<string, string>> => ({
       authorization: `Bearer ${await systemToken()}`,
       accept: 'application/fhir+json',
