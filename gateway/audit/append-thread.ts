@@ -29,7 +29,7 @@ export class AppendThread {
     return new Promise<AppendResult>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       if (this.waiting.size === 1) worker.ref();
-      const req: AppendRequest = { id, events: events as AuditEvent[], sign };
+      const req: AppendRequest = { id, events: JSON.stringify(events), sign };
       worker.postMessage(req);
     });
   }

@@ -14,7 +14,8 @@ import { openSqliteAuditStore } from './sqlite-audit-store.js';
 
 export interface AppendRequest {
   id: number;
-  events: AuditEvent[];
+  /** The batch as a JSON array (cheaper to pass between threads than a structured clone). */
+  events: string;
   /** Sign the new head in the same transaction (with the deployment key, loaded here). */
   sign: boolean;
 }
@@ -43,7 +44,8 @@ port.on('message', (m: AppendRequest | 'close') => {
   void (async (): Promise<AppendReply> => {
     try {
       if (m.sign) key ??= await store.signingKey(true);
-      const result = await store.append(m.events, m.sign ? key : undefined);
+      const events = JSON.parse(m.events) as AuditEvent[];
+      const result = await store.append(events, m.sign ? key : undefined);
       return { id: m.id, ok: true, result };
     } catch (err) {
       return { id: m.id, ok: false, message: err instanceof Error ? err.message : String(err) };
