@@ -12,7 +12,7 @@ interface Waiting {
 
 /**
  * The main-thread end of the SQLite audit writer thread: `append` posts a batch and resolves when
- * the thread reports it committed. The thread is started on first use, kept referenced only while
+ * the thread reports it committed. The thread starts with the store, is kept referenced only while
  * a batch is in flight, and started afresh after a crash (whose batches are rejected: their
  * requests get the gateway's "no audit, no data" 500).
  */
@@ -21,7 +21,10 @@ export class AppendThread {
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
 
-  constructor(private readonly data: AppendWorkerData) {}
+  constructor(private readonly data: AppendWorkerData) {
+    // Started at once, so it loads while the rest of Hearth starts, not on the first request.
+    this.start();
+  }
 
   append(events: readonly AuditEvent[], sign: boolean): Promise<AppendResult> {
     const worker = this.worker ?? this.start();
