@@ -17,8 +17,8 @@ interface Waiting {
  * requests get the gateway's "no audit, no data" 500).
  */
 export class AppendThread {
-  private worker: Worker | undefined;
-  private readonly waiting = new Map<number, Waiting>();
+  /** The running thread and the batches it was sent and has not answered yet. */
+  private current: { worker: Worker; waiting: Map<number, Waiting> } | undefined;
   private nextId = 1;
 
   constructor(private readonly data: AppendWorkerData) {
@@ -27,17 +27,16 @@ export class AppendThread {
   }
 
   append(events: readonly AuditEvent[], sign: boolean): Promise<AppendResult> {
-    const worker = this.worker ?? this.start();
-    const id = this.nextId++;
+    const req: AppendRequest = { id: this.nextId++, events: JSON.stringify(events), sign };
+    const { worker, waiting } = this.current ?? this.start();
     return new Promise<AppendResult>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      if (this.waiting.size === 1) worker.ref();
-      const req: AppendRequest = { id, events: JSON.stringify(events), sign };
+      waiting.set(req.id, { resolve, reject });
+      if (waiting.size === 1) worker.ref();
       worker.postMessage(req);
     });
   }
 
-  private start(): Worker {
+  private start(): { worker: Worker; waiting: Map<number, Waiting> } {
     const entry = siblingEntry(import.meta.url, './sqlite-append-worker');
     // From TypeScript sources (tests under tsx) the thread registers tsx's loader first.
     const worker = entry.endsWith('.ts')
@@ -46,33 +45,36 @@ export class AppendThread {
           { eval: true, workerData: this.data },
         )
       : new Worker(entry, { workerData: this.data });
+    const waiting = new Map<number, Waiting>();
+    const current = { worker, waiting };
     worker.unref();
     worker.on('message', (reply: AppendReply) => {
-      const w = this.waiting.get(reply.id);
+      const w = waiting.get(reply.id);
       if (w === undefined) return;
-      this.waiting.delete(reply.id);
-      if (this.waiting.size === 0) worker.unref();
+      waiting.delete(reply.id);
+      if (waiting.size === 0) worker.unref();
       if (reply.ok) w.resolve(reply.result);
       else w.reject(new Error(reply.message));
     });
     const fail = (err: Error): void => {
-      if (this.worker === worker) this.worker = undefined;
-      for (const w of this.waiting.values()) w.reject(err);
-      this.waiting.clear();
+      if (this.current === current) this.current = undefined;
+      for (const w of waiting.values()) w.reject(err);
+      waiting.clear();
     };
     worker.on('error', fail);
     worker.on('exit', (code) => {
       fail(new Error(`the audit writer thread exited (${code})`));
     });
-    this.worker = worker;
-    return worker;
+    this.current = current;
+    return current;
   }
 
   /** Lets the thread finish what it was sent, close its connection and exit. */
   async close(): Promise<void> {
-    const worker = this.worker;
-    if (worker === undefined) return;
-    this.worker = undefined;
+    const current = this.current;
+    if (current === undefined) return;
+    this.current = undefined;
+    const { worker } = current;
     worker.ref();
     const exited = new Promise<void>((resolve) => {
       worker.once('exit', () => {
