@@ -1,8 +1,10 @@
 /**
  * Canonical JSON (RFC 8785 style): object keys sorted by UTF-16 code units, no whitespace,
  * numbers and strings as ECMAScript serialises them. The hash chain is computed over this form, so
- * the stored text can be re-derived and checked byte for byte. (Written as one string-building
- * pass: it runs for every audited request.)
+ * the stored text can be re-derived and checked byte for byte. It runs for every audited request,
+ * so a part whose keys are already in order (how the gateway builds its events, and how stored
+ * text parses back) is written by the native `JSON.stringify`, which keeps that order; only objects
+ * out of order are written member by member.
  */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
@@ -10,6 +12,7 @@ export function canonicalJson(value: unknown): string {
     if (out === undefined) throw new TypeError('value has no JSON form');
     return out;
   }
+  if (inOrder(value, 0)) return JSON.stringify(value);
   if (Array.isArray(value)) {
     let out = '[';
     for (let i = 0; i < value.length; i++) {
@@ -32,4 +35,36 @@ export function canonicalJson(value: unknown): string {
     out += `${JSON.stringify(k)}:${canonicalJson(v)}`;
   }
   return `${out}}`;
+}
+
+const MAX_DEPTH = 64;
+
+/**
+ * Whether `JSON.stringify(value)` is already canonical: plain objects and arrays only (no
+ * `toJSON`, no class instances), nothing without a JSON form, and every object's own enumerable
+ * keys (in the order JSON.stringify visits them) strictly ascending by UTF-16 code units.
+ */
+function inOrder(value: object, depth: number): boolean {
+  if (depth > MAX_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (const v of value as unknown[]) if (!plainValue(v, depth)) return false;
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const obj = value as Record<string, unknown>;
+  let prev: string | undefined;
+  for (const k of Object.keys(obj)) {
+    if (prev !== undefined && !(prev < k)) return false;
+    prev = k;
+    if (!plainValue(obj[k], depth)) return false;
+  }
+  return true;
+}
+
+function plainValue(v: unknown, depth: number): boolean {
+  if (v === null || v === undefined) return true;
+  const t = typeof v;
+  if (t === 'object') return inOrder(v, depth + 1);
+  return t === 'string' || t === 'number' || t === 'boolean';
 }

@@ -48,7 +48,7 @@ export function chainEvents(head: ChainHead, events: readonly AuditEvent[]): Cha
   let prev = head;
   for (const event of events) {
     const seq = prev.seq + 1;
-    const stored: AuditEvent = { ...event, id: String(seq) };
+    const stored = withId(event, String(seq));
     if (stored.recorded === '') stored.recorded = new Date().toISOString();
     const text = canonicalJson(stored);
     const hash = recordHash(seq, prev.hash, text);
@@ -57,6 +57,25 @@ export function chainEvents(head: ChainHead, events: readonly AuditEvent[]): Cha
     prev = { seq, hash };
   }
   return { records, refs, head: prev };
+}
+
+/**
+ * A copy of `event` with `id`, placed among the other keys in canonical order (when they are in
+ * it, as the gateway builds them), so canonicalJson can write the record natively.
+ */
+function withId(event: AuditEvent, id: string): AuditEvent {
+  const out: Record<string, unknown> = {};
+  let placed = false;
+  for (const [k, v] of Object.entries(event)) {
+    if (k === 'id') continue;
+    if (!placed && k > 'id') {
+      out.id = id;
+      placed = true;
+    }
+    out[k] = v;
+  }
+  if (!placed) out.id = id;
+  return out as unknown as AuditEvent;
 }
 
 /** The search rows of an already stored record (a copied chain rebuilds them from the event). */

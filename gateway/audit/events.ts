@@ -24,9 +24,12 @@ import {
 
 export type AuditAction = 'C' | 'R' | 'U' | 'D' | 'E';
 
-/** Who observed the event: this Hearth server. */
+/**
+ * Who observed the event: this Hearth server. (Every object built here lists its keys in
+ * canonical order, so canonicalJson can hand the event to JSON.stringify as it is.)
+ */
 export function auditSource(site: string): AuditEvent['source'] {
-  return { site, observer: { display: 'Hearth FHIR gateway' }, type: [SOURCE_APPLICATION_SERVER] };
+  return { observer: { display: 'Hearth FHIR gateway' }, site, type: [SOURCE_APPLICATION_SERVER] };
 }
 
 function agentsFor(
@@ -41,34 +44,34 @@ function agentsFor(
     (principal?.sub !== undefined && principal.sub !== principal.clientId)
   ) {
     agents.push({
+      requestor: true,
       type: { coding: [AGENT_USER] },
       who: {
-        ...(principal.fhirUser === undefined ? {} : { reference: principal.fhirUser }),
         ...(principal.sub === undefined ? {} : { identifier: { value: principal.sub } }),
+        ...(principal.fhirUser === undefined ? {} : { reference: principal.fhirUser }),
       },
-      requestor: true,
     });
   }
   agents.push({
+    ...network,
+    requestor: agents.length === 0,
     type: { coding: [AGENT_CLIENT] },
     who:
       principal?.clientId === undefined
         ? { display: 'anonymous' }
         : { identifier: { system: 'urn:hearth:client', value: principal.clientId } },
-    requestor: agents.length === 0,
-    ...network,
   });
-  agents.push({ type: { coding: [AGENT_SERVER] }, who: { display: 'Hearth' }, requestor: false });
+  agents.push({ requestor: false, type: { coding: [AGENT_SERVER] }, who: { display: 'Hearth' } });
   return agents;
 }
 
 function customHeaderExtensions(headers: Record<string, string>): Extension[] {
   return Object.entries(headers).map(([name, value]) => ({
-    url: CUSTOM_HEADER_EXTENSION,
     extension: [
       { url: 'name', valueString: name },
       { url: 'value', valueString: value },
     ],
+    url: CUSTOM_HEADER_EXTENSION,
   }));
 }
 
@@ -122,50 +125,49 @@ const REST_CODES = new Set([
  */
 export function restAuditEvents(input: RestAuditInput): AuditEvent[] {
   const subtype = REST_CODES.has(input.interaction)
-    ? { system: RESTFUL_INTERACTION, code: input.interaction }
-    : { system: HEARTH_AUDIT, code: input.interaction };
+    ? { code: input.interaction, system: RESTFUL_INTERACTION }
+    : { code: input.interaction, system: HEARTH_AUDIT };
   const entities: AuditEventEntity[] = [];
   if (input.isQuery) {
     entities.push({
-      type: ENTITY_SYSTEM_OBJECT,
-      role: ROLE_QUERY,
-      query: Buffer.from(input.url, 'utf8').toString('base64'),
       description: `${input.method} ${input.url}`,
+      query: Buffer.from(input.url, 'utf8').toString('base64'),
+      role: ROLE_QUERY,
+      type: ENTITY_SYSTEM_OBJECT,
     });
   }
   for (const e of input.entities) {
     entities.push({
-      what: { reference: e },
-      type: ENTITY_SYSTEM_OBJECT,
       role: ROLE_DOMAIN_RESOURCE,
+      type: ENTITY_SYSTEM_OBJECT,
+      what: { reference: e },
     });
   }
   entities.push({
-    type: ENTITY_SYSTEM_OBJECT,
     role: ROLE_JOB,
+    type: ENTITY_SYSTEM_OBJECT,
     what: { identifier: { system: 'urn:hearth:request-id', value: input.requestId } },
   });
+  const hasExtension = Object.keys(input.customHeaders).length > 0;
   const base: AuditEvent = {
-    resourceType: 'AuditEvent',
-    type: REST_TYPE,
-    subtype: [subtype],
     action: input.action,
-    recorded: input.recorded.toISOString(),
+    agent: agentsFor(input.principal, input.clientIp),
+    entity: entities,
+    ...(hasExtension ? { extension: customHeaderExtensions(input.customHeaders) } : {}),
     outcome: outcomeForStatus(input.status),
     outcomeDesc:
       input.reason === undefined ? `HTTP ${input.status}` : `HTTP ${input.status}: ${input.reason}`,
-    agent: agentsFor(input.principal, input.clientIp),
+    recorded: input.recorded.toISOString(),
+    resourceType: 'AuditEvent',
     source: auditSource(input.site),
-    entity: entities,
+    subtype: [subtype],
+    type: REST_TYPE,
   };
-  if (Object.keys(input.customHeaders).length > 0) {
-    base.extension = customHeaderExtensions(input.customHeaders);
-  }
   if (input.patients.length === 0) return [base];
   return input.patients.map((id) => ({
     ...base,
     entity: [
-      { what: { reference: `Patient/${id}` }, type: ENTITY_PERSON, role: ROLE_PATIENT },
+      { role: ROLE_PATIENT, type: ENTITY_PERSON, what: { reference: `Patient/${id}` } },
       ...entities,
     ],
   }));

@@ -11,6 +11,8 @@ export interface OpenAuditStoreOptions {
   storeUrl?: string | undefined;
   /** SQLite: open an existing database read-only (verify). */
   readonly?: boolean;
+  /** SQLite: appends on a writer thread (see openSqliteAuditStore). */
+  appendThread?: boolean;
   onIdleError?: (err: Error) => void;
 }
 
@@ -29,5 +31,6 @@ export function openAuditStore(opts: OpenAuditStoreOptions): AuditStore {
     dataDir: opts.dataDir,
     sync: opts.sync,
     ...(opts.readonly === undefined ? {} : { readonly: opts.readonly }),
+    ...(opts.appendThread === undefined ? {} : { appendThread: opts.appendThread }),
   });
 }

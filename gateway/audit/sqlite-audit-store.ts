@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { JsonWebKey } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { SqliteSync } from '../../common/config.js';
+import { AppendThread } from './append-thread.js';
 import { openAuditDb, type AuditDb } from './audit-db.js';
 import type { AppendResult, AuditStore } from './audit-store.js';
 import { chainEvents, EMPTY_HEAD, refsOf, type ChainHead, type RecordRow } from './chain.js';
@@ -27,6 +28,11 @@ export interface SqliteAuditStoreOptions {
   sync: SqliteSync;
   /** Open an existing database read-only (verify). */
   readonly?: boolean;
+  /**
+   * Run appends on a writer thread with its own connection (the gateway's trail), so the group
+   * commit's inserts and fsync do not stop the event loop. Everything else stays on this thread.
+   */
+  appendThread?: boolean;
 }
 
 type Value = string | number;
@@ -80,10 +86,16 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): AuditStore 
     for (const r of refs) writable(insertRef).run(r.seq, r.param, r.value);
   };
 
+  const thread =
+    opts.appendThread === true && opts.readonly !== true
+      ? new AppendThread({ dataDir: opts.dataDir, sync: opts.sync })
+      : undefined;
+
   return {
     engine: 'sqlite',
     where: path.join(opts.dataDir, AUDIT_DB_FILE),
     append(events, sign) {
+      if (thread !== undefined) return thread.append(events, sign !== undefined);
       return run(() =>
         db
           .transaction((): AppendResult => {
@@ -180,10 +192,13 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): AuditStore 
           return false;
         }
       }),
-    close: () =>
-      run(() => {
+    close: async () => {
+      try {
+        await thread?.close();
+      } finally {
         if (db.open) db.close();
-      }),
+      }
+    },
   };
 }
 

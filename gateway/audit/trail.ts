@@ -29,6 +29,11 @@ export interface AuditTrailOptions {
   checkpointIntervalMs?: number;
   /** Most records committed in one transaction. */
   maxBatch?: number;
+  /**
+   * SQLite: commit on a writer thread so the event loop serves requests during a commit (default
+   * true; ignored when `store` is given and on PostgreSQL, whose driver never blocks the loop).
+   */
+  appendThread?: boolean;
 }
 
 interface Pending {
@@ -65,6 +70,7 @@ export class AuditTrail {
         dataDir: opts.dataDir,
         sync: opts.sync,
         storeUrl: opts.storeUrl,
+        appendThread: opts.appendThread ?? true,
         onIdleError: (err) => {
           opts.log.warn({ err }, 'audit database connection dropped');
         },

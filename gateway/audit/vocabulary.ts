@@ -13,68 +13,68 @@ export const SOURCE_TYPE = 'http://terminology.hl7.org/CodeSystem/security-sourc
 export const CUSTOM_HEADER_EXTENSION = 'urn:hearth:audit:custom-header';
 
 export const REST_TYPE: Coding = {
-  system: AUDIT_EVENT_TYPE,
   code: 'rest',
   display: 'RESTful Operation',
+  system: AUDIT_EVENT_TYPE,
 };
 export const AUTHENTICATION_TYPE: Coding = {
-  system: DICOM,
   code: '110114',
   display: 'User Authentication',
+  system: DICOM,
 };
 export const APPLICATION_ACTIVITY_TYPE: Coding = {
-  system: DICOM,
   code: '110100',
   display: 'Application Activity',
+  system: DICOM,
 };
 
 export const AGENT_USER: Coding = {
-  system: PARTICIPATION_TYPE,
   code: 'IRCP',
   display: 'information recipient',
+  system: PARTICIPATION_TYPE,
 };
-export const AGENT_CLIENT: Coding = { system: DICOM, code: '110153', display: 'Source Role ID' };
+export const AGENT_CLIENT: Coding = { code: '110153', display: 'Source Role ID', system: DICOM };
 export const AGENT_SERVER: Coding = {
-  system: DICOM,
   code: '110152',
   display: 'Destination Role ID',
+  system: DICOM,
 };
 
-export const ENTITY_PERSON: Coding = { system: ENTITY_TYPE, code: '1', display: 'Person' };
+export const ENTITY_PERSON: Coding = { code: '1', display: 'Person', system: ENTITY_TYPE };
 export const ENTITY_SYSTEM_OBJECT: Coding = {
-  system: ENTITY_TYPE,
   code: '2',
   display: 'System Object',
+  system: ENTITY_TYPE,
 };
-export const ROLE_PATIENT: Coding = { system: OBJECT_ROLE, code: '1', display: 'Patient' };
+export const ROLE_PATIENT: Coding = { code: '1', display: 'Patient', system: OBJECT_ROLE };
 export const ROLE_DOMAIN_RESOURCE: Coding = {
-  system: OBJECT_ROLE,
   code: '4',
   display: 'Domain Resource',
+  system: OBJECT_ROLE,
 };
-export const ROLE_QUERY: Coding = { system: OBJECT_ROLE, code: '24', display: 'Query' };
-export const ROLE_JOB: Coding = { system: OBJECT_ROLE, code: '20', display: 'Job' };
+export const ROLE_QUERY: Coding = { code: '24', display: 'Query', system: OBJECT_ROLE };
+export const ROLE_JOB: Coding = { code: '20', display: 'Job', system: OBJECT_ROLE };
 
 export const SOURCE_APPLICATION_SERVER: Coding = {
-  system: SOURCE_TYPE,
   code: '4',
   display: 'Application Server',
+  system: SOURCE_TYPE,
 };
 
 /** Authentication-event subtypes (DICOM login/logout, IHE IUA token events, Hearth's own). */
 export const AUTH_SUBTYPES = {
-  login: { system: DICOM, code: '110122', display: 'Login' },
-  logout: { system: DICOM, code: '110123', display: 'Logout' },
-  token: { system: IHE_EVENT_TYPE, code: 'ITI-71', display: 'Get Access Token' },
-  refresh: { system: HEARTH_AUDIT, code: 'token-refresh', display: 'Refresh Access Token' },
-  revoke: { system: HEARTH_AUDIT, code: 'token-revoke', display: 'Revoke Token' },
-  introspect: { system: IHE_EVENT_TYPE, code: 'ITI-102', display: 'Introspect Token' },
-  consent: { system: HEARTH_AUDIT, code: 'consent', display: 'Authorization Consent' },
-  launch: { system: HEARTH_AUDIT, code: 'ehr-launch', display: 'EHR Launch Context Created' },
+  login: { code: '110122', display: 'Login', system: DICOM },
+  logout: { code: '110123', display: 'Logout', system: DICOM },
+  token: { code: 'ITI-71', display: 'Get Access Token', system: IHE_EVENT_TYPE },
+  refresh: { code: 'token-refresh', display: 'Refresh Access Token', system: HEARTH_AUDIT },
+  revoke: { code: 'token-revoke', display: 'Revoke Token', system: HEARTH_AUDIT },
+  introspect: { code: 'ITI-102', display: 'Introspect Token', system: IHE_EVENT_TYPE },
+  consent: { code: 'consent', display: 'Authorization Consent', system: HEARTH_AUDIT },
+  launch: { code: 'ehr-launch', display: 'EHR Launch Context Created', system: HEARTH_AUDIT },
   'client-auth-failure': {
-    system: HEARTH_AUDIT,
     code: 'client-auth-failure',
     display: 'Client Authentication Failure',
+    system: HEARTH_AUDIT,
   },
 } as const satisfies Record<string, Coding>;
 

@@ -215,7 +215,6 @@ export function proxyToBackend(deps: ProxyDeps): GatewayMiddleware {
       await executeBatch(ctx, deps, bundle);
       return;
     }
-    const query = new URLSearchParams(ctx.querystring);
     const up = deps.upstream;
     if (up.isBuiltInStore) {
       const path =
@@ -244,7 +243,7 @@ export function proxyToBackend(deps: ProxyDeps): GatewayMiddleware {
     const toUp = deps.rewriter?.toUpstream ?? ((s: string) => s);
     const restricted = isRestricted(d.constraint);
     const path = restricted
-      ? narrowQuery(ix, ctx.state.fhirPath, query, d.constraint)
+      ? narrowQuery(ix, ctx.state.fhirPath, new URLSearchParams(ctx.querystring), d.constraint)
       : ctx.querystring === ''
         ? ctx.state.fhirPath
         : `${ctx.state.fhirPath}?${ctx.querystring}`;

@@ -232,26 +232,52 @@ export class Upstream {
     return this.pool !== undefined;
   }
 
-  private async poolRequest(pool: Pool, call: UpstreamCall): Promise<BufferedResponse> {
+  /**
+   * One request through the pool with a bare dispatch handler: the answer is collected as it
+   * arrives, without the stream and body-mixin machinery of `pool.request` (less work per request).
+   */
+  private poolRequest(pool: Pool, call: UpstreamCall): Promise<BufferedResponse> {
     const started = performance.now();
-    try {
-      const res = await pool.request({
-        method: call.method,
-        path: this.targetPath(call.path),
-        headers: this.outgoingHeaders(call) as Record<string, string>,
-        body: call.body === undefined || call.body.length === 0 ? null : call.body,
-      });
-      const body = Buffer.from(await res.body.arrayBuffer());
-      return { status: res.statusCode, headers: incomingHeaders(res.headers), body };
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      throw this.failure(
-        code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
-          ? Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })
-          : err,
-        started,
+    return new Promise<BufferedResponse>((resolve, reject) => {
+      let status = 0;
+      let headers: IncomingHttpHeaders = {};
+      const chunks: Buffer[] = [];
+      pool.dispatch(
+        {
+          method: call.method,
+          path: this.targetPath(call.path),
+          headers: this.outgoingHeaders(call) as Record<string, string>,
+          body: call.body === undefined || call.body.length === 0 ? null : call.body,
+        },
+        {
+          // (undici treats a handler without onRequestStart as one of its deprecated kind.)
+          onRequestStart: () => undefined,
+          onResponseStart: (_controller, statusCode, h) => {
+            if (statusCode < 200) return;
+            status = statusCode;
+            headers = incomingHeaders(h);
+          },
+          onResponseData: (_controller, chunk) => {
+            chunks.push(chunk);
+          },
+          onResponseEnd: () => {
+            const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+            resolve({ status, headers, body });
+          },
+          onResponseError: (_controller, err) => {
+            const code = (err as { code?: string }).code;
+            reject(
+              this.failure(
+                code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT'
+                  ? Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })
+                  : err,
+                started,
+              ),
+            );
+          },
+        },
       );
-    }
+    });
   }
 
   /** Sends a request and reads the whole answer (every request to the built-in store). */

@@ -48,6 +48,19 @@ describe('audit: canonical JSON', () => {
     }
   });
 
+  it('equals the reference definition when keys are already in order, nested out-of-order parts and non-plain objects included', () => {
+    const values: unknown[] = [
+      { a: 1, b: { c: [1, { d: 2, e: null }], f: 'x' }, g: undefined },
+      { a: { z: 1, y: 2 }, b: [{ q: 1, p: 2 }] },
+      { '10': 1, '9': 2 },
+      { a: new Date(0), b: 1 },
+      [{ a: 1 }, { b: 2, a: 1 }, [undefined, { x: undefined, y: 1 }]],
+      { a: Object.assign(Object.create(null) as object, { b: 1, a: 2 }) },
+    ];
+    for (const v of values) assert.equal(canonicalJson(v), reference(v));
+    assert.throws(() => canonicalJson({ a: 1, b: () => 1 }), TypeError);
+  });
+
   it('refuses values with no JSON form', () => {
     assert.throws(() => canonicalJson(undefined), TypeError);
     assert.throws(() => canonicalJson(() => 1), TypeError);
