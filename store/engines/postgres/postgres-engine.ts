@@ -1,4 +1,3 @@
-import pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { Engine, QueryOptions, RunResult, SqlValue, Tx } from '../engine.js';
 import { checkSchemaName, parsePostgresUrl } from './connection-options.js';
@@ -7,7 +6,7 @@ import { migrate } from './migrate.js';
 import { PgTransaction, type IsolationSetting } from './pg-transaction.js';
 import { runResult } from './run-result.js';
 import { StatementCache } from './statement-cache.js';
-import { hearthTypes } from './type-parsers.js';
+import { hearthTypes, loadPg } from './type-parsers.js';
 
 export interface PostgresEngineOptions {
   /** `postgres://user@host:port/db?schema=name` (STORE_URL). */
@@ -65,7 +64,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function openPostgresEngine(opts: PostgresEngineOptions): PostgresEngine {
   const target = parsePostgresUrl(opts.url);
   const schema = checkSchemaName(opts.schema ?? target.schema);
-  const pool = new pg.Pool({
+  const pool = new (loadPg().Pool)({
     connectionString: target.connectionString,
     max: opts.poolSize ?? 10,
     types: hearthTypes,
