@@ -125,9 +125,18 @@ export class SearchRegistry {
   }
 }
 
-/** The registry of the shipped definitions plus `custom` SearchParameter resources. */
+let standardRegistry: SearchRegistry | undefined;
+
+/**
+ * The registry of the shipped definitions plus `custom` SearchParameter resources. Without active
+ * custom ones it is one shared registry (the CapabilityStatement and search use the same).
+ */
 export function createRegistry(custom: readonly SearchParameterResource[] = []): SearchRegistry {
   const active = custom.filter((c) => c.status !== 'retired' && c.url !== undefined);
+  if (active.length === 0) {
+    standardRegistry ??= new SearchRegistry(standardDefinitions(), new Set());
+    return standardRegistry;
+  }
   return new SearchRegistry(
     [...standardDefinitions(), ...active],
     new Set(active.map((c) => c.url ?? '')),
