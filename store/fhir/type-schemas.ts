@@ -84,10 +84,10 @@ function loadResourceType(type: string): void {
   if (loaded.has(type)) return;
   const entry = resourceEntries().get(type);
   if (entry === undefined) return;
-  loaded.add(type);
   const sd = definitionIndex('profiles-resources.json').read<StructureDefinitionLite>(entry);
   if (sd.type !== type) throw new Error(`profiles-resources.json: ${entry.url} defines ${sd.type}`);
   index([sd]);
+  loaded.add(type);
   for (const el of sd.snapshot?.element ?? []) {
     for (const t of el.type ?? []) if (t.code !== type) loadResourceType(t.code);
   }
