@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { openAdmin } from '../auth/index.js';
 import type { Config } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
-import { openEngine, storeIndexer, storeSchema } from '../store/index.js';
+import { openEngine, storeIndexer, storeSchema } from '../store/server.js';
 import { auditTrailFor } from './audit-trail.js';
 import { seedDemoData } from './demo.js';
 import { startStoreProcess } from './start-store.js';

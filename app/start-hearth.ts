@@ -18,7 +18,6 @@ import {
 import { auditAuth } from './audit-auth-events.js';
 import { clusterMetricsClient } from './cluster-metrics.js';
 import { auditTrailFor } from './audit-trail.js';
-import { seedDemoData } from './demo.js';
 import { inProcessKeys } from './key-resolver.js';
 import { roleCatalogOf } from './role-catalog.js';
 import { startStoreEarly, storeSocketPath, type StartingStore } from './start-store.js';
@@ -218,6 +217,8 @@ export async function startHearth(
   });
 
   if (opts.demoPatients !== undefined && storeSocket !== undefined) {
+    // The demo generator loads only for `--demo`.
+    const { seedDemoData } = await import('./demo.js');
     const admin = await openAdmin(config);
     try {
       await seedDemoData(config, { socketPath: storeSocket }, admin, audit, log, opts.demoPatients);

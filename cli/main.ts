@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { loadConfig, type Config } from '../common/config.js';
 import { registerAuthCommands } from '../auth/index.js';
 import { registerBulkCommands, registerGatewayCommands } from '../gateway/index.js';
-import { registerSearchCommands, registerStoreCommands } from '../store/index.js';
+import { registerSearchCommands, registerStoreCommands } from '../store/server.js';
 import { auditCliCommand } from './audit-admin.js';
 import { registerMigrateCommand } from './migrate/register-migrate.js';
 import { CliError } from './output.js';

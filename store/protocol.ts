@@ -6,6 +6,10 @@
  * `x-hearth-*` header a client sends before proxying.
  */
 
+/** The store's trusted bulk endpoints (store/bulk): the export stream and the versioned import. */
+export const BULK_EXPORT_PATH = '/_bulk/export';
+export const BULK_IMPORT_PATH = '/_bulk/import';
+
 /** Request: the shared secret proving the caller is the gateway (or another trusted process). */
 export const INTERNAL_SECRET_HEADER = 'x-hearth-internal';
 /** Request: base64url(JSON) of an {@link AccessConstraint}. */

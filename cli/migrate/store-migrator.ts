@@ -8,7 +8,7 @@ import {
   searchSchema,
   storeSchema,
   type Engine,
-} from '../../store/index.js';
+} from '../../store/server.js';
 import { CliError } from '../output.js';
 import type { MigrateEndpoint } from './endpoint.js';
 import type { Migrator } from './migrator.js';

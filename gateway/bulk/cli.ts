@@ -3,14 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../../common/config.js';
 import { CliError, print } from '../../cli/output.js';
-import { progressShown, startProgress } from '../../cli/progress.js';
-import {
-  exportCount,
-  exportLines,
-  isResourceType,
-  openEngine,
-  storeSchema,
-} from '../../store/index.js';
+import { isResourceType } from '../../store/index.js';
 import { allResourceTypes } from '../authz/resource-types.js';
 import { runExport } from './export-runner.js';
 import type { ExportJob } from './job.js';
@@ -56,6 +49,10 @@ export function registerBulkCommands(program: Command, getConfig: () => Config):
         throw new CliError('--since must be an instant');
       const out = path.resolve(opts.out);
       await mkdir(out, { recursive: true });
+      // Loaded here, not with the gateway: the server process never needs the store's engines.
+      const { exportCount, exportLines, openEngine, storeSchema } =
+        await import('../../store/server.js');
+      const { progressShown, startProgress } = await import('../../cli/progress.js');
       const engine = openEngine(config);
       try {
         await engine.migrate(storeSchema(engine.dialect));

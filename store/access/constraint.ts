@@ -6,6 +6,7 @@ import {
 import type { Bundle, Resource, SearchParameter } from '@medplum/fhirtypes';
 import { readDefinition } from '../fhir/definitions.js';
 import { patientCompartments } from '../fhir/patient-compartment.js';
+import { prepareTypesFor } from '../fhir/type-schemas.js';
 import type { AccessConstraint, TypeAccess } from '../protocol.js';
 
 /**
@@ -53,6 +54,8 @@ export function allows(
   }
   if (access.anyOf !== undefined && access.anyOf.length > 0) {
     ensureSearchParams();
+    // Medplum's FHIRPath types values by the loaded definitions: load the ones this resource uses.
+    prepareTypesFor(resource);
     return access.anyOf.some((q) => {
       try {
         return matchesSearchRequest(resource as unknown as Resource, parsedFilter(type, q));

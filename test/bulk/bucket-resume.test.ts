@@ -9,7 +9,7 @@ import { runExport } from '../../gateway/bulk/export-runner.js';
 import type { ExportJob } from '../../gateway/bulk/job.js';
 import { bucketTarget } from '../../gateway/bulk/part-target.js';
 import type { BulkSource } from '../../gateway/bulk/source.js';
-import { exportLines, openEngine, type Engine } from '../../store/index.js';
+import { exportLines, openEngine, type Engine } from '../../store/server.js';
 import { runCli } from '../support/hearth.js';
 import { startS3, type S3Server } from '../support/s3-server.js';
 

@@ -20,7 +20,7 @@ import {
   storeSchema,
   storeSearch,
   type Engine,
-} from '../../store/index.js';
+} from '../../store/server.js';
 import { freshSchema, TEST_POSTGRES_URL, type TestSchema } from '../support/postgres.js';
 
 const FHIR = 'application/fhir+json';

@@ -1,4 +1,3 @@
-import pg from 'pg';
 import type { PoolClient } from 'pg';
 import {
   QueryTimeoutError,
@@ -14,7 +13,7 @@ import { migrate } from './migrate.js';
 import { budgetMs, PgTransaction, type IsolationSetting } from './pg-transaction.js';
 import { runResult } from './run-result.js';
 import { StatementCache } from './statement-cache.js';
-import { hearthTypes } from './type-parsers.js';
+import { hearthTypes, loadPg } from './type-parsers.js';
 
 export interface PostgresEngineOptions {
   /** `postgres://user@host:port/db?schema=name` (STORE_URL). */
@@ -92,13 +91,14 @@ export function openPostgresEngine(opts: PostgresEngineOptions): PostgresEngine 
     // the patient's 165 references by key (0.7 ms).
     options: `-c search_path=${schema},public -c standard_conforming_strings=on -c random_page_cost=1.1`,
   };
-  const pool = new pg.Pool(poolConfig);
+  const { Pool } = loadPg();
+  const pool = new Pool(poolConfig);
   pool.on('error', (err) => opts.onIdleError?.(err));
   // Reads with a deadline outside a transaction: connections of their own whose session
   // statement_timeout is the budget rounded down (see budgetStep), set only when it changes — one
   // round trip per query instead of BEGIN + SET LOCAL, the query, COMMIT (under load the three
   // cost a search 4-5 ms at p95). No other work runs on these connections.
-  const budgetPool = new pg.Pool(poolConfig);
+  const budgetPool = new Pool(poolConfig);
   budgetPool.on('error', (err) => opts.onIdleError?.(err));
   const sessionTimeout = new WeakMap<PoolClient, number>();
   const statements = new StatementCache();

@@ -1,5 +1,13 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import type { CustomTypesConfig } from 'pg';
+
+const require = createRequire(import.meta.url);
+
+/** The pg module, loaded when a PostgreSQL engine first needs it (SQLite deployments never do). */
+export function loadPg(): typeof pg {
+  return require('pg') as typeof pg;
+}
 
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -20,11 +28,11 @@ export function parseNumeric(text: string): number | string {
 }
 
 type Parser = (text: string) => unknown;
-const builtin = pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => Parser;
 
 function getTypeParser(oid: number, format?: 'text' | 'binary'): Parser {
   if (format !== 'binary' && oid === INT8) return parseInt8;
   if (format !== 'binary' && oid === NUMERIC) return parseNumeric;
+  const builtin = loadPg().types.getTypeParser as (oid: number, f?: 'text' | 'binary') => Parser;
   return builtin(oid, format);
 }
 

@@ -23,7 +23,11 @@ export interface SqliteEngineOptions {
    * the rest, reclaimable (see the README's benchmark notes for what this costs in read speed).
    */
   mmapBytes?: number;
-  /** SQLite's page cache per connection, KiB (default 32 MiB; two connections). */
+  /**
+   * SQLite's page cache per connection, KiB (default 16 MiB; two connections). Pages beyond it
+   * are read from the kernel's page cache, which keeps the database file warm without counting
+   * in the process's RSS.
+   */
   cacheKiB?: number;
 }
 
@@ -40,14 +44,29 @@ const DEFAULT_BUSY_TIMEOUT_MS = 15_000;
  */
 const WRITER_BUSY_TIMEOUT_MS = 10;
 
-function open(file: string, opts: SqliteEngineOptions, busyTimeoutMs: number): Database.Database {
+const DEFAULT_CACHE_KIB = 16_384;
+
+/**
+ * Where a connection keeps temporary data. The reader sorts and materialises in memory (searches).
+ * The writer's statement journals (one per savepoint, as large as the pages a Bundle changes) stay
+ * in memory up to 64 KiB and then spill to an unlinked temp file: kept in memory they grew the
+ * malloc heap by tens of MB per transaction Bundle, never given back, and cost CPU.
+ */
+type TempStore = 'MEMORY' | 'FILE';
+
+function open(
+  file: string,
+  opts: SqliteEngineOptions,
+  busyTimeoutMs: number,
+  tempStore: TempStore,
+): Database.Database {
   const db = new Database(file);
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.pragma(`mmap_size = ${opts.mmapBytes ?? 0}`);
-  db.pragma(`cache_size = -${opts.cacheKiB ?? 32_768}`);
-  db.pragma('temp_store = MEMORY');
+  db.pragma(`cache_size = -${opts.cacheKiB ?? DEFAULT_CACHE_KIB}`);
+  db.pragma(`temp_store = ${tempStore}`);
   return db;
 }
 
@@ -63,10 +82,10 @@ const MIGRATION_TABLE =
 export function openSqliteEngine(opts: SqliteEngineOptions): SqliteEngine {
   mkdirSync(path.dirname(path.resolve(opts.file)), { recursive: true });
   const busyTimeoutMs = opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-  const writer = new Connection(open(opts.file, opts, busyTimeoutMs));
+  const writer = new Connection(open(opts.file, opts, busyTimeoutMs, 'FILE'));
   writer.db.pragma(`busy_timeout = ${Math.min(busyTimeoutMs, WRITER_BUSY_TIMEOUT_MS)}`);
   // WAL readers wait only in rare moments (WAL recovery): the blocking timeout is fine there.
-  const reader = new Connection(open(opts.file, opts, busyTimeoutMs));
+  const reader = new Connection(open(opts.file, opts, busyTimeoutMs, 'MEMORY'));
   const committer = new GroupCommitter(writer, busyTimeoutMs);
   const read = queryable(reader, () => {
     if (closed) throw new Error('engine is closed');

