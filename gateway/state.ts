@@ -20,6 +20,8 @@ export interface GatewayState {
     action?: 'C' | 'R' | 'U' | 'D' | 'E';
     entities: string[];
     patients: string[];
+    /** Which of `entities` are each patient's, when known (see RestAuditInput). */
+    entitiesByPatient?: ReadonlyMap<string, readonly string[]>;
     reason?: string | undefined;
     customHeaders: Record<string, string>;
     /** Do not record this request (CORS preflight). */

@@ -94,6 +94,13 @@ export interface RestAuditInput {
   entities: string[];
   /** Ids of the patients whose data was disclosed or changed. */
   patients: string[];
+  /**
+   * When known (bulk file downloads), which of `entities` belong to which patient: each patient's
+   * AuditEvent then names only that patient's resources, and resources of no patient go in one
+   * event without a patient. Without it every patient's event names every entity, which for an
+   * export file would grow as patients × resources.
+   */
+  entitiesByPatient?: ReadonlyMap<string, readonly string[]> | undefined;
   customHeaders: Record<string, string>;
   /** Why a request was refused (stable code and message). */
   reason?: string | undefined;
@@ -127,27 +134,27 @@ export function restAuditEvents(input: RestAuditInput): AuditEvent[] {
   const subtype = REST_CODES.has(input.interaction)
     ? { code: input.interaction, system: RESTFUL_INTERACTION }
     : { code: input.interaction, system: HEARTH_AUDIT };
-  const entities: AuditEventEntity[] = [];
+  const leading: AuditEventEntity[] = [];
   if (input.isQuery) {
-    entities.push({
+    leading.push({
       description: `${input.method} ${input.url}`,
       query: Buffer.from(input.url, 'utf8').toString('base64'),
       role: ROLE_QUERY,
       type: ENTITY_SYSTEM_OBJECT,
     });
   }
-  for (const e of input.entities) {
-    entities.push({
+  const domain = (refs: readonly string[]): AuditEventEntity[] =>
+    refs.map((e) => ({
       role: ROLE_DOMAIN_RESOURCE,
       type: ENTITY_SYSTEM_OBJECT,
       what: { reference: e },
-    });
-  }
-  entities.push({
+    }));
+  const job: AuditEventEntity = {
     role: ROLE_JOB,
     type: ENTITY_SYSTEM_OBJECT,
     what: { identifier: { system: 'urn:hearth:request-id', value: input.requestId } },
-  });
+  };
+  const entities = [...leading, ...domain(input.entities), job];
   const hasExtension = Object.keys(input.customHeaders).length > 0;
   const base: AuditEvent = {
     action: input.action,
@@ -164,13 +171,25 @@ export function restAuditEvents(input: RestAuditInput): AuditEvent[] {
     type: REST_TYPE,
   };
   if (input.patients.length === 0) return [base];
-  return input.patients.map((id) => ({
-    ...base,
-    entity: [
-      { role: ROLE_PATIENT, type: ENTITY_PERSON, what: { reference: `Patient/${id}` } },
-      ...entities,
-    ],
-  }));
+  const patientEntity = (id: string): AuditEventEntity => ({
+    role: ROLE_PATIENT,
+    type: ENTITY_PERSON,
+    what: { reference: `Patient/${id}` },
+  });
+  const byPatient = input.entitiesByPatient;
+  if (byPatient === undefined) {
+    return input.patients.map((id) => ({ ...base, entity: [patientEntity(id), ...entities] }));
+  }
+  const attached = new Set<string>();
+  const events = input.patients.map((id): AuditEvent => {
+    const own = byPatient.get(id) ?? [];
+    for (const e of own) attached.add(e);
+    return { ...base, entity: [patientEntity(id), ...leading, ...domain(own), job] };
+  });
+  const unattached = input.entities.filter((e) => !attached.has(e));
+  if (unattached.length > 0)
+    events.push({ ...base, entity: [...leading, ...domain(unattached), job] });
+  return events;
 }
 
 /** An authentication/authorization-server event, as the composition root feeds them from auth. */

@@ -68,23 +68,33 @@ async function send(ctx: GatewayContext, size: number, open: Opener): Promise<vo
   ctx.body = await open({ start: r.start, end: r.end });
 }
 
-/** The resources in an export file and their patients, from its `.entities` companion. */
-export async function entitiesOf(
-  file: string,
-): Promise<{ entities: string[]; patients: string[] }> {
+/**
+ * The resources in an export file, their patients, and which resources are each patient's, from
+ * the file's `.entities` companion (one `Type/id[/_history/v]\tpatient,patient` line per resource).
+ */
+export async function entitiesOf(file: string): Promise<{
+  entities: string[];
+  patients: string[];
+  byPatient: Map<string, string[]>;
+}> {
   let text: string;
   try {
     text = await readFile(`${file}.entities`, 'utf8');
   } catch {
-    return { entities: [], patients: [] };
+    return { entities: [], patients: [], byPatient: new Map() };
   }
   const entities: string[] = [];
-  const patients = new Set<string>();
+  const byPatient = new Map<string, string[]>();
   for (const line of text.split('\n')) {
     if (line === '') continue;
     const [entity = '', ps = ''] = line.split('\t');
     entities.push(entity);
-    for (const p of ps.split(',')) if (p !== '') patients.add(p);
+    for (const p of ps.split(',')) {
+      if (p === '') continue;
+      const own = byPatient.get(p);
+      if (own === undefined) byPatient.set(p, [entity]);
+      else own.push(entity);
+    }
   }
-  return { entities, patients: [...patients] };
+  return { entities, patients: [...byPatient.keys()], byPatient };
 }

@@ -251,9 +251,10 @@ async function download(ctx: GatewayContext, o: BulkRoutesOptions, id: string, n
   if (listed === undefined || file === undefined || job.status !== 'completed')
     throw notFound(`no file ${name} in job ${id}`);
   if (job.kind === 'export') {
-    const { entities, patients } = await entitiesOf(file);
+    const { entities, patients, byPatient } = await entitiesOf(file);
     ctx.state.audit.entities = entities;
     ctx.state.audit.patients = patients;
+    ctx.state.audit.entitiesByPatient = byPatient;
   }
   if (listed.key === undefined) await sendFile(ctx, file);
   else if (o.bucket === undefined)

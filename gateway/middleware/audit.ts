@@ -62,6 +62,7 @@ export function audit(deps: AuditStepDeps): GatewayMiddleware {
           isQuery: qs !== '' || subtype.startsWith('search') || subtype.startsWith('history'),
           entities: a.entities,
           patients: a.patients,
+          entitiesByPatient: a.entitiesByPatient,
           customHeaders: a.customHeaders,
           reason: a.reason,
         });

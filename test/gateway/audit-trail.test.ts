@@ -360,6 +360,43 @@ for (const { name, open } of places) {
       assert.equal(first.subtype?.[0]?.code, 'search-type');
     });
 
+    it("names only each patient's own resources in that patient's event when the file says whose they are (bulk download), and the rest in one event without a patient", () => {
+      const events = restAuditEvents({
+        requestId: 'd',
+        recorded: new Date(),
+        site: SITE,
+        interaction: 'bulk-download',
+        action: 'R',
+        status: 200,
+        principal: undefined,
+        clientIp: undefined,
+        method: 'GET',
+        url: '_bulk-files/job/Observation-1.ndjson',
+        isQuery: false,
+        entities: ['Observation/1', 'Observation/2', 'Observation/3', 'Organization/9'],
+        patients: ['a', 'b'],
+        entitiesByPatient: new Map([
+          ['a', ['Observation/1', 'Observation/3']],
+          ['b', ['Observation/2']],
+        ]),
+        customHeaders: {},
+      });
+      const named = events.map((e) => ({
+        patient: e.entity?.find((x) => x.role?.code === '1')?.what?.reference,
+        resources: e.entity?.filter((x) => x.role?.code === '4').map((x) => x.what?.reference),
+      }));
+      assert.deepEqual(named, [
+        { patient: 'Patient/a', resources: ['Observation/1', 'Observation/3'] },
+        { patient: 'Patient/b', resources: ['Observation/2'] },
+        { patient: undefined, resources: ['Organization/9'] },
+      ]);
+      for (const e of events)
+        assert.ok(
+          e.entity?.some((x) => x.what?.identifier?.value === 'd'),
+          'request id kept',
+        );
+    });
+
     it('searches the trail by patient, entity, agent, action, outcome, subtype and date', async () => {
       await trail.record(
         authAuditEvent({ kind: 'login', success: false, site: SITE, sub: 'u2', reason: 'invalid' }),
