@@ -15,7 +15,11 @@ import { messagePage } from './views/home.js';
 export function createLaunchUi(o: LaunchUiOptions): Middleware {
   const idleSeconds = Math.round((o.idleMinutes ?? 15) * 60);
   const secure = o.config.trustProxy || o.config.publicUrl.startsWith('https:');
-  const idle = createIdleClock(() => o.auth.sessions.macKeys('launch-ui-idle'), idleSeconds, secure);
+  const idle = createIdleClock(
+    () => o.auth.sessions.macKeys('launch-ui-idle'),
+    idleSeconds,
+    secure,
+  );
   const home = createHomeRoutes(o, idle, idleSeconds);
   const serveAsset = createAssetServer();
   const sampleUrls = sampleAppUrls(o.config.publicUrl);

@@ -241,7 +241,14 @@ describe('postgres engine', function () {
       if (hit === undefined) await tx.run('INSERT INTO item (k, v) VALUES (?, ?)', [k, 7]);
     };
 
-    it('makes a transaction locking the same key wait until the holder commits, then see its write', async () => {
+    /**
+     * `a` holds `held` until released; `b` then locks with `lockInB`. `b` must get its locks only
+     * after `a` committed, and see `a`'s write.
+     */
+    async function assertWaitsForHolder(
+      held: string,
+      lockInB: (tx: Tx) => Promise<void>,
+    ): Promise<void> {
       const a = open({ isolation: 'read committed' });
       const b = open({ isolation: 'read committed' });
       const aHolds = deferred();
@@ -250,7 +257,7 @@ describe('postgres engine', function () {
       let aCommittedAt = 0;
       const first = a
         .transaction(async (tx) => {
-          await tx.lockKey('Patient/1');
+          await tx.lockKey(held);
           aHolds.resolve();
           await release.promise;
           await tx.run('INSERT INTO item (k, v) VALUES (?, ?)', ['a', 7]);
@@ -258,7 +265,7 @@ describe('postgres engine', function () {
         .then(() => (aCommittedAt = Date.now()));
       await aHolds.promise;
       const second = b.transaction(async (tx) => {
-        await tx.lockKey('Patient/1');
+        await lockInB(tx);
         bLockedAt = Date.now();
         return tx.get<{ k: string }>('SELECT k FROM item WHERE v = ?', [7]);
       });
@@ -268,36 +275,17 @@ describe('postgres engine', function () {
       const [, seen] = await Promise.all([first, second]);
       assert.ok(bLockedAt >= aCommittedAt - 5);
       assert.equal(seen?.k, 'a');
+    }
+
+    it('makes a transaction locking the same key wait until the holder commits, then see its write', async () => {
+      await assertWaitsForHolder('Patient/1', (tx) => tx.lockKey('Patient/1'));
     });
 
     it('makes a key among those locked at once with lockKeys wait for its holder, after the transaction began', async () => {
-      const a = open({ isolation: 'read committed' });
-      const b = open({ isolation: 'read committed' });
-      const aHolds = deferred();
-      const release = deferred();
-      let bLockedAt = 0;
-      let aCommittedAt = 0;
-      const first = a
-        .transaction(async (tx) => {
-          await tx.lockKey('Patient/2');
-          aHolds.resolve();
-          await release.promise;
-          await tx.run('INSERT INTO item (k, v) VALUES (?, ?)', ['a', 7]);
-        })
-        .then(() => (aCommittedAt = Date.now()));
-      await aHolds.promise;
-      const second = b.transaction(async (tx) => {
+      await assertWaitsForHolder('Patient/2', async (tx) => {
         await tx.lockKey('transaction-bundle');
         await tx.lockKeys(['Patient/3', 'Patient/2', 'Patient/1']);
-        bLockedAt = Date.now();
-        return tx.get<{ k: string }>('SELECT k FROM item WHERE v = ?', [7]);
       });
-      await sleep(150);
-      assert.equal(bLockedAt, 0, 'the second transaction took the lock while the first held it');
-      release.resolve();
-      const [, seen] = await Promise.all([first, second]);
-      assert.ok(bLockedAt >= aCommittedAt - 5);
-      assert.equal(seen?.k, 'a');
     });
 
     it('does not order transactions that lock different keys', async () => {
