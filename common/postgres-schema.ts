@@ -12,12 +12,8 @@ export function isPostgresUrl(storeUrl: string): boolean {
   return /^postgres(ql)?:\/\//.test(storeUrl);
 }
 
-/**
- * Where a part of Hearth (auth, audit) keeps its tables for `STORE_URL=postgres://…[?schema=name]`:
- * the same database, in the store's schema name (default `hearth`) plus `_<suffix>`, so the parts
- * never share a table namespace and one STORE_URL names them all for every process of a deployment.
- */
-export function companionSchema(storeUrl: string, suffix: 'auth' | 'audit'): CompanionSchema {
+/** A `postgres://` or `postgresql://` STORE_URL as a URL; anything else is refused with why. */
+export function postgresUrl(storeUrl: string): URL {
   let url: URL;
   try {
     url = new URL(storeUrl);
@@ -27,6 +23,16 @@ export function companionSchema(storeUrl: string, suffix: 'auth' | 'audit'): Com
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     throw new Error('STORE_URL: a PostgreSQL URL starts with postgres:// or postgresql://');
   }
+  return url;
+}
+
+/**
+ * Where a part of Hearth (auth, audit) keeps its tables for `STORE_URL=postgres://…[?schema=name]`:
+ * the same database, in the store's schema name (default `hearth`) plus `_<suffix>`, so the parts
+ * never share a table namespace and one STORE_URL names them all for every process of a deployment.
+ */
+export function companionSchema(storeUrl: string, suffix: 'auth' | 'audit'): CompanionSchema {
+  const url = postgresUrl(storeUrl);
   const schema = `${url.searchParams.get('schema') ?? 'hearth'}_${suffix}`;
   if (!SCHEMA_NAME.test(schema)) {
     throw new Error(

@@ -1,3 +1,5 @@
+import { postgresUrl } from '../../../common/postgres-schema.js';
+
 /** Where a PostgreSQL engine keeps its tables. */
 export interface PostgresTarget {
   /** The connection string passed to `pg`, without Hearth's own query parameters. */
@@ -25,15 +27,7 @@ export function checkSchemaName(name: string): string {
  * (sslmode, application_name, …) is passed through.
  */
 export function parsePostgresUrl(url: string): PostgresTarget {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error('STORE_URL: not a valid postgres:// URL');
-  }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new Error('STORE_URL: a PostgreSQL URL starts with postgres:// or postgresql://');
-  }
+  const parsed = postgresUrl(url);
   const schema = checkSchemaName(parsed.searchParams.get('schema') ?? DEFAULT_SCHEMA);
   parsed.searchParams.delete('schema');
   return { connectionString: parsed.toString(), schema };
