@@ -31,10 +31,47 @@ export interface RecordRow {
   hash: string;
 }
 
+/**
+ * One stored search row: `param = value` holds for records `seq` … `seq + span`. Consecutive
+ * records that share a value (the events of one search, one per disclosed patient, name the same
+ * page of resources; consecutive requests of one client share agent, action and type) share one
+ * row instead of one each.
+ */
+export interface RefRow extends AuditRef {
+  seq: number;
+  span: number;
+}
+
 export interface ChainedBatch {
   records: RecordRow[];
-  refs: (AuditRef & { seq: number })[];
+  refs: RefRow[];
   head: ChainHead;
+}
+
+/**
+ * Collects the search rows of consecutive records: a value that the previous record also had
+ * extends that record's row, any other value starts a row of its own.
+ */
+export class RefSpans {
+  readonly rows: RefRow[] = [];
+  private open = new Map<string, RefRow>();
+
+  add(seq: number, refs: readonly AuditRef[]): void {
+    const open = new Map<string, RefRow>();
+    for (const r of refs) {
+      const key = `${r.param}\u0000${r.value}`;
+      const row = this.open.get(key);
+      if (row !== undefined && row.seq + row.span === seq - 1) {
+        row.span += 1;
+        open.set(key, row);
+        continue;
+      }
+      const fresh: RefRow = { seq, span: 0, param: r.param, value: r.value };
+      this.rows.push(fresh);
+      open.set(key, fresh);
+    }
+    this.open = open;
+  }
 }
 
 /**
@@ -44,7 +81,7 @@ export interface ChainedBatch {
  */
 export function chainEvents(head: ChainHead, events: readonly AuditEvent[]): ChainedBatch {
   const records: RecordRow[] = [];
-  const refs: (AuditRef & { seq: number })[] = [];
+  const refs = new RefSpans();
   let prev = head;
   for (const event of events) {
     const seq = prev.seq + 1;
@@ -53,10 +90,10 @@ export function chainEvents(head: ChainHead, events: readonly AuditEvent[]): Cha
     const text = canonicalJson(stored);
     const hash = recordHash(seq, prev.hash, text);
     records.push({ seq, recorded: stored.recorded, event: text, prev_hash: prev.hash, hash });
-    for (const ref of indexValues(stored)) refs.push({ ...ref, seq });
+    refs.add(seq, indexValues(stored));
     prev = { seq, hash };
   }
-  return { records, refs, head: prev };
+  return { records, refs: refs.rows, head: prev };
 }
 
 /**
@@ -78,7 +115,9 @@ function withId(event: AuditEvent, id: string): AuditEvent {
   return out as unknown as AuditEvent;
 }
 
-/** The search rows of an already stored record (a copied chain rebuilds them from the event). */
-export function refsOf(row: RecordRow): (AuditRef & { seq: number })[] {
-  return indexValues(JSON.parse(row.event) as AuditEvent).map((r) => ({ ...r, seq: row.seq }));
+/** The search rows of already stored records, in order (a copied chain rebuilds them). */
+export function refsOf(rows: readonly RecordRow[]): RefRow[] {
+  const refs = new RefSpans();
+  for (const row of rows) refs.add(row.seq, indexValues(JSON.parse(row.event) as AuditEvent));
+  return refs.rows;
 }

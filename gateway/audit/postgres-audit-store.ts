@@ -3,7 +3,14 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { AppendResult, AuditStore } from './audit-store.js';
-import { chainEvents, EMPTY_HEAD, refsOf, type ChainHead, type RecordRow } from './chain.js';
+import {
+  chainEvents,
+  EMPTY_HEAD,
+  refsOf,
+  type ChainHead,
+  type RecordRow,
+  type RefRow,
+} from './chain.js';
 import {
   checkpointValues,
   signCheckpoint,
@@ -102,7 +109,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
   const insertRows = async (
     c: PoolClient,
     records: readonly RecordRow[],
-    refs: ReturnType<typeof refsOf>,
+    refs: readonly RefRow[],
   ): Promise<void> => {
     if (records.length === 0) return;
     await c.query(
@@ -110,8 +117,8 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
          INSERT INTO audit_record (seq, recorded, event, prev_hash, hash)
          SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
        )
-       INSERT INTO audit_ref (seq, param, value)
-       SELECT * FROM unnest($6::bigint[], $7::text[], $8::text[])`,
+       INSERT INTO audit_ref (seq, span, param, value)
+       SELECT * FROM unnest($6::bigint[], $7::bigint[], $8::text[], $9::text[])`,
       [
         records.map((r) => r.seq),
         records.map((r) => r.recorded),
@@ -119,6 +126,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
         records.map((r) => r.prev_hash),
         records.map((r) => r.hash),
         refs.map((r) => r.seq),
+        refs.map((r) => r.span),
         refs.map((r) => r.param),
         refs.map((r) => r.value),
       ],
@@ -215,7 +223,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
           if (rows[0] !== undefined && rows[0].seq !== head.seq + 1) {
             throw new Error(`audit records must continue the chain at ${head.seq + 1}`);
           }
-          await insertRows(c, rows, rows.flatMap(refsOf));
+          await insertRows(c, rows, refsOf(rows));
         }, true),
       ),
     importCheckpoints: (rows) =>
