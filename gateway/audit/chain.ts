@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson, canonicalJsonShared } from './canonical-json.js';
+import { entryEvents, type AuditEntry } from './entries.js';
 import { indexValues, type AuditRef } from './index-values.js';
 
 /** The `prev_hash` of the first record. */
@@ -54,44 +55,61 @@ export interface ChainedBatch {
  */
 export class RefSpans {
   readonly rows: RefRow[] = [];
-  private open = new Map<string, RefRow>();
+  /** The previous record's rows, by param and value. */
+  private open = new Map<string, Map<string, RefRow>>();
 
   add(seq: number, refs: readonly AuditRef[]): void {
-    const open = new Map<string, RefRow>();
+    const open = new Map<string, Map<string, RefRow>>();
     for (const r of refs) {
-      const key = `${r.param}\u0000${r.value}`;
-      const row = this.open.get(key);
+      let row = this.open.get(r.param)?.get(r.value);
       if (row !== undefined && row.seq + row.span === seq - 1) {
         row.span += 1;
-        open.set(key, row);
-        continue;
+      } else {
+        row = { seq, span: 0, param: r.param, value: r.value };
+        this.rows.push(row);
       }
-      const fresh: RefRow = { seq, span: 0, param: r.param, value: r.value };
-      this.rows.push(fresh);
-      open.set(key, fresh);
+      let byValue = open.get(r.param);
+      if (byValue === undefined) {
+        byValue = new Map();
+        open.set(r.param, byValue);
+      }
+      byValue.set(r.value, row);
     }
     this.open = open;
   }
 }
 
 /**
- * Chains `events` after `head`: each gets the next `seq` as its id, a `recorded` time when it has
- * none, its canonical JSON, and its hash. Pure: both stores call it inside their write transaction,
- * after reading the true head under the chain lock.
+ * Chains `entries` after `head`: each event (a REST record stands for its events) gets the next
+ * `seq` as its id, a `recorded` time when it has none, its canonical JSON, and its hash. Pure: both
+ * stores call it inside their write transaction, after reading the true head under the chain lock.
+ * Parts the events share (those of one request) are written and indexed once.
  */
-export function chainEvents(head: ChainHead, events: readonly AuditEvent[]): ChainedBatch {
+export function chainEvents(head: ChainHead, entries: readonly AuditEntry[]): ChainedBatch {
   const records: RecordRow[] = [];
   const refs = new RefSpans();
   let prev = head;
-  for (const event of events) {
-    const seq = prev.seq + 1;
-    const stored = withId(event, String(seq));
-    if (stored.recorded === '') stored.recorded = new Date().toISOString();
-    const text = canonicalJson(stored);
-    const hash = recordHash(seq, prev.hash, text);
-    records.push({ seq, recorded: stored.recorded, event: text, prev_hash: prev.hash, hash });
-    refs.add(seq, indexValues(stored));
-    prev = { seq, hash };
+  for (const entry of entries) {
+    const events = entryEvents(entry);
+    // One request's events share their parts; a lone event is written faster whole.
+    const shared =
+      events.length > 1
+        ? {
+            texts: new WeakMap<object, string>(),
+            index: new WeakMap<object, readonly AuditRef[]>(),
+          }
+        : undefined;
+    for (const event of events) {
+      const seq = prev.seq + 1;
+      const stored = withId(event, String(seq));
+      if (stored.recorded === '') stored.recorded = new Date().toISOString();
+      const text =
+        shared === undefined ? canonicalJson(stored) : canonicalJsonShared(stored, shared.texts);
+      const hash = recordHash(seq, prev.hash, text);
+      records.push({ seq, recorded: stored.recorded, event: text, prev_hash: prev.hash, hash });
+      refs.add(seq, indexValues(stored, shared?.index));
+      prev = { seq, hash };
+    }
   }
   return { records, refs: refs.rows, head: prev };
 }

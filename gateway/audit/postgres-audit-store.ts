@@ -154,10 +154,10 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
   return {
     engine: 'postgres',
     where: `PostgreSQL schema ${schema}`,
-    append: (events, sign) =>
+    append: (entries, sign) =>
       afterReady(() =>
         inTx(async (c, head): Promise<AppendResult> => {
-          const batch = chainEvents(head, events);
+          const batch = chainEvents(head, entries);
           await insertRows(c, batch.records, batch.refs);
           const checkpoint =
             sign === undefined ? undefined : await storeCheckpoint(c, sign, batch.head);

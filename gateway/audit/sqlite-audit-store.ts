@@ -101,13 +101,13 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): AuditStore 
   return {
     engine: 'sqlite',
     where: path.join(opts.dataDir, AUDIT_DB_FILE),
-    append(events, sign) {
-      if (thread !== undefined) return thread.append(events, sign !== undefined);
+    append(entries, sign) {
+      if (thread !== undefined) return thread.append(entries, sign !== undefined);
       return run(() =>
         db
           .transaction((): AppendResult => {
             // Inside the write transaction: another process may have appended since.
-            const batch = chainEvents(head(), events);
+            const batch = chainEvents(head(), entries);
             insertRows(batch.records, batch.refs);
             const checkpoint = sign === undefined ? undefined : storeCheckpoint(sign);
             return { lines: batch.records.map((r) => r.event), head: batch.head, checkpoint };
