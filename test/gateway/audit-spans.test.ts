@@ -3,14 +3,15 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { AuditEvent } from '@medplum/fhirtypes';
-import { restAuditEvents } from '../../gateway/audit/events.js';
+import { canonicalJson } from '../../gateway/audit/canonical-json.js';
+import { restAuditEvents, type RestAuditInput } from '../../gateway/audit/events.js';
 import { openAuditStore } from '../../gateway/audit/open-audit-store.js';
 import { auditPgTarget } from '../../gateway/audit/postgres-target.js';
-import { AUDIT_DB_FILE } from '../../gateway/audit/trail.js';
+import { AUDIT_DB_FILE, AuditTrail } from '../../gateway/audit/trail.js';
 import type { AuditStore } from '../../gateway/audit/audit-store.js';
 import { verifyAudit } from '../../gateway/audit/verify.js';
 import { freshSchema, TEST_POSTGRES_URL } from '../support/postgres.js';
-import { tempDir } from './support/temp.js';
+import { silentLog, tempDir } from './support/temp.js';
 
 const SITE = 'http://localhost:8080/fhir';
 const principal = {
@@ -24,9 +25,9 @@ const principal = {
   claims: {},
 };
 
-/** One search request disclosing `patients` (one event each, all naming the whole page). */
-function search(requestId: string, patients: string[]): AuditEvent[] {
-  return restAuditEvents({
+/** One search request disclosing `patients`. */
+function searchInput(requestId: string, patients: string[]): RestAuditInput {
+  return {
     requestId,
     recorded: new Date(),
     site: SITE,
@@ -40,12 +41,18 @@ function search(requestId: string, patients: string[]): AuditEvent[] {
     isQuery: true,
     entities: patients.map((p) => `Patient/${p}/_history/1`),
     patients,
-    customHeaders: {},
-  });
+    customHeaders: { 'x-purpose': 'TREAT' },
+  };
+}
+
+/** Its AuditEvents (one per patient, all naming the whole page). */
+function search(requestId: string, patients: string[]): AuditEvent[] {
+  return restAuditEvents(searchInput(requestId, patients));
 }
 
 interface Place {
   store(): AuditStore;
+  trail(): AuditTrail;
   /** Raw SQL on the audit tables. */
   sql(text: string): Promise<Record<string, unknown>[]>;
   cleanup(): Promise<void>;
@@ -55,6 +62,7 @@ function sqlitePlace(): Place {
   const t = tempDir();
   return {
     store: () => openAuditStore({ dataDir: t.dir, sync: 'normal', appendThread: true }),
+    trail: () => new AuditTrail({ dataDir: t.dir, sync: 'normal', log: silentLog }),
     sql: (text) => {
       const db = new Database(path.join(t.dir, AUDIT_DB_FILE));
       try {
@@ -79,6 +87,8 @@ function postgresPlace(): Place {
   const audit = auditPgTarget(s.url).schema;
   return {
     store: () => openAuditStore({ dataDir: t.dir, sync: 'normal', storeUrl: s.url }),
+    trail: () =>
+      new AuditTrail({ dataDir: t.dir, sync: 'normal', log: silentLog, storeUrl: s.url }),
     sql: async (text) => {
       const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
       await c.connect();
@@ -145,6 +155,36 @@ for (const { name, open, dropSpan } of places) {
         );
         const verified = await verifyAudit(store, []);
         assert.equal(verified.ok, true);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("stores a REST request's record as exactly the AuditEvents restAuditEvents builds, each chained", async () => {
+      const trail = t.trail();
+      const input = searchInput('rr', ['a', 'b', 'c']);
+      try {
+        await trail.record(search('before', ['z']));
+        await trail.recordRest(input);
+        await trail.recordRest({ ...input, requestId: 'lone', patients: [], entities: [] });
+      } finally {
+        await trail.close();
+      }
+      const stored = await t.sql('SELECT seq, event FROM audit_record ORDER BY seq');
+      const expected = [
+        ...search('before', ['z']),
+        ...restAuditEvents(input),
+        ...restAuditEvents({ ...input, requestId: 'lone', patients: [], entities: [] }),
+      ].map((e, i) => canonicalJson({ ...e, id: String(i + 1) }));
+      // Record 1 (recorded before) is there to show the request's events continue the chain.
+      assert.deepEqual(
+        stored.slice(1).map((r) => r.event),
+        expected.slice(1),
+      );
+      const store = t.store();
+      try {
+        assert.equal((await verifyAudit(store, [])).ok, true);
+        assert.equal(await total(store, { entity: [['Patient/b']] }), 3);
       } finally {
         await store.close();
       }
