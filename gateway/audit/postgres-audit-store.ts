@@ -105,7 +105,12 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
   const query = <R extends pg.QueryResultRow>(sql: string, values: unknown[] = []) =>
     afterReady(async () => (await pool.query<R>(sql, values)).rows);
 
-  /** Records and their search rows in one statement (one round trip). */
+  /**
+   * Records and their search rows in one statement (one round trip). The events go as one JSON
+   * array of strings, which JSON.stringify writes natively, rather than as a text[] that the driver
+   * escapes character by character in JavaScript (about 2 ms of the event loop for a search page's
+   * 20 events).
+   */
   const insertRows = async (
     c: PoolClient,
     records: readonly RecordRow[],
@@ -115,14 +120,17 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
     await c.query(
       `WITH r AS (
          INSERT INTO audit_record (seq, recorded, event, prev_hash, hash)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
+         SELECT r.seq, r.recorded, e.event, r.prev_hash, r.hash
+         FROM unnest($1::bigint[], $2::text[], $4::text[], $5::text[])
+           WITH ORDINALITY AS r(seq, recorded, prev_hash, hash, n)
+         JOIN json_array_elements_text($3::json) WITH ORDINALITY AS e(event, n) ON e.n = r.n
        )
        INSERT INTO audit_ref (seq, span, param, value)
        SELECT * FROM unnest($6::bigint[], $7::bigint[], $8::text[], $9::text[])`,
       [
         records.map((r) => r.seq),
         records.map((r) => r.recorded),
-        records.map((r) => r.event),
+        JSON.stringify(records.map((r) => r.event)),
         records.map((r) => r.prev_hash),
         records.map((r) => r.hash),
         refs.map((r) => r.seq),
