@@ -29,7 +29,7 @@ export interface AuditTrailOptions {
   checkpointEvery?: number;
   /** …or this long after the last one, whichever comes first (when new records exist). */
   checkpointIntervalMs?: number;
-  /** Most records committed in one transaction. */
+  /** Most records committed in one transaction (one `record` call is never split, whatever its size). */
   maxBatch?: number;
   /**
    * SQLite: commit on a writer thread so the event loop serves requests during a commit (default
