@@ -35,18 +35,16 @@ export function extractRows(ctx: SearchContext, resource: ResourceLike): Extract
   let grp = 0;
   for (const param of ctx.registry.list(resource.resourceType)) {
     if (RESOURCE_COLUMN_PARAMS.has(param.code)) continue;
-    const fn = ctx.extractor(param);
-    if (fn === null) continue;
     if (param.type !== 'composite') {
-      addRows(rows, param.type, param.key, null, evaluate(fn, resource));
+      const fn = ctx.extractor(param);
+      if (fn !== null) addRows(rows, param.type, param.key, null, evaluate(fn, resource));
       continue;
     }
-    for (const root of evaluate(fn, resource)) {
+    const tuples = ctx.composite(param)?.(resource) ?? [];
+    for (const tuple of tuples) {
       grp++;
       param.components.forEach((c, i) => {
-        const cfn = ctx.componentExtractor(param, i);
-        if (cfn !== null)
-          addRows(rows, c.param.type, `${param.key}#${i}`, grp, evaluate(cfn, root.node));
+        addRows(rows, c.param.type, `${param.key}#${i}`, grp, tuple[i] ?? []);
       });
     }
   }
