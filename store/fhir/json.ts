@@ -53,9 +53,21 @@ function nativeParse(text: string): JsonValue | undefined {
 
 /** Serialises without whitespace, writing each lossless number's original text. */
 export function stringifyJson(value: unknown): string {
-  const out = stringify(value);
+  // without lossless numbers V8's JSON.stringify writes the same text, several times faster
+  const out = hasLosslessNumber(value) ? stringify(value) : JSON.stringify(value);
   if (out === undefined) throw new Error('value cannot be serialised');
   return out;
+}
+
+/** True when `value` holds a LosslessNumber (or a bigint) anywhere. */
+function hasLosslessNumber(value: unknown): boolean {
+  if (typeof value === 'bigint') return true;
+  if (typeof value !== 'object' || value === null) return false;
+  if (isLosslessNumber(value)) return true;
+  if (Array.isArray(value)) return value.some(hasLosslessNumber);
+  for (const k of Object.keys(value))
+    if (hasLosslessNumber((value as Record<string, unknown>)[k])) return true;
+  return false;
 }
 
 /** A copy with lossless numbers turned into JavaScript numbers (for validators and FHIRPath). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { isLosslessNumber, parse } from 'lossless-json';
+import { isLosslessNumber, parse, stringify } from 'lossless-json';
 import { demoBundles } from '../../../demo/index.js';
-import { parseJson, parseNumber } from '../../../store/fhir/json.js';
+import { parseJson, parseNumber, stringifyJson } from '../../../store/fhir/json.js';
 import { FhirError } from '../../../store/fhir/outcome.js';
 
 /** What lossless-json alone gives for `text`: the value, or the 400's diagnostics. */
@@ -117,5 +117,21 @@ describe('store: parseJson gives exactly what lossless-json gives', () => {
         err instanceof FhirError &&
         /nests deeper than 100 levels/.test(err.issues[0]?.diagnostics ?? ''),
     );
+  });
+});
+
+describe('store: stringifyJson writes exactly what lossless-json writes', () => {
+  it('on generated resources, and on values holding lossless numbers', () => {
+    const values: unknown[] = [];
+    for (const b of demoBundles({ patients: 2 })) {
+      values.push(b);
+      for (const e of b.entry ?? []) values.push(e.resource);
+    }
+    for (const text of TRICKY) {
+      const r = reference(text);
+      if ('value' in r) values.push(r.value, { nested: [r.value, { deeper: r.value }] });
+    }
+    values.push({ a: undefined, b: [undefined, null], c: 'x' }, [1, 'two', false], 'text', 0);
+    for (const v of values) assert.equal(stringifyJson(v), stringify(v));
   });
 });
