@@ -105,13 +105,33 @@ export function compositeViaFhirPath(
   return (resource) => viaFhirPath(root, relative, resource);
 }
 
+/** A root node's tuple through the direct component walks; undefined where a union is ambiguous. */
+function directTuple(d: DirectRoot, node: unknown): Extracted[][] | undefined {
+  const tuple: Extracted[][] = [];
+  for (let i = 0; i < d.walks.length; i++) {
+    const values = (d.walks[i] ?? []).flatMap((w) => w(node));
+    if (values.length > 1 && (d.unions[i] ?? 0) > 1) return undefined;
+    tuple.push(values);
+  }
+  return tuple;
+}
+
+/** The element path and JSON of a node fhirpath.js selected (`Observation.component`…). */
+function nodeAt(node: unknown): { path: unknown; data: unknown } {
+  return typeof node === 'object' && node !== null
+    ? { path: (node as { path?: unknown }).path, data: (node as { data?: unknown }).data }
+    : { path: undefined, data: undefined };
+}
+
 /**
  * Compiles a composite parameter (its per-type expression and its components' relative ones).
  * Roots that are the resource itself or a BackboneElement path, and components that are plain or
  * choice-typed element paths, are walked directly (like compileExtractor's fast path); everything
- * else goes through fhirpath.js. A union of several branches removes duplicates under FHIRPath
- * equality: where a union selects more than one node the direct walk could give a duplicate, so
- * that resource goes through fhirpath.js instead, and the tuples are always what fhirpath.js gives.
+ * else goes through fhirpath.js. A union of several root branches removes duplicates under
+ * FHIRPath equality: where it selects more than one node, fhirpath.js selects the roots (and
+ * removes the duplicates) and the components are still walked directly below each. A component
+ * union selecting several values goes through fhirpath.js altogether. So the tuples are always
+ * what fhirpath.js gives.
  */
 export function compileComposite(
   expression: string,
@@ -119,6 +139,7 @@ export function compileComposite(
 ): CompositeExtractor {
   const slow = compositeViaFhirPath(expression, components);
   const direct: DirectRoot[] = [];
+  const byPath = new Map<string, DirectRoot>();
   for (const branch of splitUnion(expression)) {
     const r = rootWalk(branch);
     if (r === undefined) return slow;
@@ -128,24 +149,34 @@ export function compileComposite(
       if (w === undefined) return slow;
       walks.push(w);
     }
-    direct.push({
+    const d = {
       at: r.at,
       walks,
       unions: components.map((c) => (c === undefined ? 0 : splitUnion(c).length)),
-    });
+    };
+    direct.push(d);
+    byPath.set(r.base, d);
   }
+  const roots = compileExtractor(expression, true);
+  const viaRoots = (resource: unknown): CompositeValues => {
+    const out: CompositeValues = [];
+    for (const r of attempt(roots, resource)) {
+      const { path, data } = nodeAt(r.node);
+      const d = typeof path === 'string' ? byPath.get(path) : undefined;
+      const tuple = d === undefined ? undefined : directTuple(d, data);
+      if (tuple === undefined) return slow(resource);
+      out.push(tuple);
+    }
+    return out;
+  };
   return (resource) => {
     const out: CompositeValues = [];
     let nodes = 0;
     for (const d of direct) {
       for (const node of d.at(resource)) {
-        if (++nodes > 1 && direct.length > 1) return slow(resource);
-        const tuple: Extracted[][] = [];
-        for (let i = 0; i < d.walks.length; i++) {
-          const values = (d.walks[i] ?? []).flatMap((w) => w(node));
-          if (values.length > 1 && (d.unions[i] ?? 0) > 1) return slow(resource);
-          tuple.push(values);
-        }
+        if (++nodes > 1 && direct.length > 1) return viaRoots(resource);
+        const tuple = directTuple(d, node);
+        if (tuple === undefined) return slow(resource);
         out.push(tuple);
       }
     }
