@@ -1,7 +1,21 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  decodeOwners,
+  ENTITIES_HEADER,
+  OWNERS_HEADER,
+  PATIENTS_HEADER,
+} from '../../store/protocol.js';
+
 /** What a FHIR response body disclosed: resource versions and the patients they belong to. */
 export interface Disclosure {
   entities: string[];
   patients: string[];
+  /**
+   * Which entities belong to which patient, so each patient's AuditEvent names only that patient's
+   * resources: a search disclosing P patients and R resources would otherwise record P × R entities
+   * (at 600 patients, `Patient?_count=1000` made one audit batch of 360,000 entities, >1 GiB).
+   */
+  byPatient: Map<string, string[]>;
 }
 
 export type PatientsOf = (resource: { resourceType?: unknown; id?: unknown }) => string[];
@@ -34,13 +48,33 @@ export function resourcesIn(body: unknown): ResourceLike[] {
 /** Entities and patients of a parsed response body (for backends that do not report them). */
 export function disclosureOf(body: unknown, patientsOf: PatientsOf): Disclosure {
   const entities = new Set<string>();
-  const patients = new Set<string>();
+  const owned = new Map<string, Set<string>>();
   for (const r of resourcesIn(body)) {
     const e = versioned(r);
     if (e !== undefined) entities.add(e);
-    for (const p of patientsOf(r)) patients.add(p);
+    for (const p of patientsOf(r)) {
+      let own = owned.get(p);
+      if (own === undefined) owned.set(p, (own = new Set()));
+      if (e !== undefined) own.add(e);
+    }
   }
-  return { entities: [...entities], patients: [...patients] };
+  const byPatient = new Map<string, string[]>();
+  for (const [p, own] of owned) byPatient.set(p, [...own]);
+  return { entities: [...entities], patients: [...owned.keys()], byPatient };
+}
+
+/**
+ * What the built-in store reported in its disclosure headers (`x-hearth-entities`, `-patients`,
+ * `-owners`). Without a usable owners list every patient is taken to own every entity.
+ */
+export function disclosureOfHeaders(headers: IncomingHttpHeaders): Disclosure {
+  const entities = headerList(headers[ENTITIES_HEADER]);
+  const patients = headerList(headers[PATIENTS_HEADER]);
+  const owners = headers[OWNERS_HEADER];
+  const byPatient =
+    decodeOwners(entities, patients, typeof owners === 'string' ? owners : undefined) ??
+    new Map(patients.map((p) => [p, entities]));
+  return { entities, patients, byPatient };
 }
 
 /** A comma-separated trusted header (`x-hearth-entities`) as a list. */

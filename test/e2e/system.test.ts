@@ -110,7 +110,7 @@ describe('Hearth end to end (npm start)', function () {
     assert.equal(res.status, 200, await res.clone().text());
     const bundle = (await res.json()) as { entry: { response: { location: string } }[] };
     assert.equal(bundle.entry.length, 400);
-    const audit = (await (await fhir('AuditEvent?subtype=transaction')).json()) as {
+    const audit = (await (await fhir('AuditEvent?subtype=transaction&_count=1000')).json()) as {
       entry?: { resource: { entity?: { what?: { reference?: string } }[] } }[];
     };
     const refs = new Set(
@@ -119,6 +119,53 @@ describe('Hearth end to end (npm start)', function () {
     for (const e of bundle.entry) {
       const ref = e.response.location.replace(`${hearth.fhirBase}/`, '');
       assert.ok(refs.has(ref), `${ref} is not in the audit trail`);
+    }
+  });
+
+  it("names only each patient's own resources in that patient's event of a search disclosing many patients", async () => {
+    const res = await fhir('Patient?name=Bulk&_count=1000&_elements=id');
+    assert.equal(res.status, 200);
+    const found = (await res.json()) as { entry: { resource: { id: string } }[] };
+    assert.ok(found.entry.length >= 400, String(found.entry.length));
+    const one = found.entry[7]?.resource.id ?? '';
+    const audit = (await (
+      await fhir(`AuditEvent?patient=Patient/${one}&subtype=search-type&_count=10`)
+    ).json()) as {
+      entry?: { resource: { entity?: { what?: { reference?: string } }[] } }[];
+    };
+    const events = audit.entry ?? [];
+    assert.equal(events.length, 1);
+    const named = (events[0]?.resource.entity ?? [])
+      .map((x) => (x.what?.reference ?? '').replace(/\/_history\/.*$/, ''))
+      .filter((r) => r.startsWith('Patient/'));
+    // The patient entity and the one disclosed Patient resource: never the other 399.
+    assert.deepEqual(new Set(named), new Set([`Patient/${one}`]));
+  });
+
+  it("names only each patient's own resources in a small search page's events too (store headers)", async () => {
+    const res = await fhir('Patient?name=Bulk&_count=3&_elements=id');
+    assert.equal(res.status, 200);
+    const found = (await res.json()) as { entry: { resource: { id: string } }[] };
+    assert.equal(found.entry.length, 3);
+    for (const { resource } of found.entry) {
+      const audit = (await (
+        await fhir(`AuditEvent?patient=Patient/${resource.id}&subtype=search-type&_count=50`)
+      ).json()) as {
+        entry?: { resource: { entity?: { what?: { reference?: string } }[] } }[];
+      };
+      // This patient's event of the 3-patient page (the 1000-patient page above made another).
+      const small = (audit.entry ?? []).filter(
+        (e) =>
+          (e.resource.entity ?? []).filter((x) => x.what?.reference?.startsWith('Patient/'))
+            .length > 0,
+      );
+      assert.ok(small.length >= 1);
+      for (const e of small) {
+        const named = (e.resource.entity ?? [])
+          .map((x) => (x.what?.reference ?? '').replace(/\/_history\/.*$/, ''))
+          .filter((r) => r.startsWith('Patient/'));
+        assert.deepEqual(new Set(named), new Set([`Patient/${resource.id}`]));
+      }
     }
   });
 
