@@ -17,13 +17,8 @@ import type { SearchInput, SearchLimits } from './search-input.js';
 import { constraintSql } from './sql/constraint-sql.js';
 import { afterSql, sortKeys } from './sql/order.js';
 import { MAX_RID, readPage, type PageRow } from './results/page-query.js';
-import {
-  drivenWhere,
-  narrowestClause,
-  WALK_DEFAULTS,
-  walkPage,
-  walkWindow,
-} from './results/walk-page.js';
+import { walkPage } from './results/walk-page.js';
+import { WALK_DEFAULTS, walkWindow } from './results/walk-plan.js';
 
 const EVERYTHING_PARAMS = new Set(['start', 'end', '_since']);
 
@@ -119,13 +114,8 @@ async function run(
     const limit = req.count + 1;
     const tuning = limits.walk ?? WALK_DEFAULTS;
     const window = walkWindow(input, req, keys, env, tuning);
-    let rest: { edge: number } | undefined;
-    // a search of clauses that usually match many rows: a walk, unless one of them lists few
-    const driver =
-      window === undefined || tuning === false
-        ? undefined
-        : await narrowestClause(q, req, env, tuning.narrow, deadline);
-    if (window !== undefined && driver !== undefined && !driver.narrow) {
+    if (window !== undefined && tuning !== false) {
+      // clauses that usually match many rows: walked (or driven by one that lists few)
       const walked = await walkPage(q, {
         input,
         req,
@@ -135,32 +125,18 @@ async function run(
         maxRid,
         reverse,
         window,
+        tuning,
         deadline,
       });
       rows = walked.rows;
       maxRid = walked.maxRid;
-      if (!walked.complete) rest = { edge: walked.edge };
-    }
-    if (driver === undefined || driver.narrow || rest !== undefined) {
-      // the usual plan (or the rest of the page past a walk): the matches of a clause listed
-      const b2 = driver === undefined ? b : new SqlBuilder();
-      const listed =
-        driver === undefined
-          ? baseWhere(b2, input, req, env, everythingExtra)
-          : drivenWhere(b2, input, req, env, driver.index);
-      let where = `${listed}${ridBound(b2)}`;
-      if (rest !== undefined) where += ` AND r.rid ${reverse ? '<' : '>'} ${b2.p(rest.edge)}`;
+    } else {
+      const where = `${baseWhere(b, input, req, env, everythingExtra)}${ridBound(b)}`;
       const after =
-        cursor === undefined || cursor.d === 'l' ? '1 = 1' : afterSql(b2, keys, cursor.k, reverse);
+        cursor === undefined || cursor.d === 'l' ? '1 = 1' : afterSql(b, keys, cursor.k, reverse);
       const withMax = maxRid === undefined;
-      const read = await readPage(
-        q,
-        b2,
-        { keys, where, after, reverse, limit: limit - rows.length, withMax },
-        deadline,
-      );
-      if (withMax && read[0] !== undefined) maxRid = Number(read[0].m ?? 0);
-      rows = [...rows, ...read];
+      rows = await readPage(q, b, { keys, where, after, reverse, limit, withMax }, deadline);
+      if (withMax && rows[0] !== undefined) maxRid = Number(rows[0].m ?? 0);
     }
     more = rows.length > req.count;
     rows = rows.slice(0, req.count);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AccessConstraint } from '../../../store/protocol.js';
 import type { SearchPage } from '../../../store/search/index.js';
 import type { WalkTuning } from '../../../store/search/search-input.js';
-import { WALK_DEFAULTS } from '../../../store/search/results/walk-page.js';
+import { WALK_DEFAULTS } from '../../../store/search/results/walk-plan.js';
 import { describeOnEngines } from '../../support/engines.js';
 import { BASE, search } from './support/run-search.js';
 import { TestStore, type Res } from './support/test-store.js';
