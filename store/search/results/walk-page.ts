@@ -54,13 +54,69 @@ export interface WalkInput {
   deadline: number;
 }
 
+/** How much longer each further walk of ranges is than the one before. */
+const GROWTH = 8;
+
+/** The far end of the next walk: the `window`-th live row of the type past `start`; none: fewer. */
+async function nextEdge(
+  q: Queryable,
+  o: WalkInput,
+  start: number,
+  window: number,
+  maxRid: number,
+): Promise<number | undefined> {
+  const b = new SqlBuilder();
+  const type = `w.type = ${b.p(o.req.types[0] ?? '')}`;
+  const range = o.reverse
+    ? `w.rid <= ${b.p(Math.min(start - 1, maxRid))}`
+    : `w.rid > ${b.p(start)} AND w.rid <= ${b.p(maxRid)}`;
+  const sql = `SELECT w.rid FROM resource w WHERE w.deleted = 0 AND ${type} AND ${range} ORDER BY w.rid ${o.reverse ? 'DESC' : 'ASC'} LIMIT 1 OFFSET ${b.p(window - 1)}`;
+  const row = await q.get<{ rid: number | string }>(sql, b.params, { deadline: o.deadline });
+  return row === undefined ? undefined : Number(row.rid);
+}
+
+/**
+ * The matches among the live rows of the type between `start` (excluded) and `edge`, walked. The
+ * row id range is given as one bound on each side: with two upper bounds (the edge and the
+ * highest row id) SQLite took the wrong one and walked every Observation (35 ms, not 0.4).
+ */
+function walkRows(
+  q: Queryable,
+  o: WalkInput,
+  range: { start: number | undefined; edge: number | undefined; maxRid: number; limit: number },
+): Promise<PageRow[]> {
+  const { cursor, reverse } = o;
+  const at = cursor === undefined || cursor.d === 'l' ? undefined : cursor.k[0];
+  const from = range.start ?? (typeof at === 'number' ? at : undefined);
+  const [lo, hi] = reverse
+    ? [range.edge, from === undefined ? range.maxRid : Math.min(from - 1, range.maxRid)]
+    : [
+        from === undefined ? undefined : from + 1,
+        Math.min(range.edge ?? range.maxRid, range.maxRid),
+      ];
+  const b = new SqlBuilder();
+  let where = baseWhere(b, o.input, o.req, { ...o.env, walk: true }, []);
+  if (lo !== undefined) where += ` AND r.rid >= ${b.p(lo)}`;
+  where += ` AND r.rid <= ${b.p(hi)}`;
+  const after =
+    cursor === undefined || cursor.d === 'l' ? '1 = 1' : afterSql(b, o.keys, cursor.k, reverse);
+  return readPage(
+    q,
+    b,
+    { keys: o.keys, where, after, reverse, limit: range.limit, withMax: false },
+    o.deadline,
+  );
+}
+
 /**
  * A page in row id order of a search whose clauses usually match many rows (see walkWindow). When
  * one clause lists fewer than `narrow` rows, it drives. Otherwise the live rows of the type are
- * walked from the cursor, at most `window` of them, each tested through the indexes clause by
- * clause: the walk visits rows in page order, so what it finds are the page's first rows; when it
- * ends before the page is full, the rest of the page is read past its edge from the narrowest
- * clause's list. Returns the rows (the page plus one when there is more) and the row id bound.
+ * walked from the cursor, `window` of them at first, each tested through the indexes clause by
+ * clause: the walk visits rows in page order, so what it finds are the page's first rows. When it
+ * ends before the page is full, ranges of values walk on, each range eight times longer (listing
+ * such clauses costs as much as walking every row of the type); a `_has` (whose test of a row walks
+ * its referrers) reads the rest of the page past the edge from the narrowest clause's list.
+ * Returns the rows (the page plus one when there is more) and the row id bound.
  */
 export async function walkPage(
   q: Queryable,
@@ -70,29 +126,30 @@ export async function walkPage(
   const plan = await survey(q, { ...o, narrow: o.tuning.narrow });
   const { maxRid } = plan;
   const limit = o.req.count + 1;
-  const from = (b: SqlBuilder, keys: readonly SortKey[]): string =>
-    cursor === undefined || cursor.d === 'l' ? '1 = 1' : afterSql(b, keys, cursor.k, reverse);
+  const has = (o.req.clauses.get(o.req.types[0] ?? '') ?? []).some((c) => c.kind === 'has');
 
   let rows: PageRow[] = [];
   let past: number | undefined;
   if (!plan.narrow) {
-    const b = new SqlBuilder();
-    let where = `${baseWhere(b, o.input, o.req, { ...o.env, walk: true }, [])} AND r.rid <= ${b.p(maxRid)}`;
-    if (plan.edge !== undefined) where += ` AND r.rid ${reverse ? '>=' : '<='} ${b.p(plan.edge)}`;
-    const after = from(b, o.keys);
-    rows = await readPage(
-      q,
-      b,
-      { keys: o.keys, where, after, reverse, limit, withMax: false },
-      deadline,
-    );
-    if (plan.edge === undefined || rows.length >= limit) return { rows, maxRid };
-    past = plan.edge;
+    let start: number | undefined;
+    let edge = plan.edge;
+    let window = o.window;
+    for (;;) {
+      const got = await walkRows(q, o, { start, edge, maxRid, limit: limit - rows.length });
+      rows = [...rows, ...got];
+      if (edge === undefined || rows.length >= limit) return { rows, maxRid };
+      if (has) break;
+      start = edge;
+      window *= GROWTH;
+      edge = await nextEdge(q, o, start, window, maxRid);
+    }
+    past = edge;
   }
   const b = new SqlBuilder();
   let where = `${drivenWhere(b, o.input, o.req, o.env, plan.driver)} AND r.rid <= ${b.p(maxRid)}`;
   if (past !== undefined) where += ` AND r.rid ${reverse ? '<' : '>'} ${b.p(past)}`;
-  const after = from(b, LISTED);
+  const after =
+    cursor === undefined || cursor.d === 'l' ? '1 = 1' : afterSql(b, LISTED, cursor.k, reverse);
   const rest = await readPage(
     q,
     b,

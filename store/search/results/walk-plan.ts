@@ -90,9 +90,15 @@ export async function survey(
       counts.push([i, `(SELECT COUNT(*) FROM (${rows} LIMIT ${b.p(o.narrow)}) c${i}) AS n${i}`]);
   }
   const from = o.cursor === undefined || o.cursor.d === 'l' ? undefined : o.cursor.k[0];
+  // one bound on each side of the range (see walkRows)
   let range = ` AND w.type = ${b.p(type)}`;
-  if (o.maxRid !== undefined) range += ` AND w.rid <= ${b.p(o.maxRid)}`;
-  if (typeof from === 'number') range += ` AND w.rid ${o.reverse ? '<' : '>'} ${b.p(from)}`;
+  if (o.reverse) {
+    const hi = typeof from === 'number' ? Math.min(from - 1, o.maxRid ?? from) : o.maxRid;
+    if (hi !== undefined) range += ` AND w.rid <= ${b.p(hi)}`;
+  } else {
+    if (typeof from === 'number') range += ` AND w.rid > ${b.p(from)}`;
+    if (o.maxRid !== undefined) range += ` AND w.rid <= ${b.p(o.maxRid)}`;
+  }
   const edge = `(SELECT w.rid FROM resource w WHERE w.deleted = 0${range} ORDER BY w.rid ${o.reverse ? 'DESC' : 'ASC'} LIMIT 1 OFFSET ${b.p(o.window - 1)}) AS edge`;
   const m = `${o.maxRid === undefined ? MAX_RID : 'NULL'} AS m`;
   const row = await q.get<Record<string, number | string | null>>(
