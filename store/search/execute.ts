@@ -15,10 +15,12 @@ import { baseWhere } from './sql/base-where.js';
 import { link } from './results/links.js';
 import type { SearchInput, SearchLimits } from './search-input.js';
 import { constraintSql } from './sql/constraint-sql.js';
-import { afterSql, orderBy, sortKeys } from './sql/order.js';
+import { afterSql, sortKeys } from './sql/order.js';
+import { MAX_RID, readPage, type PageRow } from './results/page-query.js';
+import { walkPage } from './results/walk-page.js';
+import { WALK_DEFAULTS, walkWindow } from './results/walk-plan.js';
 
 const EVERYTHING_PARAMS = new Set(['start', 'end', '_since']);
-const MAX_RID = '(SELECT MAX(rid) FROM resource)';
 
 function budgetError(): FhirError {
   return new FhirError(400, [
@@ -105,22 +107,37 @@ async function run(
     'r',
   );
 
-  let rows: (Row & Record<string, SqlValue>)[] = [];
+  let rows: PageRow[] = [];
   let more = false;
   if (req.summary !== 'count' && req.count > 0) {
-    const keyCols = keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
-    const where = baseWhere(b, input, req, env, everythingExtra);
-    const inner = `SELECT r.rid, ${keyCols} FROM resource r WHERE ${where}${ridBound(b)}`;
     const reverse = cursor?.d === 'p' || cursor?.d === 'l';
-    const after =
-      cursor === undefined || cursor.d === 'l' ? '1 = 1' : afterSql(b, keys, cursor.k, reverse);
-    // The page is chosen on row ids and sort keys alone; only its rows' JSON is read (a sort
-    // never carries the JSON of every match).
-    const page = `SELECT * FROM (${inner}) s WHERE ${after} ORDER BY ${orderBy(keys, reverse)} LIMIT ${b.p(req.count + 1)}`;
-    const pageKeys = keys.map((_, i) => `p.k${i}`).join(', ');
-    const sql = `SELECT r.rid, r.type, r.id, r.version, r.json, ${maxRid === undefined ? MAX_RID : 'NULL'} AS m, ${pageKeys} FROM (${page}) p JOIN resource r ON r.rid = p.rid ORDER BY ${orderBy(keys, reverse, 'p.')}`;
-    rows = await q.all<Row & Record<string, SqlValue>>(sql, b.params, { deadline, planEach: true });
-    if (maxRid === undefined && rows[0] !== undefined) maxRid = Number(rows[0].m ?? 0);
+    const limit = req.count + 1;
+    const tuning = limits.walk ?? WALK_DEFAULTS;
+    const window = walkWindow(input, req, keys, env, tuning);
+    if (window !== undefined && tuning !== false) {
+      // clauses that usually match many rows: walked (or driven by one that lists few)
+      const walked = await walkPage(q, {
+        input,
+        req,
+        env,
+        keys,
+        cursor,
+        maxRid,
+        reverse,
+        window,
+        tuning,
+        deadline,
+      });
+      rows = walked.rows;
+      maxRid = walked.maxRid;
+    } else {
+      const where = `${baseWhere(b, input, req, env, everythingExtra)}${ridBound(b)}`;
+      const after =
+        cursor === undefined || cursor.d === 'l' ? '1 = 1' : afterSql(b, keys, cursor.k, reverse);
+      const withMax = maxRid === undefined;
+      rows = await readPage(q, b, { keys, where, after, reverse, limit, withMax }, deadline);
+      if (withMax && rows[0] !== undefined) maxRid = Number(rows[0].m ?? 0);
+    }
     more = rows.length > req.count;
     rows = rows.slice(0, req.count);
     if (reverse) rows.reverse();

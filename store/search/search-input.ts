@@ -10,6 +10,21 @@ export interface SearchLimits {
   maxIterate?: number;
   /** Absolute deadline (ms since epoch); default now + queryTimeoutMs. */
   deadline?: number;
+  /**
+   * When a page in row id order is found by walking rows (results/walk-page.ts); `false`: never,
+   * every clause lists its matches. Default WALK_DEFAULTS. The results are the same either way.
+   */
+  walk?: WalkTuning | false;
+}
+
+/** How far a search walks rows before it lists matches instead (see results/walk-page.ts). */
+export interface WalkTuning {
+  /** Rows of the type a walk visits at most when its clauses are ranges of dates or values. */
+  leafWindow: number;
+  /** The same when a clause is a `_has`. */
+  hasWindow: number;
+  /** A clause listing fewer rows than this drives the search instead of a walk. */
+  narrow: number;
 }
 
 /** One search as the REST layer hands it over. */

@@ -21,6 +21,11 @@ export interface ClauseEnv extends PredicateEnv {
    * `r` test each row (correlated EXISTS) instead of listing every match of their own.
    */
   correlate?: boolean;
+  /**
+   * The rows of `r` are walked in row id order a few at a time (see walk-page.ts): every clause,
+   * chains and `_has` included, tests the row at hand through the indexes, down to the leaves.
+   */
+  walk?: boolean;
 }
 
 function spTest(
@@ -109,7 +114,7 @@ function leafSql(
   const sp = spTest(b, x, r, param, anyType);
   const tests = or(values.map((v) => valuePredicate(b, param.type, x, v, modifier, env)));
   const budget = modifier === 'contains' ? ' AND hearth_budget() = 1' : '';
-  if (negate || anyType || env.correlate === true) {
+  if (negate || anyType || env.correlate === true || env.walk === true) {
     const exists = `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${sp} AND ${tests}${budget})`;
     return negate ? `NOT ${exists}` : exists;
   }
@@ -122,9 +127,9 @@ export function clauseSql(b: SqlBuilder, clause: Clause, r: string, env: ClauseE
   if (clause.kind === 'param') return leafSql(b, r, clause, env);
   const x = b.alias('l');
   const t = b.alias('r');
-  const correlate = env.correlate === true;
-  // the chained or _has resources are not the confined rows
-  if (correlate) env = { ...env, correlate: false };
+  const correlate = env.correlate === true || env.walk === true;
+  // the chained or _has resources are not the confined rows (but a walk probes them row by row)
+  if (env.correlate === true) env = { ...env, correlate: false };
   if (clause.kind === 'chain') {
     const sp = spTest(b, x, r, clause.param, clause.anyType === true);
     const targets = or(
@@ -157,4 +162,24 @@ export function clausesSql(
   env: ClauseEnv,
 ): string {
   return and(clauses.map((c) => clauseSql(b, c, r, env)));
+}
+
+/**
+ * The row ids a clause lists when it drives a search (`SELECT x.rid …`), for a parameter on an
+ * index table or a `_has` over one (then its inner clause's rows, which bound how many the
+ * `_has` lists); undefined for other clauses.
+ */
+export function clauseRowsSql(b: SqlBuilder, clause: Clause, env: ClauseEnv): string | undefined {
+  const leaf = clause.kind === 'has' ? clause.next : clause;
+  if (leaf.kind !== 'param' || leaf.anyType === true || leaf.param.type === 'composite')
+    return undefined;
+  const { param, modifier, values } = leaf;
+  if (modifier === 'missing' || modifier === 'not' || modifier === 'not-in') return undefined;
+  if (param.code === '_id' || param.code === '_lastUpdated') return undefined;
+  const table = TABLE_OF[param.type];
+  if (table === undefined) return undefined;
+  const x = b.alias('n');
+  const sp = `${x}.sp = ${b.p(param.key)}`;
+  const tests = or(values.map((v) => valuePredicate(b, param.type, x, v, modifier, env)));
+  return `SELECT ${x}.rid FROM ${table} ${x} WHERE ${sp} AND ${tests}`;
 }

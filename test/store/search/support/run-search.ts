@@ -4,6 +4,7 @@ import {
   searchRequestFromHttp,
   type SearchPage,
 } from '../../../../store/search/index.js';
+import type { WalkTuning } from '../../../../store/search/search-input.js';
 import type { TestStore } from './test-store.js';
 
 export const BASE = 'http://localhost:8080/fhir';
@@ -17,7 +18,7 @@ export async function search(
   opts: {
     constraint?: AccessConstraint;
     strict?: boolean;
-    limits?: Partial<typeof LIMITS> & { maxIncludes?: number };
+    limits?: Partial<typeof LIMITS> & { maxIncludes?: number; walk?: WalkTuning | false };
   } = {},
 ): Promise<SearchPage> {
   const [path = '', query = ''] = url.split('?');

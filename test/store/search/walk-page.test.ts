@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import type { AccessConstraint } from '../../../store/protocol.js';
+import type { SearchPage } from '../../../store/search/index.js';
+import type { WalkTuning } from '../../../store/search/search-input.js';
+import { WALK_DEFAULTS } from '../../../store/search/results/walk-plan.js';
+import { describeOnEngines } from '../../support/engines.js';
+import { BASE, search } from './support/run-search.js';
+import { TestStore, type Res } from './support/test-store.js';
+
+/**
+ * Differential test of the walked pages (results/walk-page.ts): a search in row id order whose
+ * clauses match many rows walks the rows of its type, drives from a clause that lists few, or
+ * lists every match (`walk: false`). Every page of every plan, followed forwards from the first
+ * page and backwards from the last, must be the same: same resources, same order, same links
+ * (cursors included), same total. Small windows make walks end mid-page, so the page continues
+ * past the walk's edge, and cross the cursor's position.
+ */
+
+const QUERIES = [
+  'Observation?date=ge2021-01-01&date=lt2021-04-01',
+  // matches only in the last patients' rows: every small walk ends before the page is full
+  'Observation?date=ge2023-10-01&date=lt2024-01-01',
+  'Observation?date=ge2030-01-01&date=lt2030-04-01',
+  'Observation?date=ge2020-01-01',
+  'Observation?date=lt2020-07-01&date=ge2020-01-01',
+  'Observation?date=ge2021-01-01&date=lt2022-01-01&_total=accurate',
+  'Observation?value-quantity=gt50',
+  'Observation?value-quantity=gt50&date=ge2022-01-01',
+  'Patient?_has:Observation:patient:code=common',
+  'Patient?_has:Observation:patient:code=half',
+  'Patient?_has:Observation:patient:code=rare',
+  'Patient?_has:Observation:patient:code=none',
+  'Patient?_has:Observation:patient:code=half&_has:Observation:patient:date=ge2023-01-01',
+  'Patient?_has:Observation:patient:code=common&_include=Patient:organization',
+];
+
+const TUNINGS: [string, WalkTuning][] = [
+  ['the default windows', WALK_DEFAULTS],
+  ['walks of four rows (two for _has), never driven', { leafWindow: 4, hasWindow: 2, narrow: 0 }],
+  ['walks of one row, never driven', { leafWindow: 1, hasWindow: 1, narrow: 0 }],
+  ['walks of four rows, driven below six rows', { leafWindow: 4, hasWindow: 2, narrow: 6 }],
+];
+
+const CONSTRAINT: AccessConstraint = {
+  types: {
+    Observation: { anyOf: ['status=final', 'code=rare'] },
+    Patient: { anyOf: ['gender=female'] },
+    Organization: {},
+  },
+};
+
+interface Seen {
+  ids: string[];
+  links: string[];
+  total: number | undefined;
+}
+
+const seen = (p: SearchPage): Seen => ({
+  ids: p.entries.map((e) => `${e.mode} ${e.type}/${e.id}`),
+  links: p.links.map((l) => `${l.relation} ${l.url}`),
+  total: p.total,
+});
+
+const link = (p: SearchPage, rel: string): string | undefined =>
+  p.links.find((l) => l.relation === rel)?.url.slice(BASE.length + 1);
+
+/** Every page forwards from the first, then backwards from the last. */
+async function allPages(
+  store: TestStore,
+  url: string,
+  walk: WalkTuning | false,
+  constraint?: AccessConstraint,
+): Promise<Seen[]> {
+  const opts = { limits: { walk }, ...(constraint === undefined ? {} : { constraint }) };
+  const out: Seen[] = [];
+  let page = await search(store, `${url}&_count=3`, opts);
+  out.push(seen(page));
+  const last = link(page, 'last');
+  for (let n = link(page, 'next'); n !== undefined; n = link(page, 'next')) {
+    page = await search(store, n, opts);
+    out.push(seen(page));
+  }
+  if (last === undefined) return out;
+  page = await search(store, last, opts);
+  out.push(seen(page));
+  for (let p = link(page, 'previous'); p !== undefined; p = link(page, 'previous')) {
+    page = await search(store, p, opts);
+    out.push(seen(page));
+  }
+  return out;
+}
+
+function observation(id: string, patient: string, date: string, code: string, value: number): Res {
+  return {
+    resourceType: 'Observation',
+    id,
+    status: value % 3 === 0 ? 'preliminary' : 'final',
+    code: { coding: [{ system: 'http://example.org/codes', code }] },
+    subject: { reference: `Patient/${patient}` },
+    effectiveDateTime: date,
+    valueQuantity: { value, unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' },
+  };
+}
+
+describeOnEngines('store/search walked pages agree with listed matches', (engine) => {
+  let store: TestStore;
+  before(async function () {
+    this.timeout(120_000);
+    store = await new TestStore(engine).init();
+    await store.put({ resourceType: 'Organization', id: 'org', name: 'Acme' });
+    for (let i = 0; i < 30; i++) {
+      const p = `p${String(i).padStart(2, '0')}`;
+      await store.put({
+        resourceType: 'Patient',
+        id: p,
+        gender: i % 3 === 0 ? 'male' : 'female',
+        managingOrganization: { reference: 'Organization/org' },
+      });
+      for (let j = 0; j < 6; j++) {
+        const year = 2020 + ((i + j) % 3);
+        const month = String(1 + ((i * 7 + j * 5) % 12)).padStart(2, '0');
+        const code = j === 0 ? 'common' : j === 1 && i % 2 === 0 ? 'half' : `c${j}`;
+        await store.put(
+          observation(
+            `o${p}-${j}`,
+            p,
+            `${year}-${month}-15T10:00:00Z`,
+            code,
+            (i * 13 + j * 7) % 100,
+          ),
+        );
+      }
+      if (i >= 24) {
+        await store.put(observation(`o${p}-late`, p, '2023-11-20', i >= 27 ? 'rare' : 'c9', 99));
+        await store.put({ resourceType: 'Practitioner', id: `dr${i}` });
+      }
+    }
+    // deleted rows match nothing, whichever plan finds the page
+    await store.put(observation('gone', 'p05', '2021-02-01', 'common', 60));
+    await store.remove('Observation', 'gone');
+    await store.remove('Patient', 'p04');
+  });
+  after(() => store.close());
+
+  for (const url of QUERIES)
+    it(`pages ${url} the same on every plan`, async () => {
+      const listed = await allPages(store, url, false);
+      assert.ok(listed.length > 0);
+      for (const [name, tuning] of TUNINGS)
+        assert.deepEqual(await allPages(store, url, tuning), listed, name);
+    });
+
+  it('finds pages past walks that end before the page is full', async () => {
+    const listed = await allPages(store, 'Observation?date=ge2023-10-01&date=lt2024-01-01', false);
+    const ids = listed.flatMap((p) => p.ids);
+    // the late rows of patients 24 to 29, at least two pages of three
+    assert.ok(
+      ids.includes('match Observation/op24-late') && ids.includes('match Observation/op29-late'),
+    );
+    assert.ok(listed.length >= 4);
+  });
+
+  for (const url of [QUERIES[0] ?? '', QUERIES[9] ?? '', QUERIES[10] ?? ''])
+    it(`pages ${url} inside an access constraint the same on every plan`, async () => {
+      const listed = await allPages(store, url, false, CONSTRAINT);
+      for (const [name, tuning] of TUNINGS)
+        assert.deepEqual(await allPages(store, url, tuning, CONSTRAINT), listed, name);
+    });
+});
