@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { siblingEntry, startChild, type StartedChild } from '../common/child-process.js';
 import type { Logger } from '../common/logger.js';
@@ -31,8 +33,19 @@ async function firstOk(url: string, deadline: number): Promise<void> {
   throw new Error(`${url} never answered 200`);
 }
 
+/** The node flags of `npm start` (package.json `node <flags> dist/main.js`), e.g. the heap bound. */
+export function npmStartNodeArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as {
+    scripts?: { start?: string };
+  };
+  const words = (pkg.scripts?.start ?? '').split(/\s+/);
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/main.js')
+    throw new Error(`package.json start is not "node [flags] dist/main.js": ${pkg.scripts?.start}`);
+  return words.slice(1, -1);
+}
+
 /**
- * Starts Hearth from the built dist/ as `npm start` does (`node dist/main.js`), or the bench-only
+ * Starts Hearth from the built dist/ as `npm start` does (with its node flags) (`node dist/main.js`), or the bench-only
  * unaudited entry, and times the cold start to the first 200.
  */
 export async function startHearthProcess(
@@ -48,7 +61,14 @@ export async function startHearthProcess(
       : siblingEntry(import.meta.url, './hearth-unaudited');
   const listenUrl = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
-  const started = startChild(file, { ...process.env, ...env, PORT: String(port) }, log, 120_000);
+  const started = startChild(
+    file,
+    { ...process.env, ...env, PORT: String(port) },
+    log,
+    120_000,
+    [],
+    npmStartNodeArgs(),
+  );
   const ready = firstOk(`${listenUrl}/fhir/metadata`, t0 + 120_000);
   let child: StartedChild;
   try {
