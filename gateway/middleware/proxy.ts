@@ -149,6 +149,7 @@ export function respondFiltered(
     const d = disclosureOf(parsed, deps.patientsOf);
     ctx.state.audit.entities.push(...d.entities);
     ctx.state.audit.patients.push(...d.patients);
+    ctx.state.audit.entitiesByPatient = d.byPatient;
     text = JSON.stringify(parsed);
   } else {
     text = rewrite(text);
@@ -232,6 +233,7 @@ export function proxyToBackend(deps: ProxyDeps): GatewayMiddleware {
         const d = disclosureOf(parseJsonOrUndefined(res.body), deps.patientsOf);
         ctx.state.audit.entities.push(...d.entities);
         ctx.state.audit.patients.push(...d.patients);
+        ctx.state.audit.entitiesByPatient = d.byPatient;
       } else {
         ctx.state.audit.entities.push(...headerList(res.headers[ENTITIES_HEADER]));
         ctx.state.audit.patients.push(...headerList(res.headers[PATIENTS_HEADER]));

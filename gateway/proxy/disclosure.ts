@@ -2,6 +2,12 @@
 export interface Disclosure {
   entities: string[];
   patients: string[];
+  /**
+   * Which entities belong to which patient, so each patient's AuditEvent names only that patient's
+   * resources: a search disclosing P patients and R resources would otherwise record P × R entities
+   * (at 600 patients, `Patient?_count=1000` made one audit batch of 360,000 entities, >1 GiB).
+   */
+  byPatient: Map<string, string[]>;
 }
 
 export type PatientsOf = (resource: { resourceType?: unknown; id?: unknown }) => string[];
@@ -34,13 +40,19 @@ export function resourcesIn(body: unknown): ResourceLike[] {
 /** Entities and patients of a parsed response body (for backends that do not report them). */
 export function disclosureOf(body: unknown, patientsOf: PatientsOf): Disclosure {
   const entities = new Set<string>();
-  const patients = new Set<string>();
+  const owned = new Map<string, Set<string>>();
   for (const r of resourcesIn(body)) {
     const e = versioned(r);
     if (e !== undefined) entities.add(e);
-    for (const p of patientsOf(r)) patients.add(p);
+    for (const p of patientsOf(r)) {
+      let own = owned.get(p);
+      if (own === undefined) owned.set(p, (own = new Set()));
+      if (e !== undefined) own.add(e);
+    }
   }
-  return { entities: [...entities], patients: [...patients] };
+  const byPatient = new Map<string, string[]>();
+  for (const [p, own] of owned) byPatient.set(p, [...own]);
+  return { entities: [...entities], patients: [...owned.keys()], byPatient };
 }
 
 /** A comma-separated trusted header (`x-hearth-entities`) as a list. */

@@ -110,7 +110,7 @@ describe('Hearth end to end (npm start)', function () {
     assert.equal(res.status, 200, await res.clone().text());
     const bundle = (await res.json()) as { entry: { response: { location: string } }[] };
     assert.equal(bundle.entry.length, 400);
-    const audit = (await (await fhir('AuditEvent?subtype=transaction')).json()) as {
+    const audit = (await (await fhir('AuditEvent?subtype=transaction&_count=1000')).json()) as {
       entry?: { resource: { entity?: { what?: { reference?: string } }[] } }[];
     };
     const refs = new Set(
@@ -120,6 +120,26 @@ describe('Hearth end to end (npm start)', function () {
       const ref = e.response.location.replace(`${hearth.fhirBase}/`, '');
       assert.ok(refs.has(ref), `${ref} is not in the audit trail`);
     }
+  });
+
+  it("names only each patient's own resources in that patient's event of a search disclosing many patients", async () => {
+    const res = await fhir('Patient?name=Bulk&_count=1000&_elements=id');
+    assert.equal(res.status, 200);
+    const found = (await res.json()) as { entry: { resource: { id: string } }[] };
+    assert.ok(found.entry.length >= 400, String(found.entry.length));
+    const one = found.entry[7]?.resource.id ?? '';
+    const audit = (await (
+      await fhir(`AuditEvent?patient=Patient/${one}&subtype=search-type&_count=10`)
+    ).json()) as {
+      entry?: { resource: { entity?: { what?: { reference?: string } }[] } }[];
+    };
+    const events = audit.entry ?? [];
+    assert.equal(events.length, 1);
+    const named = (events[0]?.resource.entity ?? [])
+      .map((x) => (x.what?.reference ?? '').replace(/\/_history\/.*$/, ''))
+      .filter((r) => r.startsWith('Patient/'));
+    // The patient entity and the one disclosed Patient resource: never the other 399.
+    assert.deepEqual(new Set(named), new Set([`Patient/${one}`]));
   });
 
   it('records the requests in an audit trail readable at /fhir/AuditEvent and verifiable by the CLI', async () => {
