@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { relaunchArgs } from '../../app/heap-relaunch.js';
-import { npmStartNodeArgs } from '../../bench/hearth-process.js';
+import { npmStart } from '../../bench/hearth-process.js';
 import { loadConfig } from '../../common/config.js';
 import {
   heapArgs,
@@ -27,14 +27,17 @@ describe('heap bound derived from MAX_BODY_BYTES', () => {
       assert.equal(heapLimitMib(body), mib, `MAX_BODY_BYTES=${body}`);
   });
 
-  it('is what npm start and npm run demo (and so the bench) pass to node', async () => {
+  it('is what npm start and npm run demo (and so the bench) pass to node, with two malloc arenas', async () => {
     const pkg = (await import('../../package.json', { with: { type: 'json' } })).default as {
       scripts: Record<string, string>;
     };
     const flags = heapArgs(loadConfig({}).maxBodyBytes).join(' ');
-    assert.equal(pkg.scripts.start, `node ${flags} dist/main.js`);
-    assert.equal(pkg.scripts.demo, `node ${flags} dist/main.js --demo`);
-    assert.deepEqual(npmStartNodeArgs(), heapArgs(loadConfig({}).maxBodyBytes));
+    assert.equal(pkg.scripts.start, `MALLOC_ARENA_MAX=2 node ${flags} dist/main.js`);
+    assert.equal(pkg.scripts.demo, `MALLOC_ARENA_MAX=2 node ${flags} dist/main.js --demo`);
+    assert.deepEqual(npmStart(), {
+      env: { MALLOC_ARENA_MAX: '2' },
+      nodeArgs: heapArgs(loadConfig({}).maxBodyBytes),
+    });
   });
 
   it('counts a V8 heap limit as enough only when it covers the bound', () => {
