@@ -26,6 +26,13 @@ export const PATIENTS_HEADER = 'x-hearth-patients';
  * disclosed or changed by this response (entries and includes of a search page too).
  */
 export const ENTITIES_HEADER = 'x-hearth-entities';
+/**
+ * Response (trusted callers only): which patients each entity of {@link ENTITIES_HEADER} belongs to,
+ * so each patient's AuditEvent names only that patient's resources. One item per entity, in the
+ * same order, comma-separated; an item is the `.`-separated indexes into {@link PATIENTS_HEADER}
+ * (`0,0.1,,2`: the third entity belongs to no patient).
+ */
+export const OWNERS_HEADER = 'x-hearth-owners';
 
 /**
  * Response (trusted callers only): `body` when the two headers above would be too large for an HTTP
@@ -35,6 +42,36 @@ export const ENTITIES_HEADER = 'x-hearth-entities';
 export const DISCLOSURE_HEADER = 'x-hearth-disclosure';
 /** Largest combined size of the entities and patients headers before {@link DISCLOSURE_HEADER}. */
 export const MAX_DISCLOSURE_HEADER_BYTES = 8192;
+
+/** The {@link OWNERS_HEADER} value for entities whose owners are indexes into the patient list. */
+export function encodeOwners(owners: readonly (readonly number[])[]): string {
+  return owners.map((o) => o.join('.')).join(',');
+}
+
+/**
+ * Each patient's entities, from the three disclosure headers' lists; `undefined` when the owners
+ * list does not fit the others (a caller then falls back to naming every entity for every patient).
+ */
+export function decodeOwners(
+  entities: readonly string[],
+  patients: readonly string[],
+  owners: string | undefined,
+): Map<string, string[]> | undefined {
+  if (owners === undefined) return undefined;
+  const items = entities.length === 0 ? [] : owners.split(',');
+  if (items.length !== entities.length) return undefined;
+  const byPatient = new Map<string, string[]>(patients.map((p) => [p, []]));
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as string;
+    if (item === '') continue;
+    for (const ix of item.split('.')) {
+      const patient = /^\d+$/.test(ix) ? patients[Number(ix)] : undefined;
+      if (patient === undefined) return undefined;
+      byPatient.get(patient)?.push(entities[i] as string);
+    }
+  }
+  return byPatient;
+}
 
 /** Every header name of this protocol starts with this prefix. */
 export const INTERNAL_HEADER_PREFIX = 'x-hearth-';

@@ -1,8 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { AuditEvent } from '@medplum/fhirtypes';
 import { siblingEntry } from '../../common/child-process.js';
 import type { AppendResult } from './audit-store.js';
+import type { AuditEntry } from './entries.js';
 import type { AppendReply, AppendRequest, AppendWorkerData } from './sqlite-append-worker.js';
 
 interface Waiting {
@@ -26,8 +26,8 @@ export class AppendThread {
     this.start();
   }
 
-  append(events: readonly AuditEvent[], sign: boolean): Promise<AppendResult> {
-    const req: AppendRequest = { id: this.nextId++, events: JSON.stringify(events), sign };
+  append(entries: readonly AuditEntry[], sign: boolean): Promise<AppendResult> {
+    const req: AppendRequest = { id: this.nextId++, entries: JSON.stringify(entries), sign };
     const { worker, waiting } = this.current ?? this.start();
     return new Promise<AppendResult>((resolve, reject) => {
       waiting.set(req.id, { resolve, reject });

@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS audit_record (
 CREATE TABLE IF NOT EXISTS audit_ref (
   seq INTEGER NOT NULL,
   param TEXT NOT NULL,
-  value TEXT NOT NULL
+  value TEXT NOT NULL,
+  span INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS audit_ref_lookup ON audit_ref (param, value, seq);
 CREATE INDEX IF NOT EXISTS audit_record_recorded ON audit_record (recorded);
@@ -52,6 +53,24 @@ export function openAuditDb(file: string, sync: SqliteSync, readonly = false): A
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
     db.exec(SCHEMA);
+    addSpanColumn(db);
   }
   return db;
+}
+
+/**
+ * A trail written before search rows covered runs of records (`span`) gets the column, with 0 (one
+ * record per row, what its rows mean). Under the write lock: processes opening it at once add it
+ * once.
+ */
+function addSpanColumn(db: AuditDb): void {
+  const has = (): boolean =>
+    db
+      .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('audit_ref')")
+      .all()
+      .some((c) => c.name === 'span');
+  if (has()) return;
+  db.transaction(() => {
+    if (!has()) db.exec('ALTER TABLE audit_ref ADD COLUMN span INTEGER NOT NULL DEFAULT 0');
+  }).immediate();
 }

@@ -1,5 +1,6 @@
 import type { JsonWebKey } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
+import type { AuditEntry } from './entries.js';
 import type { ChainHead, RecordRow } from './chain.js';
 import type { Checkpoint, CheckpointRow } from './checkpoint.js';
 import type { AuditPage, AuditQuery } from './search.js';
@@ -25,8 +26,11 @@ export interface AuditStore {
   /** A one-line description for logs and CLI output (no credentials). */
   readonly where: string;
 
-  /** Appends `events` after the true head; with `sign`, also signs the new head (same commit). */
-  append(events: readonly AuditEvent[], sign: CheckpointKey | undefined): Promise<AppendResult>;
+  /**
+   * Appends the events of `entries` after the true head; with `sign`, also signs the new head
+   * (same commit).
+   */
+  append(entries: readonly AuditEntry[], sign: CheckpointKey | undefined): Promise<AppendResult>;
   /** Signs the current head and stores the checkpoint. */
   checkpoint(key: CheckpointKey): Promise<Checkpoint>;
   head(): Promise<ChainHead>;

@@ -68,3 +68,49 @@ function plainValue(v: unknown, depth: number): boolean {
   if (t === 'object') return inOrder(v, depth + 1);
   return t === 'string' || t === 'number' || t === 'boolean';
 }
+
+/**
+ * The canonical JSON of `value`, written member by member down to `depth` levels, where each
+ * object's text is looked up in (and added to) `memo` first. The same output as canonicalJson;
+ * for a batch whose values share parts (the events of one request share agents, entities and
+ * source), each shared part is written once.
+ */
+export function canonicalJsonShared(
+  value: object,
+  memo: WeakMap<object, string>,
+  depth = 2,
+): string {
+  const hit = memo.get(value);
+  if (hit !== undefined) return hit;
+  let out: string;
+  if (depth <= 0) {
+    out = canonicalJson(value);
+  } else if (Array.isArray(value)) {
+    out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      out += memberJson(value[i], memo, depth) ?? 'null';
+    }
+    out += ']';
+  } else {
+    const obj = value as Record<string, unknown>;
+    out = '{';
+    let first = true;
+    for (const k of Object.keys(obj).sort()) {
+      const v = memberJson(obj[k], memo, depth);
+      if (v === undefined) continue;
+      if (!first) out += ',';
+      first = false;
+      out += `${JSON.stringify(k)}:${v}`;
+    }
+    out += '}';
+  }
+  memo.set(value, out);
+  return out;
+}
+
+function memberJson(v: unknown, memo: WeakMap<object, string>, depth: number): string | undefined {
+  if (v === undefined) return undefined;
+  if (v !== null && typeof v === 'object') return canonicalJsonShared(v, memo, depth - 1);
+  return canonicalJson(v);
+}

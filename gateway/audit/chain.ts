@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson, canonicalJsonShared } from './canonical-json.js';
+import { entryEvents, type AuditEntry } from './entries.js';
 import { indexValues, type AuditRef } from './index-values.js';
 
 /** The `prev_hash` of the first record. */
@@ -31,32 +32,86 @@ export interface RecordRow {
   hash: string;
 }
 
+/**
+ * One stored search row: `param = value` holds for records `seq` … `seq + span`. Consecutive
+ * records that share a value (the events of one search, one per disclosed patient, name the same
+ * page of resources; consecutive requests of one client share agent, action and type) share one
+ * row instead of one each.
+ */
+export interface RefRow extends AuditRef {
+  seq: number;
+  span: number;
+}
+
 export interface ChainedBatch {
   records: RecordRow[];
-  refs: (AuditRef & { seq: number })[];
+  refs: RefRow[];
   head: ChainHead;
 }
 
 /**
- * Chains `events` after `head`: each gets the next `seq` as its id, a `recorded` time when it has
- * none, its canonical JSON, and its hash. Pure: both stores call it inside their write transaction,
- * after reading the true head under the chain lock.
+ * Collects the search rows of consecutive records: a value that the previous record also had
+ * extends that record's row, any other value starts a row of its own.
  */
-export function chainEvents(head: ChainHead, events: readonly AuditEvent[]): ChainedBatch {
-  const records: RecordRow[] = [];
-  const refs: (AuditRef & { seq: number })[] = [];
-  let prev = head;
-  for (const event of events) {
-    const seq = prev.seq + 1;
-    const stored = withId(event, String(seq));
-    if (stored.recorded === '') stored.recorded = new Date().toISOString();
-    const text = canonicalJson(stored);
-    const hash = recordHash(seq, prev.hash, text);
-    records.push({ seq, recorded: stored.recorded, event: text, prev_hash: prev.hash, hash });
-    for (const ref of indexValues(stored)) refs.push({ ...ref, seq });
-    prev = { seq, hash };
+export class RefSpans {
+  readonly rows: RefRow[] = [];
+  /** The previous record's rows, by param and value. */
+  private open = new Map<string, Map<string, RefRow>>();
+
+  add(seq: number, refs: readonly AuditRef[]): void {
+    const open = new Map<string, Map<string, RefRow>>();
+    for (const r of refs) {
+      let row = this.open.get(r.param)?.get(r.value);
+      if (row !== undefined && row.seq + row.span === seq - 1) {
+        row.span += 1;
+      } else {
+        row = { seq, span: 0, param: r.param, value: r.value };
+        this.rows.push(row);
+      }
+      let byValue = open.get(r.param);
+      if (byValue === undefined) {
+        byValue = new Map();
+        open.set(r.param, byValue);
+      }
+      byValue.set(r.value, row);
+    }
+    this.open = open;
   }
-  return { records, refs, head: prev };
+}
+
+/**
+ * Chains `entries` after `head`: each event (a REST record stands for its events) gets the next
+ * `seq` as its id, a `recorded` time when it has none, its canonical JSON, and its hash. Pure: both
+ * stores call it inside their write transaction, after reading the true head under the chain lock.
+ * Parts the events share (those of one request) are written and indexed once.
+ */
+export function chainEvents(head: ChainHead, entries: readonly AuditEntry[]): ChainedBatch {
+  const records: RecordRow[] = [];
+  const refs = new RefSpans();
+  let prev = head;
+  for (const entry of entries) {
+    const events = entryEvents(entry);
+    // One request's events share their parts; a lone event is written faster whole.
+    const shared =
+      events.length > 1
+        ? {
+            texts: new WeakMap<object, string>(),
+            index: new WeakMap<object, readonly AuditRef[]>(),
+          }
+        : undefined;
+    for (const event of events) {
+      const seq = prev.seq + 1;
+      const stored = withId(event, String(seq));
+      if (stored.recorded === '') stored.recorded = new Date().toISOString();
+      const text =
+        shared === undefined ? canonicalJson(stored) : canonicalJsonShared(stored, shared.texts);
+      const hash = recordHash(seq, prev.hash, text);
+      records.push({ seq, recorded: stored.recorded, event: text, prev_hash: prev.hash, hash });
+      refs.add(seq, indexValues(stored, shared?.index));
+      prev = { seq, hash };
+    }
+  }
+  return { records, refs: refs.rows, head: prev };
 }
 
 /**
@@ -78,7 +133,9 @@ function withId(event: AuditEvent, id: string): AuditEvent {
   return out as unknown as AuditEvent;
 }
 
-/** The search rows of an already stored record (a copied chain rebuilds them from the event). */
-export function refsOf(row: RecordRow): (AuditRef & { seq: number })[] {
-  return indexValues(JSON.parse(row.event) as AuditEvent).map((r) => ({ ...r, seq: row.seq }));
+/** The search rows of already stored records, in order (a copied chain rebuilds them). */
+export function refsOf(rows: readonly RecordRow[]): RefRow[] {
+  const refs = new RefSpans();
+  for (const row of rows) refs.add(row.seq, indexValues(JSON.parse(row.event) as AuditEvent));
+  return refs.rows;
 }

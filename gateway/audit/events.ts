@@ -83,7 +83,8 @@ export interface RestAuditInput {
   interaction: string;
   action: AuditAction;
   status: number;
-  principal: Principal | undefined;
+  /** Only its names are recorded (a whole Principal is accepted). */
+  principal: (Pick<Principal, 'sub' | 'clientId' | 'fhirUser'> & Partial<Principal>) | undefined;
   clientIp: string | undefined;
   method: string;
   /** The request path and query relative to the FHIR base (`Observation?code=…`). */

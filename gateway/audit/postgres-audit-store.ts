@@ -3,7 +3,14 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { AppendResult, AuditStore } from './audit-store.js';
-import { chainEvents, EMPTY_HEAD, refsOf, type ChainHead, type RecordRow } from './chain.js';
+import {
+  chainEvents,
+  EMPTY_HEAD,
+  refsOf,
+  type ChainHead,
+  type RecordRow,
+  type RefRow,
+} from './chain.js';
 import {
   checkpointValues,
   signCheckpoint,
@@ -98,27 +105,36 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
   const query = <R extends pg.QueryResultRow>(sql: string, values: unknown[] = []) =>
     afterReady(async () => (await pool.query<R>(sql, values)).rows);
 
-  /** Records and their search rows in one statement (one round trip). */
+  /**
+   * Records and their search rows in one statement (one round trip). The events go as one JSON
+   * array of strings, which JSON.stringify writes natively, rather than as a text[] that the driver
+   * escapes character by character in JavaScript (about 2 ms of the event loop for a search page's
+   * 20 events).
+   */
   const insertRows = async (
     c: PoolClient,
     records: readonly RecordRow[],
-    refs: ReturnType<typeof refsOf>,
+    refs: readonly RefRow[],
   ): Promise<void> => {
     if (records.length === 0) return;
     await c.query(
       `WITH r AS (
          INSERT INTO audit_record (seq, recorded, event, prev_hash, hash)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
+         SELECT r.seq, r.recorded, e.event, r.prev_hash, r.hash
+         FROM unnest($1::bigint[], $2::text[], $4::text[], $5::text[])
+           WITH ORDINALITY AS r(seq, recorded, prev_hash, hash, n)
+         JOIN json_array_elements_text($3::json) WITH ORDINALITY AS e(event, n) ON e.n = r.n
        )
-       INSERT INTO audit_ref (seq, param, value)
-       SELECT * FROM unnest($6::bigint[], $7::text[], $8::text[])`,
+       INSERT INTO audit_ref (seq, span, param, value)
+       SELECT * FROM unnest($6::bigint[], $7::bigint[], $8::text[], $9::text[])`,
       [
         records.map((r) => r.seq),
         records.map((r) => r.recorded),
-        records.map((r) => r.event),
+        JSON.stringify(records.map((r) => r.event)),
         records.map((r) => r.prev_hash),
         records.map((r) => r.hash),
         refs.map((r) => r.seq),
+        refs.map((r) => r.span),
         refs.map((r) => r.param),
         refs.map((r) => r.value),
       ],
@@ -146,10 +162,10 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
   return {
     engine: 'postgres',
     where: `PostgreSQL schema ${schema}`,
-    append: (events, sign) =>
+    append: (entries, sign) =>
       afterReady(() =>
         inTx(async (c, head): Promise<AppendResult> => {
-          const batch = chainEvents(head, events);
+          const batch = chainEvents(head, entries);
           await insertRows(c, batch.records, batch.refs);
           const checkpoint =
             sign === undefined ? undefined : await storeCheckpoint(c, sign, batch.head);
@@ -215,7 +231,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
           if (rows[0] !== undefined && rows[0].seq !== head.seq + 1) {
             throw new Error(`audit records must continue the chain at ${head.seq + 1}`);
           }
-          await insertRows(c, rows, rows.flatMap(refsOf));
+          await insertRows(c, rows, refsOf(rows));
         }, true),
       ),
     importCheckpoints: (rows) =>

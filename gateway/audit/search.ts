@@ -95,7 +95,8 @@ export function auditSearchSql(q: AuditQuery): AuditSearchSql {
   for (const [param, groups] of Object.entries(q.refs ?? {})) {
     for (const values of groups) {
       where.push(
-        `seq IN (SELECT seq FROM audit_ref WHERE param = ? AND value IN (${values.map(() => '?').join(', ')}))`,
+        // A search row covers records seq … seq + span (see RefSpans in chain.ts).
+        `seq IN (SELECT r.seq FROM audit_ref x JOIN audit_record r ON r.seq BETWEEN x.seq AND x.seq + x.span WHERE x.param = ? AND x.value IN (${values.map(() => '?').join(', ')}))`,
       );
       params.push(param, ...values);
     }

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AuditEvent } from '@medplum/fhirtypes';
 import type { SqliteSync } from '../../common/config.js';
 import type { AppendResult } from './audit-store.js';
+import type { AuditEntry } from './entries.js';
 import type { CheckpointKey } from './signing-key.js';
 import { openSqliteAuditStore } from './sqlite-audit-store.js';
 
@@ -14,8 +14,11 @@ import { openSqliteAuditStore } from './sqlite-audit-store.js';
 
 export interface AppendRequest {
   id: number;
-  /** The batch as a JSON array (cheaper to pass between threads than a structured clone). */
-  events: string;
+  /**
+   * The batch's entries as a JSON array (cheaper to pass between threads than a structured clone);
+   * a REST request's record becomes its AuditEvents here, not on the event loop.
+   */
+  entries: string;
   /** Sign the new head in the same transaction (with the deployment key, loaded here). */
   sign: boolean;
 }
@@ -44,8 +47,8 @@ port.on('message', (m: AppendRequest | 'close') => {
   void (async (): Promise<AppendReply> => {
     try {
       if (m.sign) key ??= await store.signingKey(true);
-      const events = JSON.parse(m.events) as AuditEvent[];
-      const result = await store.append(events, m.sign ? key : undefined);
+      const entries = JSON.parse(m.entries) as AuditEntry[];
+      const result = await store.append(entries, m.sign ? key : undefined);
       return { id: m.id, ok: true, result };
     } catch (err) {
       return { id: m.id, ok: false, message: err instanceof Error ? err.message : String(err) };

@@ -6,7 +6,14 @@ import type { SqliteSync } from '../../common/config.js';
 import { AppendThread } from './append-thread.js';
 import { openAuditDb, type AuditDb } from './audit-db.js';
 import type { AppendResult, AuditStore } from './audit-store.js';
-import { chainEvents, EMPTY_HEAD, refsOf, type ChainHead, type RecordRow } from './chain.js';
+import {
+  chainEvents,
+  EMPTY_HEAD,
+  refsOf,
+  type ChainHead,
+  type RecordRow,
+  type RefRow,
+} from './chain.js';
 import {
   checkpointValues,
   signCheckpoint,
@@ -62,7 +69,7 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): AuditStore 
   const insertRef =
     opts.readonly === true
       ? undefined
-      : db.prepare<Value[]>('INSERT INTO audit_ref (seq, param, value) VALUES (?, ?, ?)');
+      : db.prepare<Value[]>('INSERT INTO audit_ref (seq, span, param, value) VALUES (?, ?, ?, ?)');
   const insertCheckpoint =
     opts.readonly === true
       ? undefined
@@ -79,11 +86,11 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): AuditStore 
     writable(insertCheckpoint).run(...checkpointValues(cp));
     return cp;
   };
-  const insertRows = (records: readonly RecordRow[], refs: ReturnType<typeof refsOf>): void => {
+  const insertRows = (records: readonly RecordRow[], refs: readonly RefRow[]): void => {
     for (const r of records) {
       writable(insertRecord).run(r.seq, r.recorded, r.event, r.prev_hash, r.hash);
     }
-    for (const r of refs) writable(insertRef).run(r.seq, r.param, r.value);
+    for (const r of refs) writable(insertRef).run(r.seq, r.span, r.param, r.value);
   };
 
   const thread =
@@ -94,13 +101,13 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): AuditStore 
   return {
     engine: 'sqlite',
     where: path.join(opts.dataDir, AUDIT_DB_FILE),
-    append(events, sign) {
-      if (thread !== undefined) return thread.append(events, sign !== undefined);
+    append(entries, sign) {
+      if (thread !== undefined) return thread.append(entries, sign !== undefined);
       return run(() =>
         db
           .transaction((): AppendResult => {
             // Inside the write transaction: another process may have appended since.
-            const batch = chainEvents(head(), events);
+            const batch = chainEvents(head(), entries);
             insertRows(batch.records, batch.refs);
             const checkpoint = sign === undefined ? undefined : storeCheckpoint(sign);
             return { lines: batch.records.map((r) => r.event), head: batch.head, checkpoint };
@@ -163,7 +170,7 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): AuditStore 
           if (rows[0] !== undefined && rows[0].seq !== next) {
             throw new Error(`audit records must continue the chain at ${next}`);
           }
-          insertRows(rows, rows.flatMap(refsOf));
+          insertRows(rows, refsOf(rows));
         }).immediate();
       }),
     importCheckpoints: (rows) =>

@@ -3,6 +3,8 @@ import type { SqliteSync } from '../../common/config.js';
 import type { Logger } from '../../common/logger.js';
 import type { AuditStore } from './audit-store.js';
 import type { Checkpoint } from './checkpoint.js';
+import { entrySize, restEntry, type AuditEntry } from './entries.js';
+import type { RestAuditInput } from './events.js';
 import { openNdjsonSink, type NdjsonSink } from './ndjson-sink.js';
 import { openAuditStore } from './open-audit-store.js';
 import type { AuditPage, AuditQuery } from './search.js';
@@ -27,7 +29,7 @@ export interface AuditTrailOptions {
   checkpointEvery?: number;
   /** …or this long after the last one, whichever comes first (when new records exist). */
   checkpointIntervalMs?: number;
-  /** Most records committed in one transaction. */
+  /** Most records committed in one transaction (one `record` call is never split, whatever its size). */
   maxBatch?: number;
   /**
    * SQLite: commit on a writer thread so the event loop serves requests during a commit (default
@@ -36,8 +38,10 @@ export interface AuditTrailOptions {
   appendThread?: boolean;
 }
 
+/** One `record` call: its entries are committed together, in one batch. */
 interface Pending {
-  event: AuditEvent;
+  entries: AuditEntry[];
+  size: number;
   done: { resolve: () => void; reject: (err: unknown) => void };
 }
 
@@ -57,6 +61,8 @@ export class AuditTrail {
   private readonly maxBatch: number;
   private readonly opened: Promise<CheckpointKey>;
   private queue: Pending[] = [];
+  /** Records (events) in `queue`. */
+  private queued = 0;
   private scheduled: NodeJS.Immediate | undefined;
   private draining: Promise<void> | undefined;
   private sinceCheckpoint = 0;
@@ -107,25 +113,50 @@ export class AuditTrail {
 
   /** Appends events; resolves when they are durable (rejects when they could not be written). */
   record(events: AuditEvent | AuditEvent[]): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('audit trail is closed'));
     const list = Array.isArray(events) ? events : [events];
-    const all = list.map(
-      (event) =>
-        new Promise<void>((resolve, reject) => {
-          this.queue.push({ event, done: { resolve, reject } });
-        }),
-    );
-    if (this.queue.length >= this.maxBatch) this.kick();
+    if (list.length === 0 && !this.closed) return Promise.resolve();
+    return this.enqueue(list, list.length);
+  }
+
+  /**
+   * Appends the AuditEvents of one REST request (restAuditEvents), built where the batch is
+   * chained (the SQLite writer thread) rather than here; resolves when they are durable.
+   */
+  recordRest(input: RestAuditInput): Promise<void> {
+    const entry = restEntry(input);
+    return this.enqueue([entry], entrySize(entry));
+  }
+
+  private enqueue(entries: AuditEntry[], size: number): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('audit trail is closed'));
+    const done = new Promise<void>((resolve, reject) => {
+      this.queue.push({ entries, size, done: { resolve, reject } });
+    });
+    this.queued += size;
+    if (this.queued >= this.maxBatch) this.kick();
     else
       this.scheduled ??= setImmediate(() => {
         this.kick();
       });
-    return Promise.all(all).then(() => undefined);
+    return done;
   }
 
   /** Records waiting for the next group commit. */
   queueDepth(): number {
-    return this.queue.length;
+    return this.queued;
+  }
+
+  /** The next batch: whole `record` calls, up to maxBatch records (at least one call). */
+  private takeBatch(): Pending[] {
+    let n = 0;
+    let size = 0;
+    for (const p of this.queue) {
+      if (n > 0 && size + p.size > this.maxBatch) break;
+      n += 1;
+      size += p.size;
+    }
+    this.queued -= size;
+    return this.queue.splice(0, n);
   }
 
   /** Starts committing unless a commit runs (its end picks up whatever queued meanwhile). */
@@ -145,26 +176,30 @@ export class AuditTrail {
       key = await this.opened;
     } catch (err) {
       this.log.error({ err }, 'audit trail could not be opened');
+      this.queued = 0;
       for (const p of this.queue.splice(0)) p.done.reject(err);
       return;
     }
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      this.sinceCheckpoint += batch.length;
+      const batch = this.takeBatch();
+      const size = batch.reduce((n, p) => n + p.size, 0);
+      this.sinceCheckpoint += size;
       const sign = this.checkpointDue() ? key : undefined;
       let lines: string[];
       try {
         const result = await this.store.append(
-          batch.map((p) => p.event),
+          batch.flatMap((p) => p.entries),
           sign,
         );
         lines = result.lines;
       } catch (err) {
-        this.sinceCheckpoint -= batch.length;
+        this.sinceCheckpoint -= size;
         this.log.error({ err }, 'audit commit failed');
         for (const p of batch) p.done.reject(err);
         continue;
       }
+      // A REST record's size was an estimate (a bulk download may add an event).
+      this.sinceCheckpoint += lines.length - size;
       if (sign !== undefined) {
         this.sinceCheckpoint = 0;
         this.lastCheckpointAt = Date.now();

@@ -1,5 +1,5 @@
 import type { Logger } from '../../common/logger.js';
-import { restAuditEvents } from '../audit/events.js';
+import type { RestAuditInput } from '../audit/events.js';
 import type { AuditTrail } from '../audit/trail.js';
 import { auditAction, auditSubtype, parseInteraction } from '../authz/interaction.js';
 import { FHIR_JSON, renderError } from '../errors.js';
@@ -12,7 +12,7 @@ export interface AuditStepDeps {
   site: string;
   log: Logger;
   onRecorded?: (ctx: GatewayContext) => void;
-  /** Benchmark only (never set from configuration): build the records but do not write them. */
+  /** Benchmark only (never set from configuration): describe the request but do not record it. */
   unauditedForBench?: boolean;
 }
 
@@ -48,7 +48,7 @@ export function audit(deps: AuditStepDeps): GatewayMiddleware {
       if (a.skip !== true) {
         const { subtype, action } = subtypeAndAction(ctx);
         const qs = ctx.querystring;
-        const events = restAuditEvents({
+        const rest: RestAuditInput = {
           requestId: ctx.state.requestId,
           recorded: new Date(),
           site: deps.site,
@@ -65,9 +65,10 @@ export function audit(deps: AuditStepDeps): GatewayMiddleware {
           entitiesByPatient: a.entitiesByPatient,
           customHeaders: a.customHeaders,
           reason: a.reason,
-        });
+        };
         try {
-          if (deps.unauditedForBench !== true) await deps.trail.record(events);
+          // The events are built where they are chained (the SQLite writer thread).
+          if (deps.unauditedForBench !== true) await deps.trail.recordRest(rest);
           deps.onRecorded?.(ctx);
         } catch (err) {
           deps.log.error(

@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Bundle, BundleEntry, OperationOutcome as FhirOutcome } from '@medplum/fhirtypes';
-import { DISCLOSURE_HEADER, ENTITIES_HEADER, PATIENTS_HEADER } from '../../store/protocol.js';
+import { DISCLOSURE_HEADER } from '../../store/protocol.js';
 import { isFhirError, outcome, issue, type OperationOutcome } from '../../store/fhir/outcome.js';
 import type { BundleDecision } from '../authz/decide-bundle.js';
-import { disclosureOf, headerList } from '../proxy/disclosure.js';
+import { disclosureOf, disclosureOfHeaders, type Disclosure } from '../proxy/disclosure.js';
 import { filterResponse } from '../proxy/filter.js';
 import { FHIR_JSON } from '../errors.js';
 import type { GatewayContext } from '../state.js';
@@ -55,6 +55,18 @@ function pick(headers: IncomingHttpHeaders, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** Adds an entry's disclosure to the request's audit, each patient keeping only its own entities. */
+function noteDisclosure(ctx: GatewayContext, byPatient: Map<string, string[]>, d: Disclosure) {
+  ctx.state.audit.entities.push(...d.entities);
+  ctx.state.audit.patients.push(...d.patients);
+  for (const [p, own] of d.byPatient) {
+    const all = byPatient.get(p);
+    if (all === undefined) byPatient.set(p, [...own]);
+    else all.push(...own);
+  }
+  ctx.state.audit.entitiesByPatient = byPatient;
+}
+
 /**
  * Runs a batch entry by entry, each under its own decision and constraint: a denied entry answers
  * 403 (or 404 for what the caller may not see) inside the batch-response, the others proceed.
@@ -67,6 +79,7 @@ export async function executeBatch(
   const source = JSON.parse((ctx.state.body ?? Buffer.from('{}')).toString('utf8')) as Bundle;
   const rewrite = deps.rewriter;
   const out: BundleEntry[] = [];
+  const byPatient = new Map<string, string[]>();
   for (const e of bundle.entries) {
     if (isFhirError(e.interaction)) {
       out.push(errorEntry(e.interaction.status, e.interaction.outcome));
@@ -109,12 +122,9 @@ export async function executeBatch(
         resource = undefined;
       }
       if (deps.upstream.isBuiltInStore && res.headers[DISCLOSURE_HEADER] === 'body') {
-        const disclosed = disclosureOf(resource, deps.patientsOf);
-        ctx.state.audit.entities.push(...disclosed.entities);
-        ctx.state.audit.patients.push(...disclosed.patients);
+        noteDisclosure(ctx, byPatient, disclosureOf(resource, deps.patientsOf));
       } else if (deps.upstream.isBuiltInStore) {
-        ctx.state.audit.entities.push(...headerList(res.headers[ENTITIES_HEADER]));
-        ctx.state.audit.patients.push(...headerList(res.headers[PATIENTS_HEADER]));
+        noteDisclosure(ctx, byPatient, disclosureOfHeaders(res.headers));
       } else if (res.status < 300 && resource !== undefined) {
         const f = filterResponse(resource, d.constraint, deps.allows);
         if (f.hidden) {
@@ -122,9 +132,7 @@ export async function executeBatch(
           continue;
         }
         resource = f.body;
-        const disclosed = disclosureOf(resource, deps.patientsOf);
-        ctx.state.audit.entities.push(...disclosed.entities);
-        ctx.state.audit.patients.push(...disclosed.patients);
+        noteDisclosure(ctx, byPatient, disclosureOf(resource, deps.patientsOf));
       }
       const location = pick(res.headers, 'location');
       const etag = pick(res.headers, 'etag');

@@ -3,14 +3,12 @@ import type { Logger } from '../../common/logger.js';
 import { badRequest, notFound, forbidden } from '../../store/fhir/outcome.js';
 import {
   DISCLOSURE_HEADER,
-  ENTITIES_HEADER,
   INTERNAL_HEADER_PREFIX,
-  PATIENTS_HEADER,
   type AccessConstraint,
 } from '../../store/protocol.js';
 import type { FhirInteraction } from '../authz/interaction.js';
 import { FHIR_JSON } from '../errors.js';
-import { disclosureOf, headerList, type PatientsOf } from '../proxy/disclosure.js';
+import { disclosureOf, disclosureOfHeaders, type PatientsOf } from '../proxy/disclosure.js';
 import { filterResponse, type ResourceAllows } from '../proxy/filter.js';
 import type { UrlRewriter } from '../proxy/rewrite.js';
 import type { BufferedResponse, Upstream } from '../proxy/upstream.js';
@@ -235,8 +233,10 @@ export function proxyToBackend(deps: ProxyDeps): GatewayMiddleware {
         ctx.state.audit.patients.push(...d.patients);
         ctx.state.audit.entitiesByPatient = d.byPatient;
       } else {
-        ctx.state.audit.entities.push(...headerList(res.headers[ENTITIES_HEADER]));
-        ctx.state.audit.patients.push(...headerList(res.headers[PATIENTS_HEADER]));
+        const d = disclosureOfHeaders(res.headers);
+        ctx.state.audit.entities.push(...d.entities);
+        ctx.state.audit.patients.push(...d.patients);
+        ctx.state.audit.entitiesByPatient = d.byPatient;
       }
       respondBuffered(ctx, res);
       return;

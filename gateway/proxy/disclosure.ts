@@ -1,3 +1,11 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  decodeOwners,
+  ENTITIES_HEADER,
+  OWNERS_HEADER,
+  PATIENTS_HEADER,
+} from '../../store/protocol.js';
+
 /** What a FHIR response body disclosed: resource versions and the patients they belong to. */
 export interface Disclosure {
   entities: string[];
@@ -53,6 +61,20 @@ export function disclosureOf(body: unknown, patientsOf: PatientsOf): Disclosure 
   const byPatient = new Map<string, string[]>();
   for (const [p, own] of owned) byPatient.set(p, [...own]);
   return { entities: [...entities], patients: [...owned.keys()], byPatient };
+}
+
+/**
+ * What the built-in store reported in its disclosure headers (`x-hearth-entities`, `-patients`,
+ * `-owners`). Without a usable owners list every patient is taken to own every entity.
+ */
+export function disclosureOfHeaders(headers: IncomingHttpHeaders): Disclosure {
+  const entities = headerList(headers[ENTITIES_HEADER]);
+  const patients = headerList(headers[PATIENTS_HEADER]);
+  const owners = headers[OWNERS_HEADER];
+  const byPatient =
+    decodeOwners(entities, patients, typeof owners === 'string' ? owners : undefined) ??
+    new Map(patients.map((p) => [p, entities]));
+  return { entities, patients, byPatient };
 }
 
 /** A comma-separated trusted header (`x-hearth-entities`) as a list. */

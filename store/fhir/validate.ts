@@ -33,6 +33,16 @@ export async function warmUpValidator(): Promise<void> {
   validateFhirResource({ resourceType: 'Patient', gender: 'unknown' });
 }
 
+/** True when `value` holds a string longer than MAX_STRING_LENGTH anywhere (no paths built). */
+function holdsHugeString(value: unknown): boolean {
+  if (typeof value === 'string') return value.length > MAX_STRING_LENGTH;
+  if (Array.isArray(value)) return value.some(holdsHugeString);
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) if (holdsHugeString(v)) return true;
+  }
+  return false;
+}
+
 function hugeStrings(value: unknown, at: string, out: OutcomeIssue[]): void {
   if (typeof value === 'string') {
     if (value.length > MAX_STRING_LENGTH && !at.endsWith('.data')) {
@@ -76,7 +86,8 @@ export function validateFhirResource(value: unknown): OutcomeIssue[] {
     ];
   }
   const out: OutcomeIssue[] = [];
-  hugeStrings(res, type, out);
+  // the paths of the issues are built only for a resource that has such a string
+  if (holdsHugeString(res)) hugeStrings(res, type, out);
   if (out.length > 0) return out;
   useTypeSchemas();
   loadTypesUsedBy(res);

@@ -1,4 +1,4 @@
-import type { DialectName, Tx } from '../engines/engine.js';
+import type { DialectName, SqlValue, Tx } from '../engines/engine.js';
 
 /**
  * The search-index hook of the write path. The store calls `index` inside the write transaction,
@@ -15,6 +15,20 @@ export interface Indexer {
    */
   index(tx: Tx, rid: number, resource: Record<string, unknown>, fresh?: boolean): Promise<void>;
   unindex(tx: Tx, rid: number): Promise<void>;
+  /**
+   * PostgreSQL, for a resource row about to be inserted with a new rid: the index of `resource` as
+   * data-modifying CTEs of that INSERT (each reads the new rid from the CTE `r`), so the write and
+   * its index take one round trip; it then stands for the `index` call. Undefined (or no method):
+   * the store calls `index` after the write.
+   */
+  inline?(tx: Tx, resource: Record<string, unknown>): Promise<InlineIndex | undefined>;
+}
+
+/** Index rows written by the statement that inserts the resource (see `Indexer.inline`). */
+export interface InlineIndex {
+  /** `name AS (…)` clauses, their `?` placeholders bound to `params` in order. */
+  ctes: string[];
+  params: SqlValue[];
 }
 
 /**

@@ -153,16 +153,19 @@ export class Repository {
     const lastUpdated = this.nextTime(current?.last_updated);
     const stored = withServerMeta(resource, id, version, lastUpdated);
     const json = stringifyJson(stored);
-    const rid = await writeVersion(tx, current?.rid, {
-      type,
-      id,
-      version,
-      lastUpdated,
-      method,
-      json,
-    });
     const plain = toPlain(stored) as Record<string, unknown>;
-    await this.indexer.index(tx, rid, plain, current === undefined);
+    // an insert on PostgreSQL carries its index rows (one round trip); else index after writing
+    const inline =
+      current === undefined && tx.dialect === 'postgres'
+        ? await this.indexer.inline?.(tx, plain)
+        : undefined;
+    const rid = await writeVersion(
+      tx,
+      current?.rid,
+      { type, id, version, lastUpdated, method, json },
+      inline,
+    );
+    if (inline === undefined) await this.indexer.index(tx, rid, plain, current === undefined);
     const created = current === undefined || current.deleted !== 0;
     return { rid, type, id, version, lastUpdated, json, resource: plain, created };
   }

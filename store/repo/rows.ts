@@ -1,4 +1,5 @@
 import type { Tx } from '../engines/engine.js';
+import type { InlineIndex } from './indexer.js';
 
 /** Rows of the store's tables, as queries return them. */
 
@@ -67,19 +68,21 @@ const HISTORY_FROM_ROW =
 /**
  * Stores a new current version: inserts the `resource` row (`rid` undefined) or updates row `rid`,
  * and appends the version to `history`. Returns the rid. PostgreSQL does both in one statement (a
- * data-modifying CTE: one round trip per write).
+ * data-modifying CTE: one round trip per write), with `inline` (an insert's index rows) in it too.
  */
 export async function writeVersion(
   tx: Tx,
   rid: number | undefined,
   v: NewVersion,
+  inline?: InlineIndex,
 ): Promise<number> {
   if (tx.dialect === 'postgres') {
+    const ctes = inline === undefined ? '' : `, ${inline.ctes.join(', ')}`;
     const r =
       rid === undefined
         ? await tx.get<{ rid: number | string }>(
-            `WITH r AS (INSERT INTO resource (type, id, version, last_updated, deleted, json) VALUES (?, ?, ?, ?, 0, ?) RETURNING rid, type, id, version, last_updated, json) ${HISTORY_FROM_ROW}`,
-            [v.type, v.id, v.version, v.lastUpdated, v.json, v.method],
+            `WITH r AS (INSERT INTO resource (type, id, version, last_updated, deleted, json) VALUES (?, ?, ?, ?, 0, ?) RETURNING rid, type, id, version, last_updated, json)${ctes} ${HISTORY_FROM_ROW}`,
+            [v.type, v.id, v.version, v.lastUpdated, v.json, ...(inline?.params ?? []), v.method],
           )
         : await tx.get<{ rid: number | string }>(
             `WITH r AS (UPDATE resource SET version = ?, last_updated = ?, deleted = 0, json = ? WHERE rid = ? RETURNING rid, type, id, version, last_updated, json) ${HISTORY_FROM_ROW}`,

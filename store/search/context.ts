@@ -1,11 +1,8 @@
 import type { Queryable } from '../engines/engine.js';
 import { createRegistry, type SearchRegistry } from './definitions/registry.js';
 import type { SearchParam, SearchParameterResource } from './definitions/search-param.js';
-import {
-  compileExtractor,
-  compileRelative,
-  type Extractor,
-} from './indexing/compile-expression.js';
+import { compileComposite, type CompositeExtractor } from './indexing/compile-composite.js';
+import { compileExtractor, type Extractor } from './indexing/compile-expression.js';
 
 /**
  * What search knows at one generation: the registry (shipped plus the custom SearchParameters
@@ -14,6 +11,7 @@ import {
  */
 export class SearchContext {
   private readonly extractors = new Map<string, Extractor | null>();
+  private readonly composites = new Map<string, CompositeExtractor | null>();
 
   constructor(
     readonly generation: string,
@@ -24,22 +22,24 @@ export class SearchContext {
   extractor(param: SearchParam): Extractor | null {
     let e = this.extractors.get(param.key);
     if (e === undefined) {
-      e =
-        param.expression === undefined
-          ? null
-          : compileExtractor(param.expression, param.type === 'composite');
+      e = param.expression === undefined ? null : compileExtractor(param.expression);
       this.extractors.set(param.key, e);
     }
     return e;
   }
 
-  componentExtractor(param: SearchParam, index: number): Extractor | null {
-    const key = `${param.key}#${index}`;
-    let e = this.extractors.get(key);
+  /** The compiled tuples of a composite parameter, compiled once; null when it has no expression. */
+  composite(param: SearchParam): CompositeExtractor | null {
+    let e = this.composites.get(param.key);
     if (e === undefined) {
-      const c = param.components[index];
-      e = c === undefined ? null : compileRelative(c.expression);
-      this.extractors.set(key, e);
+      e =
+        param.expression === undefined
+          ? null
+          : compileComposite(
+              param.expression,
+              param.components.map((c) => c.expression),
+            );
+      this.composites.set(param.key, e);
     }
     return e;
   }

@@ -12,7 +12,12 @@ import type { Indexer } from '../repo/indexer.js';
 import { describeSearch } from './capabilities.js';
 import { findMatches, resolveConditionalReferences } from './conditional.js';
 import { executeSearch, type SearchInput, type SearchLimits } from './execute.js';
-import { indexResource, unindexResource, type ResourceLike } from './indexing/index-resource.js';
+import {
+  indexResource,
+  inlineIndex,
+  unindexResource,
+  type ResourceLike,
+} from './indexing/index-resource.js';
 import { statistics, validateSearchParameter } from './maintenance.js';
 import type { SearchParameterResource } from './definitions/search-param.js';
 import { renderSearchBundle } from './results/bundle.js';
@@ -25,14 +30,24 @@ const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 export const searchIndexer: Indexer = {
   schema: searchSchema,
   index: (tx, rid, resource, fresh) => {
-    // a SearchParameter whose expression does not compile is refused (400) before it is stored
-    if (resource.resourceType === 'SearchParameter')
-      validateSearchParameter(resource as unknown as SearchParameterResource);
-    statistics.noteWrite();
+    beforeIndexing(resource);
     return indexResource(tx, rid, resource as ResourceLike, fresh);
   },
   unindex: unindexResource,
+  inline: async (tx, resource) => {
+    if (tx.dialect !== 'postgres') return undefined;
+    beforeIndexing(resource);
+    return inlineIndex(tx, resource as ResourceLike);
+  },
 };
+
+/** What every indexing of a resource does first. */
+function beforeIndexing(resource: Record<string, unknown>): void {
+  // a SearchParameter whose expression does not compile is refused (400) before it is stored
+  if (resource.resourceType === 'SearchParameter')
+    validateSearchParameter(resource as unknown as SearchParameterResource);
+  statistics.noteWrite();
+}
 
 function strict(call: SearchCall): boolean {
   return /(^|[;,\s])handling\s*=\s*strict/i.test(call.request.headers.prefer ?? '');

@@ -142,6 +142,33 @@ describe('Hearth end to end (npm start)', function () {
     assert.deepEqual(new Set(named), new Set([`Patient/${one}`]));
   });
 
+  it("names only each patient's own resources in a small search page's events too (store headers)", async () => {
+    const res = await fhir('Patient?name=Bulk&_count=3&_elements=id');
+    assert.equal(res.status, 200);
+    const found = (await res.json()) as { entry: { resource: { id: string } }[] };
+    assert.equal(found.entry.length, 3);
+    for (const { resource } of found.entry) {
+      const audit = (await (
+        await fhir(`AuditEvent?patient=Patient/${resource.id}&subtype=search-type&_count=50`)
+      ).json()) as {
+        entry?: { resource: { entity?: { what?: { reference?: string } }[] } }[];
+      };
+      // This patient's event of the 3-patient page (the 1000-patient page above made another).
+      const small = (audit.entry ?? []).filter(
+        (e) =>
+          (e.resource.entity ?? []).filter((x) => x.what?.reference?.startsWith('Patient/'))
+            .length > 0,
+      );
+      assert.ok(small.length >= 1);
+      for (const e of small) {
+        const named = (e.resource.entity ?? [])
+          .map((x) => (x.what?.reference ?? '').replace(/\/_history\/.*$/, ''))
+          .filter((r) => r.startsWith('Patient/'));
+        assert.deepEqual(new Set(named), new Set([`Patient/${resource.id}`]));
+      }
+    }
+  });
+
   it('records the requests in an audit trail readable at /fhir/AuditEvent and verifiable by the CLI', async () => {
     const res = await fhir('AuditEvent?subtype=create');
     assert.equal(res.status, 200);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { canonicalJson } from '../../gateway/audit/canonical-json.js';
+import { canonicalJson, canonicalJsonShared } from '../../gateway/audit/canonical-json.js';
 
 /** The definition, written the obvious way: what the chain's stored text must equal. */
 function reference(value: unknown): string {
@@ -45,6 +45,15 @@ describe('audit: canonical JSON', () => {
     for (let i = 0; i < 500; i++) {
       const v = gen(0);
       assert.equal(canonicalJson(v), reference(v));
+    }
+    // Shared parts written once: values built from the same parts, one memo for all of them.
+    const memo = new WeakMap<object, string>();
+    const parts = Array.from({ length: 40 }, () => gen(1));
+    for (let i = 0; i < 300; i++) {
+      const pick = () => parts[Math.floor(rnd() * parts.length)];
+      const v = rnd() < 0.3 ? [pick(), pick(), i] : { z: pick(), a: [pick(), pick()], m: i };
+      for (const depth of [0, 1, 2, 3])
+        assert.equal(canonicalJsonShared(v, memo, depth), reference(v));
     }
   });
 

@@ -5,6 +5,7 @@ import { jsonResponse } from '../../store/http/respond.js';
 import {
   CONSTRAINT_HEADER,
   encodeConstraint,
+  decodeOwners,
   ENTITIES_HEADER,
   INTERNAL_SECRET_HEADER,
   PATIENTS_HEADER,
@@ -134,6 +135,20 @@ describeOnEngines('store REST: Binary, metadata, trusted callers, time budget', 
       });
     assert.equal(write.headers[ENTITIES_HEADER], `Observation/${id}/_history/2`);
     assert.equal(write.headers[PATIENTS_HEADER], 'p-1');
+  });
+
+  it('refuses an owners list that does not fit its entities and patients', () => {
+    assert.equal(decodeOwners(['A/1', 'B/2'], ['p'], '0'), undefined);
+    assert.equal(decodeOwners(['A/1'], ['p'], '1'), undefined);
+    assert.equal(decodeOwners(['A/1'], ['p'], 'x'), undefined);
+    assert.equal(decodeOwners(['A/1'], ['p'], undefined), undefined);
+    assert.deepEqual(
+      decodeOwners(['A/1', 'B/2'], ['p', 'q'], '0.1,'),
+      new Map([
+        ['p', ['A/1']],
+        ['q', ['A/1']],
+      ]),
+    );
   });
 
   it('answers a resource outside a trusted caller constraint exactly like a missing one', async () => {

@@ -26,7 +26,7 @@ export function plainPathType(branch: string): string | undefined {
 }
 
 /** Where a walk from `cur` (a type or BackboneElement path) along `segments` ends, and its type. */
-function walkTypes(
+export function walkTypes(
   cur: string,
   segments: readonly string[],
 ): { cur: string; type: string | undefined } | undefined {
@@ -142,7 +142,8 @@ function referenceFilter(branch: string): Extractor | undefined {
     });
 }
 
-function walk(input: unknown, segments: readonly string[], type: string): Extracted[] {
+/** The values at `segments` below `input` (arrays flattened), each typed `type`. */
+export function walk(input: unknown, segments: readonly string[], type: string): Extracted[] {
   let values: unknown[] = [input];
   for (const seg of segments) {
     const next: unknown[] = [];

@@ -35,18 +35,16 @@ export function extractRows(ctx: SearchContext, resource: ResourceLike): Extract
   let grp = 0;
   for (const param of ctx.registry.list(resource.resourceType)) {
     if (RESOURCE_COLUMN_PARAMS.has(param.code)) continue;
-    const fn = ctx.extractor(param);
-    if (fn === null) continue;
     if (param.type !== 'composite') {
-      addRows(rows, param.type, param.key, null, evaluate(fn, resource));
+      const fn = ctx.extractor(param);
+      if (fn !== null) addRows(rows, param.type, param.key, null, evaluate(fn, resource));
       continue;
     }
-    for (const root of evaluate(fn, resource)) {
+    const tuples = ctx.composite(param)?.(resource) ?? [];
+    for (const tuple of tuples) {
       grp++;
       param.components.forEach((c, i) => {
-        const cfn = ctx.componentExtractor(param, i);
-        if (cfn !== null)
-          addRows(rows, c.param.type, `${param.key}#${i}`, grp, evaluate(cfn, root.node));
+        addRows(rows, c.param.type, `${param.key}#${i}`, grp, tuple[i] ?? []);
       });
     }
   }
@@ -153,7 +151,8 @@ function tableRows(x: Extraction): TableRows[] {
 }
 
 const sqliteInsert = new Map<string, string>();
-let postgresInsert: string | undefined;
+const postgresInsert = new Map<string, string[]>();
+let postgresStatement: string | undefined;
 
 /** `INSERT … VALUES` of one row (SQLite). */
 function sqliteSql(t: TableRows): string {
@@ -167,20 +166,29 @@ function sqliteSql(t: TableRows): string {
 }
 
 /**
- * One statement filling every index table (PostgreSQL): each table's rows travel as one JSON array
- * parameter (`jsonb_array_elements`) in a data-modifying CTE, so the text never changes (it stays
- * prepared) and a resource's index costs one round trip whatever its row count.
+ * The CTEs filling every index table (PostgreSQL) for the rid `rid` stands for (`?::bigint`, a
+ * parameter, or `r.rid`, read from a CTE `r`): each table's rows travel as one JSON array parameter
+ * (`jsonb_array_elements`), so the text never changes (it stays prepared) and a resource's index
+ * costs one statement whatever its row count.
  */
-function postgresSql(tables: readonly TableRows[]): string {
-  if (postgresInsert === undefined) {
-    const inserts = tables.map((t, n) => {
+function postgresCtes(tables: readonly TableRows[], rid: '?::bigint' | 'r.rid'): string[] {
+  let ctes = postgresInsert.get(rid);
+  if (ctes === undefined) {
+    const from = rid === 'r.rid' ? 'r, ' : '';
+    ctes = tables.map((t, n) => {
       const names = ['rid', ...t.columns.map(([c]) => c)].join(', ');
       const values = t.columns.map(([, type], i) => `(x->>${i})::${PG_CAST[type]}`).join(', ');
-      return `i${n} AS (INSERT INTO ${t.table} (${names}) SELECT ?::bigint, ${values} FROM jsonb_array_elements(?::jsonb) AS x)`;
+      return `i${n} AS (INSERT INTO ${t.table} (${names}) SELECT ${rid}, ${values} FROM ${from}jsonb_array_elements(?::jsonb) AS x)`;
     });
-    postgresInsert = `WITH ${inserts.join(', ')} SELECT 1`;
+    postgresInsert.set(rid, ctes);
   }
-  return postgresInsert;
+  return ctes;
+}
+
+/** One statement filling every index table for `rid` (PostgreSQL). */
+function postgresSql(tables: readonly TableRows[]): string {
+  postgresStatement ??= `WITH ${postgresCtes(tables, '?::bigint').join(', ')} SELECT 1`;
+  return postgresStatement;
 }
 
 /**
@@ -210,6 +218,19 @@ export async function writeRows(tx: Tx, rid: number, x: Extraction): Promise<voi
     const sql = sqliteSql(t);
     for (const row of t.rows) await tx.run(sql, [rid, ...row]);
   }
+}
+
+/**
+ * The index rows of `resource` as CTEs of the statement that inserts it (PostgreSQL; the new rid
+ * comes from its CTE `r`, see `Indexer.inline`).
+ */
+export async function inlineIndex(
+  tx: Tx,
+  resource: ResourceLike,
+): Promise<{ ctes: string[]; params: SqlValue[] }> {
+  const ctx = await loadContext(tx);
+  const tables = tableRows(extractRows(ctx, resource));
+  return { ctes: postgresCtes(tables, 'r.rid'), params: tables.map((t) => JSON.stringify(t.rows)) };
 }
 
 /** Removes every index row of `rid` (call on delete; indexResource calls it before writing). */

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import {
   CONSTRAINT_HEADER,
+  decodeOwners,
   encodeConstraint,
+  ENTITIES_HEADER,
   INTERNAL_SECRET_HEADER,
+  OWNERS_HEADER,
+  PATIENTS_HEADER,
 } from '../../../store/protocol.js';
 import { createSearchProvider, searchIndexer } from '../../../store/search/index.js';
 import { describeOnEngines } from '../../support/engines.js';
@@ -192,6 +196,43 @@ describeOnEngines('store/search over HTTP', (engine) => {
       (await t.api.get(`/fhir/Patient/${ida}/$everything`).set(headers).expect(200)).text,
     ) as Bundle;
     assert.equal(all.entry?.length, 2);
+  });
+  it('tells a trusted caller which disclosed resource belongs to which patient (x-hearth-owners)', async () => {
+    const made: Record<string, string> = {};
+    for (const [key, subject] of [
+      ['a', 'Patient/own-a'],
+      ['b', 'Patient/own-b'],
+      ['none', 'Group/g-1'],
+    ] as const) {
+      const c = await t.api
+        .post('/fhir/Observation')
+        .set('content-type', FHIR)
+        .send(
+          JSON.stringify({
+            resourceType: 'Observation',
+            status: 'final',
+            code: { coding: [{ system: 'urn:test', code: 'owners' }] },
+            subject: { reference: subject },
+          }),
+        )
+        .expect(201);
+      made[key] = `Observation/${(JSON.parse(c.text) as { id: string }).id}/_history/1`;
+    }
+    const res = await t.api
+      .get('/fhir/Observation?code=urn:test|owners')
+      .set(INTERNAL_SECRET_HEADER, SECRET)
+      .expect(200);
+    const entities = String(res.headers[ENTITIES_HEADER]).split(',');
+    const patients = String(res.headers[PATIENTS_HEADER]).split(',');
+    const owners = res.headers[OWNERS_HEADER];
+    assert.deepEqual(
+      decodeOwners(entities, patients, owners),
+      new Map([
+        ['own-a', [made.a]],
+        ['own-b', [made.b]],
+      ]),
+    );
+    assert.ok(entities.includes(made.none ?? ''), 'a resource of no patient is still disclosed');
   });
   it('refuses a SearchParameter whose expression does not compile', async () => {
     const sp = {

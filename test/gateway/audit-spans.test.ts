@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import type { AuditEvent } from '@medplum/fhirtypes';
+import { canonicalJson } from '../../gateway/audit/canonical-json.js';
+import { restAuditEvents, type RestAuditInput } from '../../gateway/audit/events.js';
+import { openAuditStore } from '../../gateway/audit/open-audit-store.js';
+import { auditPgTarget } from '../../gateway/audit/postgres-target.js';
+import { AUDIT_DB_FILE, AuditTrail } from '../../gateway/audit/trail.js';
+import type { AuditStore } from '../../gateway/audit/audit-store.js';
+import { verifyAudit } from '../../gateway/audit/verify.js';
+import { freshSchema, TEST_POSTGRES_URL } from '../support/postgres.js';
+import { silentLog, tempDir } from './support/temp.js';
+
+const SITE = 'http://localhost:8080/fhir';
+const principal = {
+  sub: 'svc',
+  clientId: 'svc',
+  fhirUser: undefined,
+  patient: undefined,
+  scopes: [],
+  roles: [],
+  exp: 0,
+  claims: {},
+};
+
+/** One search request disclosing `patients`. */
+function searchInput(requestId: string, patients: string[]): RestAuditInput {
+  return {
+    requestId,
+    recorded: new Date(),
+    site: SITE,
+    interaction: 'search-type',
+    action: 'R',
+    status: 200,
+    principal,
+    clientIp: '127.0.0.1',
+    method: 'GET',
+    url: 'Patient?_has:Observation:patient:code=x',
+    isQuery: true,
+    entities: patients.map((p) => `Patient/${p}/_history/1`),
+    patients,
+    customHeaders: { 'x-purpose': 'TREAT' },
+  };
+}
+
+/** Its AuditEvents (one per patient, all naming the whole page). */
+function search(requestId: string, patients: string[]): AuditEvent[] {
+  return restAuditEvents(searchInput(requestId, patients));
+}
+
+interface Place {
+  store(): AuditStore;
+  trail(): AuditTrail;
+  /** Raw SQL on the audit tables. */
+  sql(text: string): Promise<Record<string, unknown>[]>;
+  cleanup(): Promise<void>;
+}
+
+function sqlitePlace(): Place {
+  const t = tempDir();
+  return {
+    store: () => openAuditStore({ dataDir: t.dir, sync: 'normal', appendThread: true }),
+    trail: () => new AuditTrail({ dataDir: t.dir, sync: 'normal', log: silentLog }),
+    sql: (text) => {
+      const db = new Database(path.join(t.dir, AUDIT_DB_FILE));
+      try {
+        if (text.startsWith('SELECT'))
+          return Promise.resolve(db.prepare(text).all() as Record<string, unknown>[]);
+        db.exec(text);
+        return Promise.resolve([]);
+      } finally {
+        db.close();
+      }
+    },
+    cleanup: () => {
+      t.cleanup();
+      return Promise.resolve();
+    },
+  };
+}
+
+function postgresPlace(): Place {
+  const t = tempDir();
+  const s = freshSchema();
+  const audit = auditPgTarget(s.url).schema;
+  return {
+    store: () => openAuditStore({ dataDir: t.dir, sync: 'normal', storeUrl: s.url }),
+    trail: () =>
+      new AuditTrail({ dataDir: t.dir, sync: 'normal', log: silentLog, storeUrl: s.url }),
+    sql: async (text) => {
+      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await c.connect();
+      try {
+        await c.query(`SET search_path TO "${audit}"`);
+        return (await c.query<Record<string, unknown>>(text)).rows;
+      } finally {
+        await c.end();
+      }
+    },
+    cleanup: async () => {
+      t.cleanup();
+      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS "${audit}" CASCADE`).finally(() => c.end());
+      await s.drop();
+    },
+  };
+}
+
+const places = [
+  { name: 'sqlite', open: sqlitePlace, dropSpan: 'ALTER TABLE audit_ref DROP COLUMN span' },
+  {
+    name: 'postgres',
+    open: postgresPlace,
+    dropSpan: 'ALTER TABLE audit_ref DROP COLUMN span; UPDATE audit_schema_version SET version = 1',
+  },
+];
+
+for (const { name, open, dropSpan } of places) {
+  describe(`audit search rows shared by consecutive records (${name})`, () => {
+    let t: Place;
+    beforeEach(() => {
+      t = open();
+    });
+    afterEach(() => t.cleanup());
+
+    const total = async (store: AuditStore, refs: Record<string, string[][]>) =>
+      (await store.search({ count: 100, offset: 0, refs })).total;
+
+    it('keeps one row for a value consecutive records share, and finds every record it covers', async () => {
+      const store = t.store();
+      try {
+        await store.append(search('q1', ['a', 'b', 'c']), undefined);
+        await store.append(search('q2', ['b']), undefined);
+        await store.append(search('q3', ['a', 'c']), undefined);
+        // q1's three events all name the page (a, b, c), q2 names b, q3 names a and c.
+        assert.equal(await total(store, { entity: [['Patient/a']] }), 5);
+        assert.equal(await total(store, { patient: [['Patient/b']] }), 4);
+        assert.equal(await total(store, { entity: [['Patient/c/_history/1']] }), 5);
+        assert.equal(await total(store, { patient: [['Patient/a'], ['Patient/c']] }), 5);
+        assert.equal(await total(store, { patient: [['Patient/b'], ['Patient/c']] }), 3);
+        assert.equal(await total(store, { action: [['R']], subtype: [['search-type']] }), 6);
+        const rows = await t.sql(
+          "SELECT seq, span FROM audit_ref WHERE param = 'entity' AND value = 'Patient/a' ORDER BY seq",
+        );
+        // q1 (records 1-3) in one row; q3 (records 5-6) in another: b's search (4) broke the run.
+        assert.deepEqual(
+          rows.map((r) => [Number(r.seq), Number(r.span)]),
+          [
+            [1, 2],
+            [5, 1],
+          ],
+        );
+        const verified = await verifyAudit(store, []);
+        assert.equal(verified.ok, true);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it("stores a REST request's record as exactly the AuditEvents restAuditEvents builds, each chained", async () => {
+      const trail = t.trail();
+      const input = searchInput('rr', ['a', 'b', 'c']);
+      try {
+        await trail.record(search('before', ['z']));
+        await trail.recordRest(input);
+        await trail.recordRest({ ...input, requestId: 'lone', patients: [], entities: [] });
+      } finally {
+        await trail.close();
+      }
+      const stored = await t.sql('SELECT seq, event FROM audit_record ORDER BY seq');
+      const expected = [
+        ...search('before', ['z']),
+        ...restAuditEvents(input),
+        ...restAuditEvents({ ...input, requestId: 'lone', patients: [], entities: [] }),
+      ].map((e, i) => canonicalJson({ ...e, id: String(i + 1) }));
+      // Record 1 (recorded before) is there to show the request's events continue the chain.
+      assert.deepEqual(
+        stored.slice(1).map((r) => r.event),
+        expected.slice(1),
+      );
+      const store = t.store();
+      try {
+        assert.equal((await verifyAudit(store, [])).ok, true);
+        assert.equal(await total(store, { entity: [['Patient/b']] }), 3);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('upgrades a trail written with one search row per record, whose rows keep their meaning', async () => {
+      const first = t.store();
+      try {
+        await first.append(search('old', ['a', 'b']), undefined);
+      } finally {
+        await first.close();
+      }
+      // As a trail from before spans: no column, one row per record and value.
+      await t.sql(dropSpan);
+      await t.sql('DELETE FROM audit_ref');
+      await t.sql(
+        "INSERT INTO audit_ref (seq, param, value) VALUES (1, 'patient', 'Patient/a'), (2, 'patient', 'Patient/a'), (1, 'patient', 'Patient/b'), (2, 'patient', 'Patient/b')",
+      );
+      const store = t.store();
+      try {
+        await store.append(search('new', ['b']), undefined);
+        assert.equal(await total(store, { patient: [['Patient/a']] }), 2);
+        assert.equal(await total(store, { patient: [['Patient/b']] }), 3);
+        assert.equal(await total(store, { entity: [['Patient/b']] }), 1);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
