@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { mkdir } from 'node:fs/promises';
+import { heapTooSmall, relaunchWithHeap } from './app/heap-relaunch.js';
 import { startStoreEarly, type StartingStore } from './app/start-store.js';
 import { workerRoleFrom } from './app/worker-role.js';
 import { ConfigError, loadConfig } from './common/config.js';
@@ -10,7 +11,9 @@ import { onShutdown } from './common/shutdown.js';
  * The composition root: `npm start` (and `npm run demo`, which passes `--demo [patients]`). Reads the
  * configuration once, starts everything on one port, and stops gracefully on SIGTERM. With
  * WORKERS > 1 this process is the cluster primary (app/cluster-primary.ts) and each worker it forks
- * runs this file again, serving the shared port with its own store process.
+ * runs this file again, serving the shared port with its own store process. Every process runs
+ * with a V8 heap bound that follows MAX_BODY_BYTES (common/heap-limit.ts; workers inherit this
+ * process's flags, store processes get theirs from app/start-store.ts).
  */
 
 const DEFAULT_DEMO_PATIENTS = 25;
@@ -24,6 +27,10 @@ function demoPatients(argv: readonly string[]): number | undefined {
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (cluster.isPrimary && heapTooSmall(config.maxBodyBytes)) {
+    process.exitCode = await relaunchWithHeap(config.maxBodyBytes, process.env);
+    return;
+  }
   if (config.workers > 1 && cluster.isPrimary) {
     const log = createLogger(config.logLevel, 'hearth');
     const { runPrimary } = await import('./app/cluster-primary.js');

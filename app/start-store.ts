@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../common/config.js';
 import { siblingEntry, startChild, type StartedChild } from '../common/child-process.js';
+import { heapArgs } from '../common/heap-limit.js';
 import type { Logger } from '../common/logger.js';
 
 /**
@@ -21,7 +22,8 @@ export function storeSocketPath(dataDir: string, name?: string): string {
 
 /**
  * Starts the built-in store as its own process (better-sqlite3 is synchronous: a slow query must
- * never stall sign-in or other requests), listening on an internal Unix socket.
+ * never stall sign-in or other requests), listening on an internal Unix socket. Its V8 heap is
+ * bounded by MAX_BODY_BYTES (common/heap-limit.ts).
  */
 export function startStoreProcess(
   config: Config,
@@ -34,6 +36,8 @@ export function startStoreProcess(
   return startChild(
     siblingEntry(import.meta.url, '../store/main'),
     {
+      // Two malloc arenas instead of glibc's 8 per core: ~15 MiB less resident, same CPU (bench).
+      MALLOC_ARENA_MAX: '2',
       ...env,
       DATA_DIR: config.dataDir,
       STORE_URL: config.storeUrl,
@@ -43,6 +47,8 @@ export function startStoreProcess(
     },
     log,
     60_000,
+    [],
+    heapArgs(config.maxBodyBytes),
   );
 }
 

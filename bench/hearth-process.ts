@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { siblingEntry, startChild, type StartedChild } from '../common/child-process.js';
 import type { Logger } from '../common/logger.js';
@@ -32,8 +34,29 @@ async function firstOk(url: string, deadline: number): Promise<void> {
 }
 
 /**
- * Starts Hearth from the built dist/ as `npm start` does (`node dist/main.js`), or the bench-only
- * unaudited entry, and times the cold start to the first 200.
+ * What `npm start` runs (package.json `[NAME=value…] node [flags…] dist/main.js`): the environment
+ * it sets (e.g. MALLOC_ARENA_MAX) and the node flags it passes (e.g. the heap bound).
+ */
+export function npmStart(): { env: Record<string, string>; nodeArgs: string[] } {
+  const pkg = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as {
+    scripts?: { start?: string };
+  };
+  const words = (pkg.scripts?.start ?? '').split(/\s+/);
+  const node = words.indexOf('node');
+  const assignments = words.slice(0, Math.max(node, 0));
+  if (node < 0 || words.at(-1) !== 'dist/main.js' || assignments.some((w) => !/^\w+=/.test(w)))
+    throw new Error(
+      `package.json start is not "[VAR=v] node [flags] dist/main.js": ${words.join(' ')}`,
+    );
+  const env = Object.fromEntries(
+    assignments.map((w) => [w.split('=')[0] ?? '', w.slice(w.indexOf('=') + 1)]),
+  );
+  return { env, nodeArgs: words.slice(node + 1, -1) };
+}
+
+/**
+ * Starts Hearth from the built dist/ as `npm start` does (its environment and node flags), or the
+ * bench-only unaudited entry, and times the cold start to the first 200.
  */
 export async function startHearthProcess(
   entry: 'main' | 'unaudited',
@@ -48,7 +71,15 @@ export async function startHearthProcess(
       : siblingEntry(import.meta.url, './hearth-unaudited');
   const listenUrl = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
-  const started = startChild(file, { ...process.env, ...env, PORT: String(port) }, log, 120_000);
+  const start = npmStart();
+  const started = startChild(
+    file,
+    { ...process.env, ...start.env, ...env, PORT: String(port) },
+    log,
+    120_000,
+    [],
+    start.nodeArgs,
+  );
   const ready = firstOk(`${listenUrl}/fhir/metadata`, t0 + 120_000);
   let child: StartedChild;
   try {

@@ -42,8 +42,13 @@ export function startChild(
   log: Logger,
   startTimeoutMs = 30_000,
   args: readonly string[] = [],
+  nodeArgs: readonly string[] = [],
 ): Promise<StartedChild> {
-  const execArgv = [...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), ...profilingArgs(env)];
+  const execArgv = [
+    ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []),
+    ...nodeArgs,
+    ...profilingArgs(env),
+  ];
   const child = fork(entry, args, {
     env,
     execArgv,

@@ -54,7 +54,7 @@ export function runCli(
 }
 
 export async function startHearth(
-  opts: { env?: Record<string, string>; args?: string[] } = {},
+  opts: { env?: Record<string, string>; args?: string[]; nodeArgs?: string[] } = {},
 ): Promise<RunningHearth> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'hearth-e2e-'));
   const port = await freePort();
@@ -77,6 +77,7 @@ export async function startHearth(
       log,
       90_000,
       opts.args ?? [],
+      opts.nodeArgs ?? [],
     );
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
