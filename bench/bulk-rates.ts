@@ -42,10 +42,10 @@ export async function bulkRates(
       const tokenA = await backendServices(a.listenUrl, env, BULK_SCOPE, BULK_ROLES);
       const tokenC = await backendServices(c.listenUrl, envC, BULK_SCOPE, BULK_ROLES);
       return await measureBulk({
-        source: { fhirBase: `${a.listenUrl}/fhir`, token: await tokenA(), importDir },
+        source: { fhirBase: `${a.listenUrl}/fhir`, token: tokenA, importDir },
         importInto: {
           fhirBase: `${c.listenUrl}/fhir`,
-          token: await tokenC(),
+          token: tokenC,
           importDir: envC.IMPORT_DIR ?? '',
         },
       });

@@ -13,7 +13,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface BulkHearth {
   /** FHIR base, e.g. `http://127.0.0.1:8080/fhir`. */
   fhirBase: string;
-  token: string;
+  /**
+   * A current access token for each request: a backend-services token lives 5 minutes, less than
+   * a 600-patient import takes, so the bench renews it as a real bulk client would.
+   */
+  token: () => Promise<string>;
   /** That Hearth's IMPORT_DIR (same machine): the export is written here for `$import`. */
   importDir: string;
 }
@@ -58,7 +62,7 @@ async function kickoff(h: BulkHearth, url: string, init: RequestInit = {}): Prom
   const res = await fetch(`${h.fhirBase}/${url}`, {
     ...init,
     headers: {
-      authorization: `Bearer ${h.token}`,
+      authorization: `Bearer ${await h.token()}`,
       accept: 'application/fhir+json',
       'content-type': 'application/fhir+json',
       prefer: 'respond-async',
@@ -73,7 +77,7 @@ async function kickoff(h: BulkHearth, url: string, init: RequestInit = {}): Prom
 async function completed(h: BulkHearth, status: string, o: BulkBenchOptions): Promise<Manifest> {
   const deadline = Date.now() + (o.timeoutMs ?? 30 * 60_000);
   while (Date.now() < deadline) {
-    const res = await fetch(status, { headers: { authorization: `Bearer ${h.token}` } });
+    const res = await fetch(status, { headers: { authorization: `Bearer ${await h.token()}` } });
     if (res.status === 200) return (await res.json()) as Manifest;
     if (res.status !== 202)
       throw new Error(`${status} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
@@ -87,7 +91,7 @@ async function completed(h: BulkHearth, status: string, o: BulkBenchOptions): Pr
 async function stage(h: BulkHearth, m: Manifest, dir: string) {
   const inputs = [];
   for (const [i, o] of m.output.entries()) {
-    const res = await fetch(o.url, { headers: { authorization: `Bearer ${h.token}` } });
+    const res = await fetch(o.url, { headers: { authorization: `Bearer ${await h.token()}` } });
     if (res.status !== 200) throw new Error(`${o.url} answered ${res.status}`);
     const name = `bench-${i}-${path.basename(new URL(o.url).pathname)}`;
     await writeFile(path.join(dir, name), Buffer.from(await res.arrayBuffer()));

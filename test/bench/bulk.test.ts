@@ -24,7 +24,7 @@ describe('bench/bulk.ts measureBulk', function () {
       'fhir-data-exporter',
       'fhir-data-importer',
     ]);
-    return { fhirBase: h.fhirBase, token: await c.token(h), importDir };
+    return { fhirBase: h.fhirBase, token: () => c.token(h), importDir };
   }
 
   before(async () => {
@@ -42,7 +42,7 @@ describe('bench/bulk.ts measureBulk', function () {
 
   async function total(h: BulkHearth, type: string): Promise<number> {
     const res = await fetch(`${h.fhirBase}/${type}?_summary=count`, {
-      headers: { authorization: `Bearer ${h.token}` },
+      headers: { authorization: `Bearer ${await h.token()}` },
     });
     return ((await res.json()) as { total: number }).total;
   }
