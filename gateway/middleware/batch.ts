@@ -3,7 +3,7 @@ import type { Bundle, BundleEntry, OperationOutcome as FhirOutcome } from '@medp
 import { DISCLOSURE_HEADER } from '../../store/protocol.js';
 import { isFhirError, outcome, issue, type OperationOutcome } from '../../store/fhir/outcome.js';
 import type { BundleDecision } from '../authz/decide-bundle.js';
-import { disclosureOf, disclosureOfHeaders, type Disclosure } from '../proxy/disclosure.js';
+import { disclosureOf, disclosureOfHeaders, noteDisclosure } from '../proxy/disclosure.js';
 import { filterResponse } from '../proxy/filter.js';
 import { FHIR_JSON } from '../errors.js';
 import type { GatewayContext } from '../state.js';
@@ -55,18 +55,6 @@ function pick(headers: IncomingHttpHeaders, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Adds an entry's disclosure to the request's audit, each patient keeping only its own entities. */
-function noteDisclosure(ctx: GatewayContext, byPatient: Map<string, string[]>, d: Disclosure) {
-  ctx.state.audit.entities.push(...d.entities);
-  ctx.state.audit.patients.push(...d.patients);
-  for (const [p, own] of d.byPatient) {
-    const all = byPatient.get(p);
-    if (all === undefined) byPatient.set(p, [...own]);
-    else all.push(...own);
-  }
-  ctx.state.audit.entitiesByPatient = byPatient;
-}
-
 /**
  * Runs a batch entry by entry, each under its own decision and constraint: a denied entry answers
  * 403 (or 404 for what the caller may not see) inside the batch-response, the others proceed.
@@ -79,7 +67,6 @@ export async function executeBatch(
   const source = JSON.parse((ctx.state.body ?? Buffer.from('{}')).toString('utf8')) as Bundle;
   const rewrite = deps.rewriter;
   const out: BundleEntry[] = [];
-  const byPatient = new Map<string, string[]>();
   for (const e of bundle.entries) {
     if (isFhirError(e.interaction)) {
       out.push(errorEntry(e.interaction.status, e.interaction.outcome));
@@ -122,9 +109,9 @@ export async function executeBatch(
         resource = undefined;
       }
       if (deps.upstream.isBuiltInStore && res.headers[DISCLOSURE_HEADER] === 'body') {
-        noteDisclosure(ctx, byPatient, disclosureOf(resource, deps.patientsOf));
+        noteDisclosure(ctx.state.audit, disclosureOf(resource, deps.patientsOf));
       } else if (deps.upstream.isBuiltInStore) {
-        noteDisclosure(ctx, byPatient, disclosureOfHeaders(res.headers));
+        noteDisclosure(ctx.state.audit, disclosureOfHeaders(res.headers));
       } else if (res.status < 300 && resource !== undefined) {
         const f = filterResponse(resource, d.constraint, deps.allows);
         if (f.hidden) {
@@ -132,7 +119,7 @@ export async function executeBatch(
           continue;
         }
         resource = f.body;
-        noteDisclosure(ctx, byPatient, disclosureOf(resource, deps.patientsOf));
+        noteDisclosure(ctx.state.audit, disclosureOf(resource, deps.patientsOf));
       }
       const location = pick(res.headers, 'location');
       const etag = pick(res.headers, 'etag');

@@ -8,7 +8,12 @@ import {
 } from '../../store/protocol.js';
 import type { FhirInteraction } from '../authz/interaction.js';
 import { FHIR_JSON } from '../errors.js';
-import { disclosureOf, disclosureOfHeaders, type PatientsOf } from '../proxy/disclosure.js';
+import {
+  disclosureOf,
+  disclosureOfHeaders,
+  noteDisclosure,
+  type PatientsOf,
+} from '../proxy/disclosure.js';
 import { filterResponse, type ResourceAllows } from '../proxy/filter.js';
 import type { UrlRewriter } from '../proxy/rewrite.js';
 import type { BufferedResponse, Upstream } from '../proxy/upstream.js';
@@ -144,10 +149,7 @@ export function respondFiltered(
     const f = filterResponse(parsed, c, deps.allows);
     if (f.hidden) throw notFound('resource not found');
     parsed = f.body;
-    const d = disclosureOf(parsed, deps.patientsOf);
-    ctx.state.audit.entities.push(...d.entities);
-    ctx.state.audit.patients.push(...d.patients);
-    ctx.state.audit.entitiesByPatient = d.byPatient;
+    noteDisclosure(ctx.state.audit, disclosureOf(parsed, deps.patientsOf));
     text = JSON.stringify(parsed);
   } else {
     text = rewrite(text);
@@ -228,15 +230,12 @@ export function proxyToBackend(deps: ProxyDeps): GatewayMiddleware {
       });
       if (res.headers[DISCLOSURE_HEADER] === 'body') {
         // Too many resources for the store's headers: read what was disclosed from the body.
-        const d = disclosureOf(parseJsonOrUndefined(res.body), deps.patientsOf);
-        ctx.state.audit.entities.push(...d.entities);
-        ctx.state.audit.patients.push(...d.patients);
-        ctx.state.audit.entitiesByPatient = d.byPatient;
+        noteDisclosure(
+          ctx.state.audit,
+          disclosureOf(parseJsonOrUndefined(res.body), deps.patientsOf),
+        );
       } else {
-        const d = disclosureOfHeaders(res.headers);
-        ctx.state.audit.entities.push(...d.entities);
-        ctx.state.audit.patients.push(...d.patients);
-        ctx.state.audit.entitiesByPatient = d.byPatient;
+        noteDisclosure(ctx.state.audit, disclosureOfHeaders(res.headers));
       }
       respondBuffered(ctx, res);
       return;

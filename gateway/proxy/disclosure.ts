@@ -77,6 +77,30 @@ export function disclosureOfHeaders(headers: IncomingHttpHeaders): Disclosure {
   return { entities, patients, byPatient };
 }
 
+/** The part of a request's audit state that a disclosure adds to. */
+export interface DisclosureSink {
+  entities: string[];
+  patients: string[];
+  entitiesByPatient?: ReadonlyMap<string, readonly string[]>;
+}
+
+/**
+ * Adds a response's disclosure to the request's audit. Each patient keeps only its own entities,
+ * also across the responses of a batch's entries.
+ */
+export function noteDisclosure(audit: DisclosureSink, d: Disclosure): void {
+  audit.entities.push(...d.entities);
+  audit.patients.push(...d.patients);
+  const prior = audit.entitiesByPatient;
+  if (prior === undefined) {
+    audit.entitiesByPatient = d.byPatient;
+    return;
+  }
+  const merged = new Map(prior);
+  for (const [p, own] of d.byPatient) merged.set(p, [...(merged.get(p) ?? []), ...own]);
+  audit.entitiesByPatient = merged;
+}
+
 /** A comma-separated trusted header (`x-hearth-entities`) as a list. */
 export function headerList(value: string | string[] | undefined): string[] {
   const v = Array.isArray(value) ? value.join(',') : value;
