@@ -77,3 +77,24 @@ export function patientCompartments(resource: { resourceType?: unknown; id?: unk
   }
   return [...ids];
 }
+
+/**
+ * `patientCompartments` of a stored version, from its JSON text (as written by stringifyJson or
+ * JSON.stringify: no repeated keys, and `/` and letters never escaped), parsing it only when the
+ * answer can depend on more than `type` and `id`. Without parsing, the answer is the type's own
+ * rule — a Patient is in its own compartment, anything else in none — whenever the text
+ *  - starts with `{"resourceType":"<type>","id":"<id>"` (so the resource's type and id are these), and
+ *  - has no `Patient/` and no `\u` or `\/` escape (so no string in it holds a Patient reference),
+ *    or its type has no Patient compartment parameter (so no reference in it counts).
+ */
+export function storedPatientCompartments(type: string, id: string, json: string): string[] {
+  const head = `{"resourceType":${JSON.stringify(type)},"id":${JSON.stringify(id)}`;
+  const next = json.charCodeAt(head.length); // `,` or `}`: the id ends where `head` ends
+  if (json.startsWith(head) && (next === 0x2c || next === 0x7d)) {
+    const ownOnly = type === 'Patient' ? [id] : [];
+    if (build().get(type) === undefined) return ownOnly;
+    if (!json.includes('Patient/') && !json.includes('\\u') && !json.includes('\\/'))
+      return ownOnly;
+  }
+  return patientCompartments(JSON.parse(json) as { resourceType?: unknown; id?: unknown });
+}

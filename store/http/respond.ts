@@ -25,6 +25,8 @@ export interface VersionInfo {
   version: number;
   lastUpdated: number;
   json: string;
+  /** The parsed version, when the caller already has it (the disclosure then skips a parse). */
+  resource?: Record<string, unknown>;
 }
 
 export function versionUrl(
@@ -64,7 +66,11 @@ export function versionResponse(
   const res: StoreResponse = {
     status,
     headers,
-    disclosed: [{ type: v.type, id: v.id, version: v.version, json: v.json }],
+    disclosed: [
+      v.resource === undefined
+        ? { type: v.type, id: v.id, version: v.version, json: v.json }
+        : { type: v.type, id: v.id, version: v.version, json: v.json, resource: v.resource },
+    ],
   };
   const prefer = opts.write === true ? preferReturn(req) : 'representation';
   if (prefer === 'representation') {

@@ -30,16 +30,36 @@ export function ifMatch(req: StoreRequest): number | undefined {
   return v;
 }
 
+/** What `visibleParsed` found: whether the version is visible, and its plain JSON if it parsed it. */
+export interface Visibility {
+  visible: boolean;
+  /** The parsed version when deciding needed it (for the disclosure, so it is parsed once). */
+  resource?: Record<string, unknown>;
+}
+
+const SEEN: Visibility = Object.freeze({ visible: true });
+const HIDDEN: Visibility = Object.freeze({ visible: false });
+
 /**
  * Whether the caller's constraint lets it see this stored version of a `type`. The JSON is parsed
  * only when the type's access is confined (a compartment or filters); otherwise the type decides.
  */
-export function visible(req: StoreRequest, type: string, json: string | null | undefined): boolean {
+export function visibleParsed(
+  req: StoreRequest,
+  type: string,
+  json: string | null | undefined,
+): Visibility {
   const c = req.constraint;
-  if (c === undefined) return true;
-  if (json === null || json === undefined) return false;
+  if (c === undefined) return SEEN;
+  if (json === null || json === undefined) return HIDDEN;
   const access = typeAccess(c, type);
-  if (access === undefined) return false;
-  if (access.compartment === undefined && (access.anyOf?.length ?? 0) === 0) return true;
-  return allows(c, JSON.parse(json) as Record<string, unknown>);
+  if (access === undefined) return HIDDEN;
+  if (access.compartment === undefined && (access.anyOf?.length ?? 0) === 0) return SEEN;
+  const resource = JSON.parse(json) as Record<string, unknown>;
+  return { visible: allows(c, resource), resource };
+}
+
+/** `visibleParsed(…).visible`. */
+export function visible(req: StoreRequest, type: string, json: string | null | undefined): boolean {
+  return visibleParsed(req, type, json).visible;
 }

@@ -1,9 +1,9 @@
 import { gone, notAcceptable, notFound } from '../fhir/outcome.js';
 import { responseFormat } from '../http/negotiate.js';
-import { etag, httpDate, versionResponse } from '../http/respond.js';
-import type { StoreContext, StoreRequest, StoreResponse } from '../http/types.js';
+import { etag, httpDate, versionResponse, type VersionInfo } from '../http/respond.js';
+import type { Disclosure, StoreContext, StoreRequest, StoreResponse } from '../http/types.js';
 import type { ResourceRow } from '../repo/rows.js';
-import { assertId, assertType, visible } from './common.js';
+import { assertId, assertType, visible, visibleParsed } from './common.js';
 
 function notModified(req: StoreRequest, row: { version: number; last_updated: number }): boolean {
   const inm = req.headers['if-none-match'];
@@ -45,8 +45,8 @@ export async function read(
   assertId(id);
   const format = responseFormat(req);
   const row: ResourceRow | undefined = await ctx.repo.read(req.tx ?? ctx.engine, type, id);
-  if (row === undefined || !visible(req, type, row.json))
-    throw notFound(`${type}/${id} is not known`);
+  const seen = row === undefined ? undefined : visibleParsed(req, type, row.json);
+  if (row === undefined || seen?.visible !== true) throw notFound(`${type}/${id} is not known`);
   if (row.deleted !== 0) throw gone(`${type}/${id} was deleted`);
   if (notModified(req, row)) {
     return {
@@ -58,16 +58,30 @@ export async function read(
   if (format === 'raw') {
     if (type !== 'Binary') notAcceptableFor(req);
     const res = rawBinary(row.json, row.version, row.last_updated);
-    res.disclosed = [{ type, id, version: row.version, json: row.json }];
+    res.disclosed = [disclosure(type, id, row.version, row.json, seen.resource)];
     return res;
   }
-  return versionResponse(ctx, req, 200, {
+  const v: VersionInfo = {
     type,
     id,
     version: row.version,
     lastUpdated: row.last_updated,
     json: row.json,
-  });
+  };
+  if (seen.resource !== undefined) v.resource = seen.resource;
+  return versionResponse(ctx, req, 200, v);
+}
+
+function disclosure(
+  type: string,
+  id: string,
+  version: number,
+  json: string,
+  resource: Record<string, unknown> | undefined,
+): Disclosure {
+  return resource === undefined
+    ? { type, id, version, json }
+    : { type, id, version, json, resource };
 }
 
 function notAcceptableFor(req: StoreRequest): never {

@@ -206,4 +206,40 @@ describeOnEngines('store REST: create, read, vread, update, delete', function (e
     assert.equal(h.status, 200);
     assert.equal(h.headers.etag, 'W/"1"');
   });
+
+  it('answers a plain read like the same read spelled with escapes or a query, to the byte', async () => {
+    const put = await t.api
+      .put('/Patient/a-b.c')
+      .set('content-type', FHIR)
+      .send({
+        resourceType: 'Patient',
+        id: 'a-b.c',
+        name: [{ family: 'Ångström', given: ['Zoë'] }],
+      });
+    assert.equal(put.status, 201);
+    const plain = await t.api.get('/fhir/Patient/a-b.c').set('x-request-id', 'rq-1');
+    assert.equal(plain.status, 200);
+    assert.equal(plain.text, put.text);
+    assert.equal(Number(plain.headers['content-length']), Buffer.byteLength(plain.text, 'utf8'));
+    assert.equal(plain.headers['x-request-id'], 'rq-1');
+    for (const other of ['/fhir/Patient/a%2Db.c', '/Patient/a-b.c?_format=json']) {
+      const res = await t.api.get(other);
+      assert.equal(res.status, 200, other);
+      assert.equal(res.text, plain.text, other);
+      for (const h of [
+        'content-type',
+        'content-length',
+        'etag',
+        'last-modified',
+        'content-location',
+      ])
+        assert.equal(res.headers[h], plain.headers[h], `${other} ${h}`);
+    }
+    // dot segments resolve as URLs do (`/fhir/Patient/..` is the base), never as an id
+    const dots = await t.api.get('/fhir/Patient/..');
+    const base = await t.api.get('/fhir/');
+    assert.equal(dots.status, base.status);
+    assert.equal(dots.body.issue?.[0]?.code, base.body.issue?.[0]?.code);
+    assert.equal((await t.api.get('/fhir/Spaceship/1')).status, 404);
+  });
 });

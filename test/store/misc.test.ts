@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import type { Queryable } from '../../store/engines/engine.js';
 import type { SearchProvider } from '../../store/http/types.js';
 import { jsonResponse } from '../../store/http/respond.js';
+import { constraintOf } from '../../store/http/trusted.js';
 import {
   CONSTRAINT_HEADER,
   encodeConstraint,
+  decodeConstraint,
   decodeOwners,
   ENTITIES_HEADER,
   INTERNAL_SECRET_HEADER,
@@ -183,11 +185,20 @@ describeOnEngines('store REST: Binary, metadata, trusted callers, time budget', 
       .set(INTERNAL_SECRET_HEADER, SECRET)
       .set(CONSTRAINT_HEADER, constraint);
     assert.equal(hist.status, 404);
-    const bad = await t.api
-      .get(`/Observation/${mine.body.id}`)
+    for (let i = 0; i < 2; i++) {
+      const bad = await t.api
+        .get(`/Observation/${mine.body.id}`)
+        .set(INTERNAL_SECRET_HEADER, SECRET)
+        .set(CONSTRAINT_HEADER, 'e30');
+      assert.equal(bad.status, 400, 'a malformed constraint is refused every time');
+    }
+    const everything = encodeConstraint({ types: { '*': {} } });
+    const open = await t.api
+      .get(`/Observation/${other.body.id}`)
       .set(INTERNAL_SECRET_HEADER, SECRET)
-      .set(CONSTRAINT_HEADER, 'e30');
-    assert.equal(bad.status, 400);
+      .set(CONSTRAINT_HEADER, everything);
+    assert.equal(open.status, 200, 'each constraint text is decoded for itself');
+    assert.equal((await get(other.body.id as string)).status, 404, 'and the first still applies');
     const create = await t.api
       .post('/Observation')
       .set(INTERNAL_SECRET_HEADER, SECRET)
@@ -234,5 +245,21 @@ describeOnEngines('store REST: Binary, metadata, trusted callers, time budget', 
     } finally {
       await t2.close();
     }
+  });
+});
+
+describe('store: trusted caller constraint header', () => {
+  it('decodes a constraint text once and hands out the same frozen constraint for it', () => {
+    const text = encodeConstraint({
+      types: { Observation: { compartment: 'Patient/p-1', anyOf: ['status=final'] } },
+    });
+    const a = constraintOf({ [CONSTRAINT_HEADER]: text });
+    const b = constraintOf({ [CONSTRAINT_HEADER]: text });
+    assert.ok(a !== undefined && a === b);
+    assert.ok(Object.isFrozen(a) && Object.isFrozen(a.types));
+    const obs = a.types.Observation;
+    assert.ok(obs !== undefined && Object.isFrozen(obs) && Object.isFrozen(obs.anyOf));
+    assert.deepEqual(a, decodeConstraint(text));
+    assert.throws(() => constraintOf({ [CONSTRAINT_HEADER]: 'e30' }), /bad x-hearth-constraint/);
   });
 });
