@@ -17,8 +17,8 @@ import type { SearchInput, SearchLimits } from './search-input.js';
 import { constraintSql } from './sql/constraint-sql.js';
 import { afterSql, sortKeys } from './sql/order.js';
 import { MAX_RID, readPage, type PageRow } from './results/page-query.js';
-import { walkPage } from './results/walk-page.js';
-import { WALK_DEFAULTS, walkWindow } from './results/walk-plan.js';
+import { drivenWhere, walkPage } from './results/walk-page.js';
+import { narrowDriver, WALK_DEFAULTS, walkWindow } from './results/walk-plan.js';
 
 const EVERYTHING_PARAMS = new Set(['start', 'end', '_since']);
 
@@ -131,7 +131,15 @@ async function run(
       rows = walked.rows;
       maxRid = walked.maxRid;
     } else {
-      const where = `${baseWhere(b, input, req, env, everythingExtra)}${ridBound(b)}`;
+      const driver =
+        tuning === false
+          ? undefined
+          : await narrowDriver(q, input, req, env, { narrow: tuning.narrow, deadline });
+      const matching =
+        driver === undefined
+          ? baseWhere(b, input, req, env, everythingExtra)
+          : drivenWhere(b, input, req, env, driver);
+      const where = `${matching}${ridBound(b)}`;
       const after =
         cursor === undefined || cursor.d === 'l' ? '1 = 1' : afterSql(b, keys, cursor.k, reverse);
       const withMax = maxRid === undefined;

@@ -20,7 +20,7 @@ const LISTED: SortKey[] = [{ expr: 'r.rid + 0', desc: false, nullable: false }];
  * The WHERE of a type search driven by one of its clauses (it lists its matches) while the
  * others test each of them through the indexes, so no other clause lists all of its matches.
  */
-function drivenWhere(
+export function drivenWhere(
   b: SqlBuilder,
   input: SearchInput,
   req: SearchRequest,

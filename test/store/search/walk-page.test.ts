@@ -10,7 +10,8 @@ import { TestStore, type Res } from './support/test-store.js';
 /**
  * Differential test of the walked pages (results/walk-page.ts): a search in row id order whose
  * clauses match many rows walks the rows of its type, drives from a clause that lists few, or
- * lists every match (`walk: false`). Every page of every plan, followed forwards from the first
+ * lists every match (`walk: false`); a search that is not walked drives from its narrowest
+ * clause on SQLite (walk-plan.ts narrowDriver) or lists every match (`walk: false`). Every page of every plan, followed forwards from the first
  * page and backwards from the last, must be the same: same resources, same order, same links
  * (cursors included), same total. Small windows make walks end mid-page, so the page continues
  * past the walk's edge, and cross the cursor's position.
@@ -32,6 +33,12 @@ const QUERIES = [
   'Patient?_has:Observation:patient:code=none',
   'Patient?_has:Observation:patient:code=half&_has:Observation:patient:date=ge2023-01-01',
   'Patient?_has:Observation:patient:code=common&_include=Patient:organization',
+  // not walked: driven by the clause that lists fewest (SQLite), the others tested per row
+  'Observation?patient=p05&code=common',
+  'Observation?code=rare&status=final',
+  'Observation?subject=Patient/p05&date=ge2021-01-01',
+  'Observation?code=common&status=final&_sort=-date',
+  'Observation?code=half&status=final&patient.gender=female',
 ];
 
 const TUNINGS: [string, WalkTuning][] = [
