@@ -77,10 +77,12 @@ export function bulkStoreEndpoint(
   secret: string | undefined,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   return function bulkStore(req, res) {
+    // both endpoints take POST only: every other request (each read) skips parsing its URL here
+    if (req.method !== 'POST') return false;
     const url = new URL(req.url ?? '/', 'http://store');
     const isExport = url.pathname === BULK_EXPORT_PATH;
     const isImport = url.pathname === BULK_IMPORT_PATH;
-    if ((!isExport && !isImport) || req.method !== 'POST' || !isTrusted(req.headers, secret)) {
+    if ((!isExport && !isImport) || !isTrusted(req.headers, secret)) {
       return false;
     }
     const work = isExport ? streamExport(ctx, req, res) : runImport(ctx, indexer, req, res, url);

@@ -30,7 +30,10 @@ export function responseFormat(req: StoreRequest): 'fhir' | 'raw' {
       `_format ${format} is not supported; this server speaks application/fhir+json`,
     );
   }
-  const types = mediaTypes(req.headers.accept ?? '');
+  const accept = req.headers.accept;
+  // the usual Accept (one JSON type, no parameters) answers without splitting it
+  if (accept === undefined || JSON_FORMATS.has(accept)) return 'fhir';
+  const types = mediaTypes(accept);
   if (types.length === 0 || types.some(isJson)) return 'fhir';
   if (types.some(isXml)) throw notAcceptable('XML is not supported; ask for application/fhir+json');
   return 'raw';
