@@ -25,8 +25,11 @@ export interface VersionInfo {
   version: number;
   lastUpdated: number;
   json: string;
-  /** The parsed version, when the caller already has it (the disclosure then skips a parse). */
-  resource?: Record<string, unknown>;
+  /**
+   * `JSON.parse(json)`, when the caller already did it (the disclosure then skips a parse). Only
+   * that: a write's plain object (toPlain) can differ from it (a `__proto__` key).
+   */
+  parsed?: Record<string, unknown>;
 }
 
 export function versionUrl(
@@ -67,9 +70,9 @@ export function versionResponse(
     status,
     headers,
     disclosed: [
-      v.resource === undefined
+      v.parsed === undefined
         ? { type: v.type, id: v.id, version: v.version, json: v.json }
-        : { type: v.type, id: v.id, version: v.version, json: v.json, resource: v.resource },
+        : { type: v.type, id: v.id, version: v.version, json: v.json, resource: v.parsed },
     ],
   };
   const prefer = opts.write === true ? preferReturn(req) : 'representation';

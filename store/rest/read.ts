@@ -68,7 +68,7 @@ export async function read(
     lastUpdated: row.last_updated,
     json: row.json,
   };
-  if (seen.resource !== undefined) v.resource = seen.resource;
+  if (seen.resource !== undefined) v.parsed = seen.resource;
   return versionResponse(ctx, req, 200, v);
 }
 

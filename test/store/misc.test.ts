@@ -172,7 +172,11 @@ describeOnEngines('store REST: Binary, metadata, trusted callers, time budget', 
         .get(`/Observation/${id}`)
         .set(INTERNAL_SECRET_HEADER, secret)
         .set(CONSTRAINT_HEADER, constraint);
-    assert.equal((await get(mine.body.id as string)).status, 200);
+    const seen = await get(mine.body.id as string);
+    assert.equal(seen.status, 200);
+    // the parse that decided visibility also gives the disclosure its patients
+    assert.equal(seen.headers[PATIENTS_HEADER], 'p-1');
+    assert.equal(seen.headers[ENTITIES_HEADER], `Observation/${mine.body.id}/_history/1`);
     const hidden = await get(other.body.id as string);
     assert.equal(hidden.status, 404);
     assert.equal(
