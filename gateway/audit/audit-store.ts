@@ -25,6 +25,12 @@ export interface AuditStore {
   readonly engine: 'sqlite' | 'postgres';
   /** A one-line description for logs and CLI output (no credentials). */
   readonly where: string;
+  /**
+   * Appends may be issued before the earlier ones resolve: they commit in the order they were
+   * issued (the SQLite writer thread), so the trail hands each batch over at once instead of
+   * waiting for the previous commit's answer.
+   */
+  readonly pipelined?: boolean;
 
   /**
    * Appends the events of `entries` after the true head; with `sign`, also signs the new head
