@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { adminAuditEvent } from '../../gateway/audit/events.js';
 import { AppendThread } from '../../gateway/audit/append-thread.js';
 import { openAuditStore } from '../../gateway/audit/open-audit-store.js';
+import { AUDIT_DB_FILE } from '../../gateway/audit/trail.js';
 import { tempDir } from './support/temp.js';
 
 const event = (what: string) =>
@@ -29,6 +31,37 @@ describe('audit: SQLite writer thread', () => {
         );
       } finally {
         await store.close();
+      }
+    } finally {
+      await thread.close();
+      t.cleanup();
+    }
+  });
+
+  it('commits the batches sent while a commit runs together, in the order sent, continuing search-row runs', async () => {
+    const t = tempDir();
+    const thread = new AppendThread({ dataDir: t.dir, sync: 'normal' });
+    try {
+      // A long first commit; the 49 batches sent meanwhile wait on the thread's port.
+      const big = Array.from({ length: 2000 }, (_, i) => event(`big ${i}`));
+      const sent = [thread.append(big, false)];
+      for (let i = 0; i < 49; i++) sent.push(thread.append([event(`small ${i}`)], false));
+      const results = await Promise.all(sent);
+      assert.deepEqual(
+        results.map((r) => r.head.seq),
+        [2000, ...Array.from({ length: 49 }, (_, i) => 2001 + i)],
+      );
+      assert.deepEqual(
+        results.map((r) => r.lines.length),
+        [2000, ...Array.from({ length: 49 }, () => 1)],
+      );
+      const db = new Database(path.join(t.dir, AUDIT_DB_FILE), { readonly: true });
+      try {
+        // Every event has action E: one search row per transaction (a run cannot span two).
+        const rows = db.prepare("SELECT seq, span FROM audit_ref WHERE param = 'action'").all();
+        assert.ok(rows.length <= 3, `${rows.length} transactions for 50 batches`);
+      } finally {
+        db.close();
       }
     } finally {
       await thread.close();
