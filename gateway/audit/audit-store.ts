@@ -7,7 +7,13 @@ import type { AuditPage, AuditQuery } from './search.js';
 import type { CheckpointKey } from './signing-key.js';
 
 export interface AppendResult {
-  /** The canonical JSON of each stored record, in order (for AUDIT_NDJSON). */
+  /** Records stored. */
+  records: number;
+  /**
+   * The canonical JSON of each stored record, in order (for AUDIT_NDJSON); empty from a SQLite
+   * writer thread opened without `threadLines` (nobody reads them, and copying them between
+   * threads costs the event loop).
+   */
   lines: string[];
   head: ChainHead;
   /** The checkpoint written in the same transaction, when one was asked for. */

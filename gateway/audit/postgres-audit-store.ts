@@ -170,7 +170,12 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
           await insertRows(c, batch.records, batch.refs);
           const checkpoint =
             sign === undefined ? undefined : await storeCheckpoint(c, sign, batch.head);
-          return { lines: batch.records.map((r) => r.event), head: batch.head, checkpoint };
+          return {
+            records: batch.records.length,
+            lines: batch.records.map((r) => r.event),
+            head: batch.head,
+            checkpoint,
+          };
         }, true),
       ),
     checkpoint: (key) => afterReady(() => inTx((c, head) => storeCheckpoint(c, key, head), true)),

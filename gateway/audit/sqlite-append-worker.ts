@@ -30,11 +30,13 @@ export type AppendReply =
 export interface AppendWorkerData {
   dataDir: string;
   sync: SqliteSync;
+  /** Send each record's text back (AppendResult.lines), else an empty list. */
+  lines: boolean;
 }
 
 if (parentPort === null) throw new Error('sqlite-append-worker runs as a worker thread');
 const port = parentPort;
-const { dataDir, sync } = workerData as AppendWorkerData;
+const { dataDir, sync, lines } = workerData as AppendWorkerData;
 const store = openSqliteAuditStore({ dataDir, sync });
 let key: CheckpointKey | undefined;
 /** Batches that arrived while the previous group commit ran: they commit together, in order. */
@@ -55,7 +57,7 @@ function commitWaiting(): void {
       const result = results[i];
       return result === undefined
         ? { id: r.id, ok: false, message: 'audit append produced no result' }
-        : { id: r.id, ok: true, result };
+        : { id: r.id, ok: true, result: lines ? result : { ...result, lines: [] } };
     });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

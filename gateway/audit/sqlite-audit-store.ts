@@ -42,6 +42,8 @@ export interface SqliteAuditStoreOptions {
    * commit's inserts and fsync do not stop the event loop. Everything else stays on this thread.
    */
   appendThread?: boolean;
+  /** With `appendThread`: the thread sends each record's text back (default true). */
+  threadLines?: boolean;
 }
 
 type Value = string | number;
@@ -118,7 +120,11 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
 
   const thread =
     opts.appendThread === true && opts.readonly !== true
-      ? new AppendThread({ dataDir: opts.dataDir, sync: opts.sync })
+      ? new AppendThread({
+          dataDir: opts.dataDir,
+          sync: opts.sync,
+          lines: opts.threadLines ?? true,
+        })
       : undefined;
   const appendGroups = (
     groups: readonly (readonly AuditEntry[])[],
@@ -134,7 +140,12 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
           const batch = chainEvents(at, entries, spans);
           insertRecords(batch.records);
           at = batch.head;
-          return { lines: batch.records.map((r) => r.event), head: at, checkpoint: undefined };
+          return {
+            records: batch.records.length,
+            lines: batch.records.map((r) => r.event),
+            head: at,
+            checkpoint: undefined,
+          };
         });
         insertRefs(spans.rows);
         const last = results.at(-1);

@@ -1,7 +1,7 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { SqliteSync } from '../../common/config.js';
 import type { Logger } from '../../common/logger.js';
-import type { AuditStore } from './audit-store.js';
+import type { AppendResult, AuditStore } from './audit-store.js';
 import type { Checkpoint } from './checkpoint.js';
 import { entrySize, restEntry, type AuditEntry } from './entries.js';
 import type { RestAuditInput } from './events.js';
@@ -81,6 +81,7 @@ export class AuditTrail {
         sync: opts.sync,
         storeUrl: opts.storeUrl,
         appendThread: opts.appendThread ?? true,
+        threadLines: opts.ndjson !== undefined,
         onIdleError: (err) => {
           opts.log.warn({ err }, 'audit database connection dropped');
         },
@@ -203,13 +204,12 @@ export class AuditTrail {
     const size = batch.reduce((n, p) => n + p.size, 0);
     this.sinceCheckpoint += size;
     const sign = this.checkpointDue() ? key : undefined;
-    let lines: string[];
+    let result: AppendResult;
     try {
-      const result = await this.store.append(
+      result = await this.store.append(
         batch.flatMap((p) => p.entries),
         sign,
       );
-      lines = result.lines;
     } catch (err) {
       this.sinceCheckpoint -= size;
       this.log.error({ err }, 'audit commit failed');
@@ -217,14 +217,14 @@ export class AuditTrail {
       return;
     }
     // A REST record's size was an estimate (a bulk download may add an event).
-    this.sinceCheckpoint += lines.length - size;
+    this.sinceCheckpoint += result.records - size;
     if (sign !== undefined) {
       this.sinceCheckpoint = 0;
       this.lastCheckpointAt = Date.now();
     }
     if (this.sink !== undefined) {
       try {
-        this.sink.write(lines);
+        this.sink.write(result.lines);
       } catch (err) {
         this.log.error({ err }, 'AUDIT_NDJSON write failed');
       }

@@ -14,7 +14,7 @@ const event = (what: string) =>
 describe('audit: SQLite writer thread', () => {
   it('answers each batch once it is committed, in order, on one chain', async () => {
     const t = tempDir();
-    const thread = new AppendThread({ dataDir: t.dir, sync: 'normal' });
+    const thread = new AppendThread({ dataDir: t.dir, sync: 'normal', lines: true });
     try {
       const [a, b] = await Promise.all([
         thread.append([event('one'), event('two')], false),
@@ -40,7 +40,7 @@ describe('audit: SQLite writer thread', () => {
 
   it('commits the batches sent while a commit runs together, in the order sent, continuing search-row runs', async () => {
     const t = tempDir();
-    const thread = new AppendThread({ dataDir: t.dir, sync: 'normal' });
+    const thread = new AppendThread({ dataDir: t.dir, sync: 'normal', lines: true });
     try {
       // A long first commit; the 49 batches sent meanwhile wait on the thread's port.
       const big = Array.from({ length: 2000 }, (_, i) => event(`big ${i}`));
@@ -73,7 +73,7 @@ describe('audit: SQLite writer thread', () => {
     const t = tempDir();
     const notADir = path.join(t.dir, 'file');
     writeFileSync(notADir, 'x');
-    const thread = new AppendThread({ dataDir: notADir, sync: 'normal' });
+    const thread = new AppendThread({ dataDir: notADir, sync: 'normal', lines: true });
     try {
       await assert.rejects(thread.append([event('lost?')], false));
       await assert.rejects(thread.append([event('again')], false));
