@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { siblingEntry } from '../../common/child-process.js';
 import type { AppendResult } from './audit-store.js';
 import type { AuditEntry } from './entries.js';
-import type { AppendReply, AppendRequest, AppendWorkerData } from './append-worker.js';
+import type { AppendReply, AppendRequest, AppendWorkerData } from './sqlite-append-worker.js';
 
 interface Waiting {
   resolve(r: AppendResult): void;
@@ -37,7 +37,7 @@ export class AppendThread {
   }
 
   private start(): { worker: Worker; waiting: Map<number, Waiting> } {
-    const entry = siblingEntry(import.meta.url, './append-worker');
+    const entry = siblingEntry(import.meta.url, './sqlite-append-worker');
     // From TypeScript sources (tests under tsx) the thread registers tsx's loader first.
     const worker = entry.endsWith('.ts')
       ? new Worker(

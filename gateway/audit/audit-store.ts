@@ -43,15 +43,6 @@ export interface AuditStore {
    * (same commit).
    */
   append(entries: readonly AuditEntry[], sign: CheckpointKey | undefined): Promise<AppendResult>;
-  /**
-   * Appends each group's events, in order, in ONE transaction (one commit), signing the final head
-   * with `sign`; one result per group (a checkpoint only in the last). The writer thread's group
-   * commit; always on this store's own connection, never through a writer thread.
-   */
-  appendGroups(
-    groups: readonly (readonly AuditEntry[])[],
-    sign: CheckpointKey | undefined,
-  ): AppendResult[] | Promise<AppendResult[]>;
   /** Signs the current head and stores the checkpoint. */
   checkpoint(key: CheckpointKey): Promise<Checkpoint>;
   head(): Promise<ChainHead>;

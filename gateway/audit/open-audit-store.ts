@@ -11,7 +11,7 @@ export interface OpenAuditStoreOptions {
   storeUrl?: string | undefined;
   /** SQLite: open an existing database read-only (verify). */
   readonly?: boolean;
-  /** Appends on a writer thread (see append-worker.ts). */
+  /** SQLite: appends on a writer thread (see openSqliteAuditStore). */
   appendThread?: boolean;
   /** SQLite writer thread: send each record's text back (AUDIT_NDJSON needs them; default true). */
   threadLines?: boolean;
@@ -26,8 +26,6 @@ export function openAuditStore(opts: OpenAuditStoreOptions): AuditStore {
   if (opts.storeUrl !== undefined && isPostgresUrl(opts.storeUrl)) {
     return openPostgresAuditStore({
       storeUrl: opts.storeUrl,
-      ...(opts.appendThread === undefined ? {} : { appendThread: opts.appendThread }),
-      ...(opts.threadLines === undefined ? {} : { threadLines: opts.threadLines }),
       ...(opts.onIdleError === undefined ? {} : { onIdleError: opts.onIdleError }),
     });
   }

@@ -2,12 +2,10 @@ import type { JsonWebKey } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
-import { AppendThread } from './append-thread.js';
 import type { AppendResult, AuditStore } from './audit-store.js';
 import {
   chainEvents,
   EMPTY_HEAD,
-  RefSpans,
   refsOf,
   type ChainHead,
   type RecordRow,
@@ -21,7 +19,6 @@ import {
 } from './checkpoint.js';
 import { AUDIT_SCHEMA_VERSION, auditPgSchema } from './postgres-schema.js';
 import { auditPgTarget } from './postgres-target.js';
-import type { AuditEntry } from './entries.js';
 import { auditSearchSql } from './search.js';
 import { int8AsNumber, withPgTransaction } from '../../common/postgres-pool.js';
 import { keyFromPrivateJwk, newPrivateJwk, type CheckpointKey } from './signing-key.js';
@@ -33,13 +30,6 @@ export interface PostgresAuditStoreOptions {
   poolSize?: number;
   /** Errors of idle pooled connections (a server restart). */
   onIdleError?: (err: Error) => void;
-  /**
-   * Run appends on a writer thread with its own connection, so building, hashing and sending each
-   * batch leaves the event loop, and batches are handed over as they form (see append-worker.ts).
-   */
-  appendThread?: boolean;
-  /** With `appendThread`: the thread sends each record's text back (default true). */
-  threadLines?: boolean;
 }
 
 /** The lock every Hearth migration takes (store/engines/postgres/migrate.ts uses the same). */
@@ -170,55 +160,24 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
     return rows[0] === undefined ? undefined : (JSON.parse(rows[0].private_jwk) as JsonWebKey);
   };
 
-  const appendGroups = (
-    groups: readonly (readonly AuditEntry[])[],
-    sign: CheckpointKey | undefined,
-  ): Promise<AppendResult[]> =>
-    afterReady(() =>
-      inTx(async (c, head): Promise<AppendResult[]> => {
-        let at = head;
-        // One set of search rows for the transaction: runs continue from batch to batch.
-        const spans = new RefSpans();
-        const records: RecordRow[] = [];
-        const results = groups.map((entries): AppendResult => {
-          const batch = chainEvents(at, entries, spans);
-          records.push(...batch.records);
-          at = batch.head;
-          return {
-            records: batch.records.length,
-            lines: batch.records.map((r) => r.event),
-            head: at,
-            checkpoint: undefined,
-          };
-        });
-        await insertRows(c, records, spans.rows);
-        const last = results.at(-1);
-        if (sign !== undefined && last !== undefined) {
-          last.checkpoint = await storeCheckpoint(c, sign, at);
-        }
-        return results;
-      }, true),
-    );
-  const thread =
-    opts.appendThread === true
-      ? new AppendThread({
-          engine: 'postgres',
-          storeUrl: opts.storeUrl,
-          lines: opts.threadLines ?? true,
-        })
-      : undefined;
-
   return {
     engine: 'postgres',
     where: `PostgreSQL schema ${schema}`,
-    pipelined: thread !== undefined,
-    append: async (entries, sign) => {
-      if (thread !== undefined) return thread.append(entries, sign !== undefined);
-      const [result] = await appendGroups([entries], sign);
-      if (result === undefined) throw new Error('audit append produced no result');
-      return result;
-    },
-    appendGroups,
+    append: (entries, sign) =>
+      afterReady(() =>
+        inTx(async (c, head): Promise<AppendResult> => {
+          const batch = chainEvents(head, entries);
+          await insertRows(c, batch.records, batch.refs);
+          const checkpoint =
+            sign === undefined ? undefined : await storeCheckpoint(c, sign, batch.head);
+          return {
+            records: batch.records.length,
+            lines: batch.records.map((r) => r.event),
+            head: batch.head,
+            checkpoint,
+          };
+        }, true),
+      ),
     checkpoint: (key) => afterReady(() => inTx((c, head) => storeCheckpoint(c, key, head), true)),
     head: async () => (await query<ChainHead>(HEAD))[0] ?? EMPTY_HEAD,
     latestCheckpointSeq: async () =>
@@ -310,12 +269,8 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
       }
     },
     close: async () => {
-      try {
-        await thread?.close();
-      } finally {
-        await ready.catch(() => undefined);
-        await pool.end();
-      }
+      await ready.catch(() => undefined);
+      await pool.end();
     },
   };
 }

@@ -48,8 +48,13 @@ export interface SqliteAuditStoreOptions {
 
 type Value = string | number;
 
-/** The SQLite store, whose grouped append is synchronous. */
+/** The SQLite store, with the grouped append its writer thread uses. */
 export interface SqliteAuditStore extends AuditStore {
+  /**
+   * Appends each group's events, in order, in ONE transaction (one fsync), signing the final head
+   * with `sign`; one result per group (a checkpoint only in the last). Synchronous: the writer
+   * thread's group commit.
+   */
   appendGroups(
     groups: readonly (readonly AuditEntry[])[],
     sign: CheckpointKey | undefined,
@@ -116,7 +121,6 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
   const thread =
     opts.appendThread === true && opts.readonly !== true
       ? new AppendThread({
-          engine: 'sqlite',
           dataDir: opts.dataDir,
           sync: opts.sync,
           lines: opts.threadLines ?? true,

@@ -32,8 +32,8 @@ export interface AuditTrailOptions {
   /** Most records committed in one transaction (one `record` call is never split, whatever its size). */
   maxBatch?: number;
   /**
-   * Commit on a writer thread (its own connection), so the event loop serves requests while a
-   * batch is built, hashed and committed (default true; ignored when `store` is given).
+   * SQLite: commit on a writer thread so the event loop serves requests during a commit (default
+   * true; ignored when `store` is given and on PostgreSQL, whose driver never blocks the loop).
    */
   appendThread?: boolean;
 }
