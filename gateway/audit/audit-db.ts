@@ -53,10 +53,6 @@ export function openAuditDb(file: string, sync: SqliteSync, readonly = false): A
   if (!readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
-    // Checkpoint every ~40 MB of WAL rather than 4 MB: pages that commits rewrite (the table's and
-    // the search index's open ends) are copied into the database once per checkpoint, so fewer
-    // checkpoints write less, and each group commit waits for one less often.
-    db.pragma('wal_autocheckpoint = 10000');
     db.exec(SCHEMA);
     addColumns(db);
   }
