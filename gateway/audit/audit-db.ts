@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS audit_ref (
   seq INTEGER NOT NULL,
   param TEXT NOT NULL,
   value TEXT NOT NULL,
-  span INTEGER NOT NULL DEFAULT 0
+  span INTEGER NOT NULL DEFAULT 0,
+  ver TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS audit_ref_lookup ON audit_ref (param, value, seq);
 CREATE INDEX IF NOT EXISTS audit_record_recorded ON audit_record (recorded);
@@ -53,24 +54,37 @@ export function openAuditDb(file: string, sync: SqliteSync, readonly = false): A
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
     db.exec(SCHEMA);
-    addSpanColumn(db);
+    addColumns(db);
   }
   return db;
 }
 
+/** Search-row columns added since the first schema, with the value that keeps old rows' meaning. */
+const ADDED_COLUMNS = [
+  // Rows covering runs of records: 0 (one record per row).
+  ['span', 'INTEGER NOT NULL DEFAULT 0'],
+  // Entity versions apart from the reference: '' (old rows kept versioned references whole).
+  ['ver', "TEXT NOT NULL DEFAULT ''"],
+] as const;
+
 /**
- * A trail written before search rows covered runs of records (`span`) gets the column, with 0 (one
- * record per row, what its rows mean). Under the write lock: processes opening it at once add it
- * once.
+ * A trail written by an earlier version gets the search-row columns it lacks. Under the write
+ * lock: processes opening it at once add each once.
  */
-function addSpanColumn(db: AuditDb): void {
-  const has = (): boolean =>
-    db
-      .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('audit_ref')")
-      .all()
-      .some((c) => c.name === 'span');
-  if (has()) return;
+function addColumns(db: AuditDb): void {
+  const missing = (): (typeof ADDED_COLUMNS)[number][] => {
+    const have = new Set(
+      db
+        .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('audit_ref')")
+        .all()
+        .map((c) => c.name),
+    );
+    return ADDED_COLUMNS.filter(([name]) => !have.has(name));
+  };
+  if (missing().length === 0) return;
   db.transaction(() => {
-    if (!has()) db.exec('ALTER TABLE audit_ref ADD COLUMN span INTEGER NOT NULL DEFAULT 0');
+    for (const [name, type] of missing()) {
+      db.exec(`ALTER TABLE audit_ref ADD COLUMN ${name} ${type}`);
+    }
   }).immediate();
 }

@@ -7,7 +7,13 @@ import type { AuditPage, AuditQuery } from './search.js';
 import type { CheckpointKey } from './signing-key.js';
 
 export interface AppendResult {
-  /** The canonical JSON of each stored record, in order (for AUDIT_NDJSON). */
+  /** Records stored. */
+  records: number;
+  /**
+   * The canonical JSON of each stored record, in order (for AUDIT_NDJSON); empty from a SQLite
+   * writer thread opened without `threadLines` (nobody reads them, and copying them between
+   * threads costs the event loop).
+   */
   lines: string[];
   head: ChainHead;
   /** The checkpoint written in the same transaction, when one was asked for. */
@@ -25,6 +31,12 @@ export interface AuditStore {
   readonly engine: 'sqlite' | 'postgres';
   /** A one-line description for logs and CLI output (no credentials). */
   readonly where: string;
+  /**
+   * Appends may be issued before the earlier ones resolve: they commit in the order they were
+   * issued (the SQLite writer thread), so the trail hands each batch over at once instead of
+   * waiting for the previous commit's answer.
+   */
+  readonly pipelined?: boolean;
 
   /**
    * Appends the events of `entries` after the true head; with `sign`, also signs the new head

@@ -55,39 +55,39 @@ export interface ChainedBatch {
  */
 export class RefSpans {
   readonly rows: RefRow[] = [];
-  /** The previous record's rows, by param and value. */
-  private open = new Map<string, Map<string, RefRow>>();
+  /** The previous record's rows, by param, value and version. */
+  private open = new Map<string, RefRow>();
 
   add(seq: number, refs: readonly AuditRef[]): void {
-    const open = new Map<string, Map<string, RefRow>>();
+    const open = new Map<string, RefRow>();
     for (const r of refs) {
-      let row = this.open.get(r.param)?.get(r.value);
+      const key = `${r.param} ${r.ver} ${r.value}`;
+      let row = this.open.get(key);
       if (row !== undefined && row.seq + row.span === seq - 1) {
         row.span += 1;
       } else {
-        row = { seq, span: 0, param: r.param, value: r.value };
+        row = { seq, span: 0, param: r.param, value: r.value, ver: r.ver };
         this.rows.push(row);
       }
-      let byValue = open.get(r.param);
-      if (byValue === undefined) {
-        byValue = new Map();
-        open.set(r.param, byValue);
-      }
-      byValue.set(r.value, row);
+      open.set(key, row);
     }
     this.open = open;
   }
 }
 
 /**
- * Chains `entries` after `head`: each event (a REST record stands for its events) gets the next
+ * Chains `entries` after `head` (their search rows go to `refs`, which a transaction of several
+ * batches shares, so runs continue across them): each event (a REST record stands for its events) gets the next
  * `seq` as its id, a `recorded` time when it has none, its canonical JSON, and its hash. Pure: both
  * stores call it inside their write transaction, after reading the true head under the chain lock.
  * Parts the events share (those of one request) are written and indexed once.
  */
-export function chainEvents(head: ChainHead, entries: readonly AuditEntry[]): ChainedBatch {
+export function chainEvents(
+  head: ChainHead,
+  entries: readonly AuditEntry[],
+  refs = new RefSpans(),
+): ChainedBatch {
   const records: RecordRow[] = [];
-  const refs = new RefSpans();
   let prev = head;
   for (const entry of entries) {
     const events = entryEvents(entry);

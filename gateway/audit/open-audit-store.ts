@@ -13,6 +13,8 @@ export interface OpenAuditStoreOptions {
   readonly?: boolean;
   /** SQLite: appends on a writer thread (see openSqliteAuditStore). */
   appendThread?: boolean;
+  /** SQLite writer thread: send each record's text back (AUDIT_NDJSON needs them; default true). */
+  threadLines?: boolean;
   onIdleError?: (err: Error) => void;
 }
 
@@ -32,5 +34,6 @@ export function openAuditStore(opts: OpenAuditStoreOptions): AuditStore {
     sync: opts.sync,
     ...(opts.readonly === undefined ? {} : { readonly: opts.readonly }),
     ...(opts.appendThread === undefined ? {} : { appendThread: opts.appendThread }),
+    ...(opts.threadLines === undefined ? {} : { threadLines: opts.threadLines }),
   });
 }

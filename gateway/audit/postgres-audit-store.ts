@@ -125,8 +125,8 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
            WITH ORDINALITY AS r(seq, recorded, prev_hash, hash, n)
          JOIN json_array_elements_text($3::json) WITH ORDINALITY AS e(event, n) ON e.n = r.n
        )
-       INSERT INTO audit_ref (seq, span, param, value)
-       SELECT * FROM unnest($6::bigint[], $7::bigint[], $8::text[], $9::text[])`,
+       INSERT INTO audit_ref (seq, span, param, value, ver)
+       SELECT * FROM unnest($6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[])`,
       [
         records.map((r) => r.seq),
         records.map((r) => r.recorded),
@@ -137,6 +137,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
         refs.map((r) => r.span),
         refs.map((r) => r.param),
         refs.map((r) => r.value),
+        refs.map((r) => r.ver),
       ],
     );
   };
@@ -169,7 +170,12 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
           await insertRows(c, batch.records, batch.refs);
           const checkpoint =
             sign === undefined ? undefined : await storeCheckpoint(c, sign, batch.head);
-          return { lines: batch.records.map((r) => r.event), head: batch.head, checkpoint };
+          return {
+            records: batch.records.length,
+            lines: batch.records.map((r) => r.event),
+            head: batch.head,
+            checkpoint,
+          };
         }, true),
       ),
     checkpoint: (key) => afterReady(() => inTx((c, head) => storeCheckpoint(c, key, head), true)),

@@ -6,7 +6,7 @@
  * key (one row), shared by every process on the database.
  */
 /** Bumped with every change below; a schema at this version is left alone on open. */
-export const AUDIT_SCHEMA_VERSION = 2;
+export const AUDIT_SCHEMA_VERSION = 3;
 
 export function auditPgSchema(schema: string): string[] {
   const s = `"${schema}"`;
@@ -32,6 +32,9 @@ export function auditPgSchema(schema: string): string[] {
      )`,
     // Version 2: a search row covers records seq … seq + span (0 in rows written before).
     `ALTER TABLE ${s}.audit_ref ADD COLUMN IF NOT EXISTS span BIGINT NOT NULL DEFAULT 0`,
+    // Version 3: an entity's version apart from its reference ('' in rows written before, which
+    // kept versioned references whole in value).
+    `ALTER TABLE ${s}.audit_ref ADD COLUMN IF NOT EXISTS ver TEXT COLLATE "C" NOT NULL DEFAULT ''`,
     `CREATE INDEX IF NOT EXISTS audit_ref_lookup ON ${s}.audit_ref (param, value, seq)`,
     `CREATE INDEX IF NOT EXISTS audit_record_recorded ON ${s}.audit_record (recorded)`,
     `CREATE TABLE IF NOT EXISTS ${s}.audit_checkpoint (

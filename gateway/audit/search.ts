@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
-import type { AuditRefParam } from './index-values.js';
+import { splitVersion, type AuditRefParam } from './index-values.js';
 
 /** A parsed `/fhir/AuditEvent` search: each list is AND of its entries, each entry OR of its values. */
 export interface AuditQuery {
@@ -75,6 +75,43 @@ function dateCondition(raw: string, params: string[]): string {
   }
 }
 
+/** The params whose rows may answer a search param (see StoredRefParam in index-values.ts). */
+const STORED_AS: Partial<Record<AuditRefParam, readonly string[]>> = {
+  entity: ['entity', 'entity+patient'],
+  patient: ['patient', 'entity+patient'],
+};
+
+/**
+ * The search rows matching any of `values` for `param`. An entity is stored unversioned with its
+ * version apart, so a versioned entity value matches that row's version, or (rows written before)
+ * the whole versioned reference.
+ */
+function rowCondition(
+  param: AuditRefParam,
+  values: readonly string[],
+): { sql: string; params: string[] } {
+  const stored = STORED_AS[param] ?? [param];
+  const inStored = `x.param IN (${stored.map(() => '?').join(', ')})`;
+  const isVersioned = (v: string): boolean => param === 'entity' && splitVersion(v)[1] !== '';
+  const plain = values.filter((v) => !isVersioned(v));
+  const versioned = values.filter(isVersioned);
+  const parts: string[] = [];
+  const params: string[] = [];
+  if (plain.length > 0) {
+    parts.push(`(${inStored} AND x.value IN (${plain.map(() => '?').join(', ')}))`);
+    params.push(...stored, ...plain);
+  }
+  for (const v of versioned) {
+    const [value, ver] = splitVersion(v);
+    parts.push(
+      `(${inStored} AND x.value = ? AND x.ver = ?)`,
+      `(x.param = ? AND x.value = ? AND x.ver = '')`,
+    );
+    params.push(...stored, value, ver, param, v);
+  }
+  return { sql: parts.length === 1 ? (parts[0] ?? '') : `(${parts.join(' OR ')})`, params };
+}
+
 export interface AuditSearchSql {
   count: { sql: string; params: (string | number)[] };
   page: { sql: string; params: (string | number)[] };
@@ -92,13 +129,14 @@ export function auditSearchSql(q: AuditQuery): AuditSearchSql {
     where.push(dateCondition(d, p));
     params.push(...p);
   }
-  for (const [param, groups] of Object.entries(q.refs ?? {})) {
+  for (const [param, groups] of Object.entries(q.refs ?? {}) as [AuditRefParam, string[][]][]) {
     for (const values of groups) {
+      const rows = rowCondition(param, values);
       where.push(
         // A search row covers records seq … seq + span (see RefSpans in chain.ts).
-        `seq IN (SELECT r.seq FROM audit_ref x JOIN audit_record r ON r.seq BETWEEN x.seq AND x.seq + x.span WHERE x.param = ? AND x.value IN (${values.map(() => '?').join(', ')}))`,
+        `seq IN (SELECT r.seq FROM audit_ref x JOIN audit_record r ON r.seq BETWEEN x.seq AND x.seq + x.span WHERE ${rows.sql})`,
       );
-      params.push(param, ...values);
+      params.push(...rows.params);
     }
   }
   const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;

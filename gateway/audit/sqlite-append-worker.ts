@@ -2,14 +2,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { SqliteSync } from '../../common/config.js';
 import type { AppendResult } from './audit-store.js';
 import type { AuditEntry } from './entries.js';
-import type { CheckpointKey } from './signing-key.js';
+import { loadCheckpointKey, type CheckpointKey } from './signing-key.js';
 import { openSqliteAuditStore } from './sqlite-audit-store.js';
 
 /**
  * The SQLite audit writer thread (started by `appendThread` in sqlite-audit-store.ts): it owns its
  * own connection to `DATA_DIR/audit.db` and runs each group commit there (chain, inserts, fsync),
  * so the gateway's event loop keeps serving requests while a batch is made durable. It answers a
- * batch only after its transaction has committed.
+ * batch only after its transaction has committed. The trail sends batches without waiting for
+ * earlier answers; those that queue up while a commit runs are committed together next.
  */
 
 export interface AppendRequest {
@@ -29,31 +30,56 @@ export type AppendReply =
 export interface AppendWorkerData {
   dataDir: string;
   sync: SqliteSync;
+  /** Send each record's text back (AppendResult.lines), else an empty list. */
+  lines: boolean;
 }
 
+if (parentPort === null) throw new Error('sqlite-append-worker runs as a worker thread');
 const port = parentPort;
-if (port === null) throw new Error('sqlite-append-worker runs as a worker thread');
-const { dataDir, sync } = workerData as AppendWorkerData;
+const { dataDir, sync, lines } = workerData as AppendWorkerData;
 const store = openSqliteAuditStore({ dataDir, sync });
 let key: CheckpointKey | undefined;
+/** Batches that arrived while the previous group commit ran: they commit together, in order. */
+let waiting: AppendRequest[] = [];
+let closing = false;
+
+function commitWaiting(): void {
+  const requests = waiting;
+  waiting = [];
+  if (requests.length === 0) return;
+  let replies: AppendReply[];
+  try {
+    const sign = requests.some((r) => r.sign);
+    if (sign) key ??= loadCheckpointKey(dataDir, true);
+    const groups = requests.map((r) => JSON.parse(r.entries) as AuditEntry[]);
+    const results = store.appendGroups(groups, sign ? key : undefined);
+    replies = requests.map((r, i): AppendReply => {
+      const result = results[i];
+      return result === undefined
+        ? { id: r.id, ok: false, message: 'audit append produced no result' }
+        : { id: r.id, ok: true, result: lines ? result : { ...result, lines: [] } };
+    });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    replies = requests.map((r): AppendReply => ({ id: r.id, ok: false, message }));
+  }
+  for (const reply of replies) port.postMessage(reply);
+}
 
 port.on('message', (m: AppendRequest | 'close') => {
   if (m === 'close') {
+    closing = true;
+    commitWaiting();
     void store.close().finally(() => {
       port.close();
     });
     return;
   }
-  void (async (): Promise<AppendReply> => {
-    try {
-      if (m.sign) key ??= await store.signingKey(true);
-      const entries = JSON.parse(m.entries) as AuditEntry[];
-      const result = await store.append(entries, m.sign ? key : undefined);
-      return { id: m.id, ok: true, result };
-    } catch (err) {
-      return { id: m.id, ok: false, message: err instanceof Error ? err.message : String(err) };
-    }
-  })().then((reply) => {
-    port.postMessage(reply);
-  });
+  if (closing) {
+    port.postMessage({ id: m.id, ok: false, message: 'the audit writer thread is closing' });
+    return;
+  }
+  // Every message already queued on the port is delivered before setImmediate runs, so one
+  // transaction takes them all.
+  if (waiting.push(m) === 1) setImmediate(commitWaiting);
 });

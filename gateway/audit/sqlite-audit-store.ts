@@ -6,10 +6,12 @@ import type { SqliteSync } from '../../common/config.js';
 import { AppendThread } from './append-thread.js';
 import { openAuditDb, type AuditDb } from './audit-db.js';
 import type { AppendResult, AuditStore } from './audit-store.js';
+import type { AuditEntry } from './entries.js';
 import {
   chainEvents,
   EMPTY_HEAD,
   refsOf,
+  RefSpans,
   type ChainHead,
   type RecordRow,
   type RefRow,
@@ -40,9 +42,24 @@ export interface SqliteAuditStoreOptions {
    * commit's inserts and fsync do not stop the event loop. Everything else stays on this thread.
    */
   appendThread?: boolean;
+  /** With `appendThread`: the thread sends each record's text back (default true). */
+  threadLines?: boolean;
 }
 
 type Value = string | number;
+
+/** The SQLite store, with the grouped append its writer thread uses. */
+export interface SqliteAuditStore extends AuditStore {
+  /**
+   * Appends each group's events, in order, in ONE transaction (one fsync), signing the final head
+   * with `sign`; one result per group (a checkpoint only in the last). Synchronous: the writer
+   * thread's group commit.
+   */
+  appendGroups(
+    groups: readonly (readonly AuditEntry[])[],
+    sign: CheckpointKey | undefined,
+  ): AppendResult[];
+}
 
 /**
  * The SQLite audit store: `DATA_DIR/audit.db`, key in `DATA_DIR/audit-signing-key.json`. Every
@@ -50,7 +67,7 @@ type Value = string | number;
  * processes of WORKERS=n and the admin CLI, all on one DATA_DIR, keep one chain. Synchronous
  * underneath (better-sqlite3): one fsync per group commit.
  */
-export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): AuditStore {
+export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAuditStore {
   if (opts.readonly !== true) mkdirSync(opts.dataDir, { recursive: true });
   const db: AuditDb = openAuditDb(
     path.join(opts.dataDir, AUDIT_DB_FILE),
@@ -69,7 +86,9 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): AuditStore 
   const insertRef =
     opts.readonly === true
       ? undefined
-      : db.prepare<Value[]>('INSERT INTO audit_ref (seq, span, param, value) VALUES (?, ?, ?, ?)');
+      : db.prepare<Value[]>(
+          'INSERT INTO audit_ref (seq, span, param, value, ver) VALUES (?, ?, ?, ?, ?)',
+        );
   const insertCheckpoint =
     opts.readonly === true
       ? undefined
@@ -86,35 +105,68 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): AuditStore 
     writable(insertCheckpoint).run(...checkpointValues(cp));
     return cp;
   };
-  const insertRows = (records: readonly RecordRow[], refs: readonly RefRow[]): void => {
+  const insertRecords = (records: readonly RecordRow[]): void => {
     for (const r of records) {
       writable(insertRecord).run(r.seq, r.recorded, r.event, r.prev_hash, r.hash);
     }
-    for (const r of refs) writable(insertRef).run(r.seq, r.span, r.param, r.value);
+  };
+  const insertRefs = (refs: readonly RefRow[]): void => {
+    for (const r of refs) writable(insertRef).run(r.seq, r.span, r.param, r.value, r.ver);
+  };
+  const insertRows = (records: readonly RecordRow[], refs: readonly RefRow[]): void => {
+    insertRecords(records);
+    insertRefs(refs);
   };
 
   const thread =
     opts.appendThread === true && opts.readonly !== true
-      ? new AppendThread({ dataDir: opts.dataDir, sync: opts.sync })
+      ? new AppendThread({
+          dataDir: opts.dataDir,
+          sync: opts.sync,
+          lines: opts.threadLines ?? true,
+        })
       : undefined;
+  const appendGroups = (
+    groups: readonly (readonly AuditEntry[])[],
+    sign: CheckpointKey | undefined,
+  ): AppendResult[] =>
+    db
+      .transaction((): AppendResult[] => {
+        // Inside the write transaction: another process may have appended since.
+        let at = head();
+        // One set of search rows for the transaction: runs continue from batch to batch.
+        const spans = new RefSpans();
+        const results = groups.map((entries): AppendResult => {
+          const batch = chainEvents(at, entries, spans);
+          insertRecords(batch.records);
+          at = batch.head;
+          return {
+            records: batch.records.length,
+            lines: batch.records.map((r) => r.event),
+            head: at,
+            checkpoint: undefined,
+          };
+        });
+        insertRefs(spans.rows);
+        const last = results.at(-1);
+        if (sign !== undefined && last !== undefined) last.checkpoint = storeCheckpoint(sign);
+        return results;
+      })
+      .immediate();
 
   return {
     engine: 'sqlite',
     where: path.join(opts.dataDir, AUDIT_DB_FILE),
+    pipelined: thread !== undefined,
     append(entries, sign) {
       if (thread !== undefined) return thread.append(entries, sign !== undefined);
-      return run(() =>
-        db
-          .transaction((): AppendResult => {
-            // Inside the write transaction: another process may have appended since.
-            const batch = chainEvents(head(), entries);
-            insertRows(batch.records, batch.refs);
-            const checkpoint = sign === undefined ? undefined : storeCheckpoint(sign);
-            return { lines: batch.records.map((r) => r.event), head: batch.head, checkpoint };
-          })
-          .immediate(),
-      );
+      return run(() => {
+        const [result] = appendGroups([entries], sign);
+        if (result === undefined) throw new Error('audit append produced no result');
+        return result;
+      });
     },
+    appendGroups,
     checkpoint: (key) => run(() => db.transaction(() => storeCheckpoint(key)).immediate()),
     head: () => run(head),
     latestCheckpointSeq: () =>

@@ -1,7 +1,7 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { SqliteSync } from '../../common/config.js';
 import type { Logger } from '../../common/logger.js';
-import type { AuditStore } from './audit-store.js';
+import type { AppendResult, AuditStore } from './audit-store.js';
 import type { Checkpoint } from './checkpoint.js';
 import { entrySize, restEntry, type AuditEntry } from './entries.js';
 import type { RestAuditInput } from './events.js';
@@ -50,7 +50,9 @@ interface Pending {
  * the admin CLI, other Hearths on the same PostgreSQL database): each commit reads the chain's
  * true head under the store's chain lock, so together they build one chain. `record()` resolves
  * once the event is durable. Group commit: what is recorded while the previous commit runs (or in
- * one event-loop turn) is committed together, one transaction and one fsync per batch.
+ * one event-loop turn) is committed together, one transaction and one fsync per batch. A
+ * pipelined store (the SQLite writer thread) is handed each event-loop turn's batch at once and
+ * merges those that wait behind a running commit, so no commit waits for this loop to turn.
  */
 export class AuditTrail {
   private readonly store: AuditStore;
@@ -65,6 +67,8 @@ export class AuditTrail {
   private queued = 0;
   private scheduled: NodeJS.Immediate | undefined;
   private draining: Promise<void> | undefined;
+  /** Commits handed to a pipelined store and not answered yet. */
+  private readonly inFlight = new Set<Promise<void>>();
   private sinceCheckpoint = 0;
   private lastCheckpointAt = Date.now();
   private closed = false;
@@ -77,6 +81,7 @@ export class AuditTrail {
         sync: opts.sync,
         storeUrl: opts.storeUrl,
         appendThread: opts.appendThread ?? true,
+        threadLines: opts.ndjson !== undefined,
         onIdleError: (err) => {
           opts.log.warn({ err }, 'audit database connection dropped');
         },
@@ -159,10 +164,21 @@ export class AuditTrail {
     return this.queue.splice(0, n);
   }
 
-  /** Starts committing unless a commit runs (its end picks up whatever queued meanwhile). */
+  /**
+   * Starts committing: a pipelined store gets every queued batch at once; otherwise unless a commit
+   * runs (its end picks up whatever queued meanwhile).
+   */
   private kick(): void {
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
     this.scheduled = undefined;
+    if (this.store.pipelined === true) {
+      while (this.queue.length > 0) {
+        const committed = this.commit(this.takeBatch());
+        this.inFlight.add(committed);
+        void committed.finally(() => this.inFlight.delete(committed));
+      }
+      return;
+    }
     if (this.draining !== undefined || this.queue.length === 0) return;
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
@@ -171,54 +187,58 @@ export class AuditTrail {
   }
 
   private async drain(): Promise<void> {
+    while (this.queue.length > 0) await this.commit(this.takeBatch());
+  }
+
+  /** Commits one batch and settles its callers' promises (never rejects). */
+  private async commit(batch: Pending[]): Promise<void> {
     let key: CheckpointKey;
     try {
       key = await this.opened;
     } catch (err) {
       this.log.error({ err }, 'audit trail could not be opened');
       this.queued = 0;
-      for (const p of this.queue.splice(0)) p.done.reject(err);
+      for (const p of [...batch, ...this.queue.splice(0)]) p.done.reject(err);
       return;
     }
-    while (this.queue.length > 0) {
-      const batch = this.takeBatch();
-      const size = batch.reduce((n, p) => n + p.size, 0);
-      this.sinceCheckpoint += size;
-      const sign = this.checkpointDue() ? key : undefined;
-      let lines: string[];
-      try {
-        const result = await this.store.append(
-          batch.flatMap((p) => p.entries),
-          sign,
-        );
-        lines = result.lines;
-      } catch (err) {
-        this.sinceCheckpoint -= size;
-        this.log.error({ err }, 'audit commit failed');
-        for (const p of batch) p.done.reject(err);
-        continue;
-      }
-      // A REST record's size was an estimate (a bulk download may add an event).
-      this.sinceCheckpoint += lines.length - size;
-      if (sign !== undefined) {
-        this.sinceCheckpoint = 0;
-        this.lastCheckpointAt = Date.now();
-      }
-      if (this.sink !== undefined) {
-        try {
-          this.sink.write(lines);
-        } catch (err) {
-          this.log.error({ err }, 'AUDIT_NDJSON write failed');
-        }
-      }
-      for (const p of batch) p.done.resolve();
+    const size = batch.reduce((n, p) => n + p.size, 0);
+    this.sinceCheckpoint += size;
+    const sign = this.checkpointDue() ? key : undefined;
+    let result: AppendResult;
+    try {
+      result = await this.store.append(
+        batch.flatMap((p) => p.entries),
+        sign,
+      );
+    } catch (err) {
+      this.sinceCheckpoint -= size;
+      this.log.error({ err }, 'audit commit failed');
+      for (const p of batch) p.done.reject(err);
+      return;
     }
+    // A REST record's size was an estimate (a bulk download may add an event).
+    this.sinceCheckpoint += result.records - size;
+    if (sign !== undefined) {
+      this.sinceCheckpoint = 0;
+      this.lastCheckpointAt = Date.now();
+    }
+    if (this.sink !== undefined) {
+      try {
+        this.sink.write(result.lines);
+      } catch (err) {
+        this.log.error({ err }, 'AUDIT_NDJSON write failed');
+      }
+    }
+    for (const p of batch) p.done.resolve();
   }
 
   /** Waits until everything recorded so far is committed (or failed). */
   private async settle(): Promise<void> {
     this.kick();
-    while (this.draining !== undefined) await this.draining;
+    while (this.draining !== undefined || this.inFlight.size > 0) {
+      await this.draining;
+      await Promise.all(this.inFlight);
+    }
   }
 
   private checkpointDue(): boolean {

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { adminAuditEvent } from '../../gateway/audit/events.js';
 import { AppendThread } from '../../gateway/audit/append-thread.js';
 import { openAuditStore } from '../../gateway/audit/open-audit-store.js';
+import { AUDIT_DB_FILE } from '../../gateway/audit/trail.js';
 import { tempDir } from './support/temp.js';
 
 const event = (what: string) =>
@@ -12,7 +14,7 @@ const event = (what: string) =>
 describe('audit: SQLite writer thread', () => {
   it('answers each batch once it is committed, in order, on one chain', async () => {
     const t = tempDir();
-    const thread = new AppendThread({ dataDir: t.dir, sync: 'normal' });
+    const thread = new AppendThread({ dataDir: t.dir, sync: 'normal', lines: true });
     try {
       const [a, b] = await Promise.all([
         thread.append([event('one'), event('two')], false),
@@ -36,11 +38,42 @@ describe('audit: SQLite writer thread', () => {
     }
   });
 
+  it('commits the batches sent while a commit runs together, in the order sent, continuing search-row runs', async () => {
+    const t = tempDir();
+    const thread = new AppendThread({ dataDir: t.dir, sync: 'normal', lines: true });
+    try {
+      // A long first commit; the 49 batches sent meanwhile wait on the thread's port.
+      const big = Array.from({ length: 2000 }, (_, i) => event(`big ${i}`));
+      const sent = [thread.append(big, false)];
+      for (let i = 0; i < 49; i++) sent.push(thread.append([event(`small ${i}`)], false));
+      const results = await Promise.all(sent);
+      assert.deepEqual(
+        results.map((r) => r.head.seq),
+        [2000, ...Array.from({ length: 49 }, (_, i) => 2001 + i)],
+      );
+      assert.deepEqual(
+        results.map((r) => r.lines.length),
+        [2000, ...Array.from({ length: 49 }, () => 1)],
+      );
+      const db = new Database(path.join(t.dir, AUDIT_DB_FILE), { readonly: true });
+      try {
+        // Every event has action E: one search row per transaction (a run cannot span two).
+        const rows = db.prepare("SELECT seq, span FROM audit_ref WHERE param = 'action'").all();
+        assert.ok(rows.length <= 3, `${rows.length} transactions for 50 batches`);
+      } finally {
+        db.close();
+      }
+    } finally {
+      await thread.close();
+      t.cleanup();
+    }
+  });
+
   it('refuses a batch when the thread cannot write the audit database, instead of losing it', async () => {
     const t = tempDir();
     const notADir = path.join(t.dir, 'file');
     writeFileSync(notADir, 'x');
-    const thread = new AppendThread({ dataDir: notADir, sync: 'normal' });
+    const thread = new AppendThread({ dataDir: notADir, sync: 'normal', lines: true });
     try {
       await assert.rejects(thread.append([event('lost?')], false));
       await assert.rejects(thread.append([event('again')], false));

@@ -110,11 +110,16 @@ function postgresPlace(): Place {
 }
 
 const places = [
-  { name: 'sqlite', open: sqlitePlace, dropSpan: 'ALTER TABLE audit_ref DROP COLUMN span' },
+  {
+    name: 'sqlite',
+    open: sqlitePlace,
+    dropSpan: 'ALTER TABLE audit_ref DROP COLUMN span; ALTER TABLE audit_ref DROP COLUMN ver',
+  },
   {
     name: 'postgres',
     open: postgresPlace,
-    dropSpan: 'ALTER TABLE audit_ref DROP COLUMN span; UPDATE audit_schema_version SET version = 1',
+    dropSpan:
+      'ALTER TABLE audit_ref DROP COLUMN span; ALTER TABLE audit_ref DROP COLUMN ver; UPDATE audit_schema_version SET version = 1',
   },
 ];
 
@@ -143,7 +148,7 @@ for (const { name, open, dropSpan } of places) {
         assert.equal(await total(store, { patient: [['Patient/b'], ['Patient/c']] }), 3);
         assert.equal(await total(store, { action: [['R']], subtype: [['search-type']] }), 6);
         const rows = await t.sql(
-          "SELECT seq, span FROM audit_ref WHERE param = 'entity' AND value = 'Patient/a' ORDER BY seq",
+          "SELECT seq, span FROM audit_ref WHERE param = 'entity+patient' AND value = 'Patient/a' ORDER BY seq",
         );
         // q1 (records 1-3) in one row; q3 (records 5-6) in another: b's search (4) broke the run.
         assert.deepEqual(
@@ -155,6 +160,42 @@ for (const { name, open, dropSpan } of places) {
         );
         const verified = await verifyAudit(store, []);
         assert.equal(verified.ok, true);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('stores a Patient read as ONE search row for its entity, patient and version, and finds it by each', async () => {
+      const store = t.store();
+      try {
+        await store.append(
+          restAuditEvents({
+            ...searchInput('read', ['p']),
+            interaction: 'read',
+            url: 'Patient/p',
+            isQuery: false,
+          }),
+          undefined,
+        );
+        const rows = await t.sql(
+          "SELECT param, value, ver FROM audit_ref WHERE value LIKE 'Patient/%' ORDER BY param",
+        );
+        assert.deepEqual(rows, [{ param: 'entity+patient', value: 'Patient/p', ver: '1' }]);
+        for (const refs of [
+          { entity: [['Patient/p']] },
+          { entity: [['Patient/p/_history/1']] },
+          { patient: [['Patient/p']] },
+          { entity: [['Patient/x', 'Patient/p/_history/1']] },
+        ]) {
+          assert.equal(await total(store, refs), 1, JSON.stringify(refs));
+        }
+        for (const refs of [
+          { entity: [['Patient/p/_history/2']] },
+          { patient: [['Patient/q']] },
+          { agent: [['Patient/p']] },
+        ]) {
+          assert.equal(await total(store, refs), 0, JSON.stringify(refs));
+        }
       } finally {
         await store.close();
       }
@@ -201,7 +242,7 @@ for (const { name, open, dropSpan } of places) {
       await t.sql(dropSpan);
       await t.sql('DELETE FROM audit_ref');
       await t.sql(
-        "INSERT INTO audit_ref (seq, param, value) VALUES (1, 'patient', 'Patient/a'), (2, 'patient', 'Patient/a'), (1, 'patient', 'Patient/b'), (2, 'patient', 'Patient/b')",
+        "INSERT INTO audit_ref (seq, param, value) VALUES (1, 'patient', 'Patient/a'), (2, 'patient', 'Patient/a'), (1, 'patient', 'Patient/b'), (2, 'patient', 'Patient/b'), (1, 'entity', 'Patient/a/_history/1'), (1, 'entity', 'Patient/a')",
       );
       const store = t.store();
       try {
@@ -209,6 +250,11 @@ for (const { name, open, dropSpan } of places) {
         assert.equal(await total(store, { patient: [['Patient/a']] }), 2);
         assert.equal(await total(store, { patient: [['Patient/b']] }), 3);
         assert.equal(await total(store, { entity: [['Patient/b']] }), 1);
+        // Old rows kept versioned references whole; new ones keep the version apart.
+        assert.equal(await total(store, { entity: [['Patient/a/_history/1']] }), 1);
+        assert.equal(await total(store, { entity: [['Patient/a']] }), 1);
+        assert.equal(await total(store, { entity: [['Patient/b/_history/1']] }), 1);
+        assert.equal(await total(store, { entity: [['Patient/b/_history/2']] }), 0);
       } finally {
         await store.close();
       }
