@@ -227,6 +227,7 @@ async function run(
     version: e.version,
     mode: e.mode,
     json: shapeJson(e.json, e.type, req.summary, req.elements),
+    stored: e.json,
   }));
   const all = [...matches, ...inc.rows];
   return {

@@ -58,7 +58,7 @@ function respond(page: SearchPage, baseUrl: string): StoreResponse {
     type: e.type,
     id: e.id,
     version: e.version,
-    json: e.json,
+    json: e.stored,
   }));
   return {
     status: 200,

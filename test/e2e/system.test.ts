@@ -169,6 +169,42 @@ describe('Hearth end to end (npm start)', function () {
     }
   });
 
+  it("audits a search page trimmed by _elements as disclosing its patient's data, though the returned resources no longer name the patient", async () => {
+    const patient = (await (
+      await fhir('Patient', {
+        method: 'POST',
+        body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Trimmed' }] }),
+      })
+    ).json()) as { id: string };
+    const obs = (await (
+      await fhir('Observation', {
+        method: 'POST',
+        body: JSON.stringify({
+          resourceType: 'Observation',
+          status: 'final',
+          code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+          subject: { reference: `Patient/${patient.id}` },
+        }),
+      })
+    ).json()) as { id: string };
+    const res = await fhir(`Observation?subject=Patient/${patient.id}&_elements=code`);
+    assert.equal(res.status, 200);
+    const page = (await res.json()) as { entry: { resource: { id: string; subject?: unknown } }[] };
+    assert.deepEqual(
+      page.entry.map((e) => [e.resource.id, e.resource.subject]),
+      [[obs.id, undefined]],
+    );
+    const audit = (await (
+      await fhir(`AuditEvent?patient=Patient/${patient.id}&subtype=search-type&_count=10`)
+    ).json()) as { entry?: { resource: { entity?: { what?: { reference?: string } }[] } }[] };
+    const named = (audit.entry ?? []).flatMap((e) =>
+      (e.resource.entity ?? []).map((x) =>
+        (x.what?.reference ?? '').replace(/\/_history\/.*$/, ''),
+      ),
+    );
+    assert.ok(named.includes(`Observation/${obs.id}`), JSON.stringify(named));
+  });
+
   it('records the requests in an audit trail readable at /fhir/AuditEvent and verifiable by the CLI', async () => {
     const res = await fhir('AuditEvent?subtype=create');
     assert.equal(res.status, 200);

@@ -6,8 +6,13 @@ export interface PageEntry {
   type: string;
   id: string;
   version: number;
-  /** The stored JSON text, verbatim (or trimmed by `_summary` / `_elements`). */
+  /** The JSON text returned: the stored text, verbatim (or trimmed by `_summary` / `_elements`). */
   json: string;
+  /**
+   * The stored text, never trimmed: what the audit's disclosure is read from (a trimmed
+   * Observation may no longer name its patient, but its patient's data was still disclosed).
+   */
+  stored: string;
   mode: 'match' | 'include';
 }
 
