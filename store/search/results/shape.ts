@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { parseJson, stringifyJson } from '../../fhir/json.js';
 import type { Summary } from '../query/request.js';
 
 const require = createRequire(import.meta.url);
@@ -93,15 +94,16 @@ export function shapeJson(
   elements: readonly string[] | undefined,
 ): string {
   if ((summary === undefined || summary === 'false') && elements === undefined) return json;
-  const r = JSON.parse(json) as Record<string, unknown>;
+  // Lossless both ways: a kept `0.010` or `12345678901234567890` is returned as it was stored.
+  const r = parseJson(json) as Record<string, unknown>;
   if (elements !== undefined) {
     const set = new Set(elements.map((e) => (e.includes('.') ? (e.split('.')[1] ?? e) : e)));
-    return JSON.stringify(keep(r, (k) => set.has(k)));
+    return stringifyJson(keep(r, (k) => set.has(k)));
   }
-  if (summary === 'data') return JSON.stringify(keep(r, (k) => k !== 'text'));
+  if (summary === 'data') return stringifyJson(keep(r, (k) => k !== 'text'));
   if (summary === 'text') {
     const mandatory = summaryOf(type, true);
-    return JSON.stringify(keep(r, (k) => k === 'text' || mandatory.has(k)));
+    return stringifyJson(keep(r, (k) => k === 'text' || mandatory.has(k)));
   }
-  return JSON.stringify(keep(r, (k) => summaryOf(type).has(k)));
+  return stringifyJson(keep(r, (k) => summaryOf(type).has(k)));
 }
