@@ -37,6 +37,30 @@ export function parseEntry(raw: JsonValue, index: number): ParsedEntry {
   return entry;
 }
 
+/**
+ * `Type` or `Type/id` in characters URL parsing leaves as they are (no query, escape or dot
+ * segment): its path is its segments. Nearly every entry of a transaction Bundle has such a URL.
+ */
+const PLAIN_URL = /^[A-Za-z][A-Za-z0-9]*(?:\/[A-Za-z0-9-][A-Za-z0-9.-]*)?$/;
+
+/** The path segments and query of an entry's URL (relative, no leading slash). */
+export function entryUrlParts(
+  relative: string,
+  index: number,
+): { path: string[]; query: URLSearchParams } {
+  if (PLAIN_URL.test(relative)) return { path: relative.split('/'), query: new URLSearchParams() };
+  const parsed = new URL(relative, 'http://entry/');
+  try {
+    const path = parsed.pathname
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
+    return { path, query: parsed.searchParams };
+  } catch {
+    throw badRequest(`Bundle.entry[${index}].request.url is not a valid URL`);
+  }
+}
+
 /** The StoreRequest of an entry (`url` relative to the base, or absolute under it). */
 export function entryRequest(
   parent: StoreRequest,
@@ -48,16 +72,7 @@ export function entryRequest(
   if (relative.startsWith(`${ctx.baseUrl}/`)) relative = relative.slice(ctx.baseUrl.length + 1);
   if (/^[a-z]+:/i.test(relative))
     throw badRequest(`Bundle.entry[${e.index}].request.url must be relative to this server`);
-  const parsed = new URL(relative.replace(/^\/+/, ''), 'http://entry/');
-  let path: string[];
-  try {
-    path = parsed.pathname
-      .split('/')
-      .filter((s) => s !== '')
-      .map(decodeURIComponent);
-  } catch {
-    throw badRequest(`Bundle.entry[${e.index}].request.url is not a valid URL`);
-  }
+  const { path, query } = entryUrlParts(relative.replace(/^\/+/, ''), e.index);
   const r = e.request;
   const headers: Record<string, string | undefined> = {
     accept: 'application/fhir+json',
@@ -71,7 +86,7 @@ export function entryRequest(
   const req: StoreRequest = {
     method: e.method,
     path,
-    query: parsed.searchParams,
+    query,
     headers,
     requestId: parent.requestId,
     trusted: parent.trusted,

@@ -10,6 +10,14 @@ interface Pending {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** What the committer tells about its commits (the WAL checkpointer, see checkpointer.ts). */
+export interface CommitHooks {
+  /** Awaited before each `BEGIN IMMEDIATE`. */
+  beforeWrite(): Promise<void>;
+  /** Called after each successful COMMIT. */
+  committed(): void;
+}
+
 /** Upper bound of transactions sharing one commit (bounds the latency of the first in a batch). */
 const MAX_BATCH = 1000;
 
@@ -30,6 +38,7 @@ export class GroupCommitter {
   constructor(
     private readonly conn: Connection,
     private readonly lockWaitMs = 5000,
+    private readonly hooks?: CommitHooks,
   ) {}
 
   submit<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -60,6 +69,7 @@ export class GroupCommitter {
   }
 
   private async flush(): Promise<void> {
+    await this.hooks?.beforeWrite();
     const batch = this.queue.splice(0, MAX_BATCH);
     if (batch.length === 0) return;
     const db = this.conn.db;
@@ -98,6 +108,7 @@ export class GroupCommitter {
     }
     this.commits += 1;
     this.transactions += batch.length;
+    this.hooks?.committed();
     batch.forEach((p, i) => {
       const o = outcomes[i];
       if (o?.ok === true) p.resolve(o.value);
@@ -129,6 +140,7 @@ export class GroupCommitter {
     }
     this.commits += 1;
     this.transactions += 1;
+    this.hooks?.committed();
     p.resolve(outcome.value);
   }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Engine, QueryOptions, RunResult, SqlValue, Tx } from '../engine.js';
 import { isBusy } from './begin-immediate.js';
+import { Checkpointer } from './checkpointer.js';
 import { Connection, queryable } from './connection.js';
 import { GroupCommitter } from './group-commit.js';
 
@@ -86,7 +87,8 @@ export function openSqliteEngine(opts: SqliteEngineOptions): SqliteEngine {
   writer.db.pragma(`busy_timeout = ${Math.min(busyTimeoutMs, WRITER_BUSY_TIMEOUT_MS)}`);
   // WAL readers wait only in rare moments (WAL recovery): the blocking timeout is fine there.
   const reader = new Connection(open(opts.file, opts, busyTimeoutMs, 'MEMORY'));
-  const committer = new GroupCommitter(writer, busyTimeoutMs);
+  const checkpointer = new Checkpointer(writer.db, opts.file);
+  const committer = new GroupCommitter(writer, busyTimeoutMs, checkpointer);
   const read = queryable(reader, () => {
     if (closed) throw new Error('engine is closed');
   });
@@ -125,6 +127,7 @@ export function openSqliteEngine(opts: SqliteEngineOptions): SqliteEngine {
       if (closed) return;
       await committer.drain();
       closed = true;
+      await checkpointer.close();
       try {
         writer.db.pragma('optimize');
       } catch (err) {

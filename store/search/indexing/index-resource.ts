@@ -1,6 +1,7 @@
 import type { SqlValue, Tx } from '../../engines/engine.js';
 import { loadContext, type SearchContext } from '../context.js';
 import { PATIENT_COMPARTMENT } from '../definitions/patient-compartment.js';
+import type { SearchParam } from '../definitions/search-param.js';
 import { INDEX_TABLES } from '../schema.js';
 import type { Extracted } from './compile-expression.js';
 import { emptyRows, type IndexRows } from './rows.js';
@@ -29,6 +30,59 @@ function evaluate(fn: (input: unknown) => Extracted[], input: unknown): Extracte
   }
 }
 
+const TABLES = ['string', 'token', 'date', 'reference', 'quantity', 'number', 'uri'] as const;
+type Table = (typeof TABLES)[number];
+
+const lengths = (rows: IndexRows): number[] => TABLES.map((t) => rows[t].length);
+const total = (rows: IndexRows): number => TABLES.reduce((n, t) => n + rows[t].length, 0);
+
+/** The first row `rows` gained since `before` (lengths), and its table. */
+function firstAdded(rows: IndexRows, before: number[]): { table: Table; row: object } | undefined {
+  for (const [i, table] of TABLES.entries()) {
+    const row = rows[table][before[i] ?? 0];
+    if (row !== undefined) return { table, row };
+  }
+  return undefined;
+}
+
+/**
+ * Adds the rows of a composite's tuples (`grp` numbers them; returns the last number used).
+ *
+ * Only complete tuples (every component has rows) are kept: a composite search matches a tuple
+ * through every one of its components (the rows of one `grp`), so a tuple with a component
+ * without rows never matches; in the sample data 150,000 of 565,000 index rows were such tuples'
+ * first components (an Observation's code under `code-value-date`, `code-value-string`… when its
+ * value is of another type). `:missing` asks whether the first component has any row, so where no
+ * tuple is complete the first row of the first tuple that has one stays.
+ */
+function addTuples(
+  rows: IndexRows,
+  param: SearchParam,
+  tuples: Extracted[][][],
+  grp: number,
+): number {
+  let complete = false;
+  let head: { table: Table; row: object } | undefined;
+  for (const tuple of tuples) {
+    grp++;
+    const before = lengths(rows);
+    let whole = true;
+    for (const [i, c] of param.components.entries()) {
+      const n = total(rows);
+      addRows(rows, c.param.type, `${param.key}#${i}`, grp, tuple[i] ?? []);
+      if (total(rows) === n) whole = false;
+      if (i === 0 && !complete && head === undefined) head = firstAdded(rows, before);
+    }
+    if (whole) {
+      complete = true;
+      continue;
+    }
+    for (const [i, table] of TABLES.entries()) rows[table].length = before[i] ?? 0;
+  }
+  if (!complete && head !== undefined) (rows[head.table] as object[]).push(head.row);
+  return grp;
+}
+
 /** Every index row of `resource` under the context's parameters, and its Patient compartments. */
 export function extractRows(ctx: SearchContext, resource: ResourceLike): Extraction {
   const rows = emptyRows();
@@ -40,13 +94,7 @@ export function extractRows(ctx: SearchContext, resource: ResourceLike): Extract
       if (fn !== null) addRows(rows, param.type, param.key, null, evaluate(fn, resource));
       continue;
     }
-    const tuples = ctx.composite(param)?.(resource) ?? [];
-    for (const tuple of tuples) {
-      grp++;
-      param.components.forEach((c, i) => {
-        addRows(rows, c.param.type, `${param.key}#${i}`, grp, tuple[i] ?? []);
-      });
-    }
+    grp = addTuples(rows, param, ctx.composite(param)?.(resource) ?? [], grp);
   }
   const patients = new Set<string>();
   if (resource.resourceType === 'Patient' && resource.id !== undefined) patients.add(resource.id);
