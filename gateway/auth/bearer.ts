@@ -14,9 +14,12 @@ export function bearerToken(header: string): string | undefined {
   return remembered.get(header) ?? BEARER.exec(header)?.[1];
 }
 
-/** Remembers a header whose token verified (a forged header is never kept). */
+/**
+ * Remembers a header whose token verified, when it is just the scheme, one space and the token (a
+ * forged token is never kept, nor a header padded with spaces: at most a token's size each).
+ */
 export function rememberBearer(header: string, token: string): void {
-  if (remembered.has(header)) return;
+  if (header.length !== 7 + token.length || remembered.has(header)) return;
   if (remembered.size >= MAX_REMEMBERED) remembered.clear();
   remembered.set(header, token);
 }

@@ -31,17 +31,16 @@ interface ClientOfHeader {
 /** Per `Authorization` header (a client reuses its token): its client, decoded once. */
 const clientOfHeader = new Map<string, ClientOfHeader>();
 
+/** For a `Bearer ` header only. */
 function clientOf(header: string): ClientOfHeader {
   let known = clientOfHeader.get(header);
   if (known !== undefined) return known;
-  let client = '';
-  if (header.startsWith('Bearer ')) {
-    try {
-      const claims = decodeJwt(header.slice(7));
-      client = typeof claims.client_id === 'string' ? claims.client_id : '';
-    } catch {
-      client = '';
-    }
+  let client: string;
+  try {
+    const claims = decodeJwt(header.slice(7));
+    client = typeof claims.client_id === 'string' ? claims.client_id : '';
+  } catch {
+    client = '';
   }
   if (clientOfHeader.size >= 10_000) clientOfHeader.clear();
   known = { client, ip: undefined, key: '' };
@@ -53,7 +52,7 @@ function clientOf(header: string): ClientOfHeader {
 function clientKey(ctx: GatewayContext): string {
   const ip = ctx.ip;
   const auth = ctx.req.headers.authorization;
-  if (auth === undefined || auth === '') return `\u0000${ip}`;
+  if (auth === undefined || !auth.startsWith('Bearer ')) return `\u0000${ip}`;
   const c = clientOf(auth);
   if (c.ip !== ip) {
     c.ip = ip;
