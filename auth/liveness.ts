@@ -24,22 +24,45 @@ interface Row {
   user_roles: string | null;
 }
 
+/** A liveness answer and what it was computed from: the database's change stamp and the second. */
+interface Answer {
+  stamp: number;
+  at: number;
+  alive: boolean;
+}
+
 /**
- * The per-request liveness check the gateway runs on every verified access token. It always asks the
- * auth database (shared by every process on PostgreSQL), so a revocation, a disabled or removed user,
- * changed roles or a removed client made anywhere is refused on the very next request. Only revoked
- * ids are cached locally, since those never become valid again.
+ * The per-request liveness check the gateway runs on every verified access token. It asks the auth
+ * database (shared by every process on PostgreSQL), so a revocation, a disabled or removed user,
+ * changed roles or a removed client made anywhere is refused on the very next request. Revoked ids
+ * are cached locally, since those never become valid again. Where the database has a change stamp
+ * (SQLite's data_version: any commit by any connection or process moves it), the answer for the
+ * same claims object (the gateway keeps one per cached token) is reused while neither the stamp nor
+ * the current second has changed: the answer is a function of those alone.
  */
 export class TokenLiveness {
   readonly #revoked = new Map<string, number>();
+  readonly #answers = new WeakMap<AccessTokenClaims, Answer>();
 
   constructor(private readonly db: AuthSql) {}
 
-  async isAlive(claims: AccessTokenClaims): Promise<boolean> {
+  isAlive(claims: AccessTokenClaims): boolean | Promise<boolean> {
+    // Read before the query runs: a commit in between only makes the next call ask again.
+    const stamp = this.db.changeStamp?.();
+    const now = nowSeconds();
+    if (stamp === undefined) return this.#ask(claims, now);
+    const known = this.#answers.get(claims);
+    if (known !== undefined && known.stamp === stamp && known.at === now) return known.alive;
+    return this.#ask(claims, now).then((alive) => {
+      this.#answers.set(claims, { stamp, at: now, alive });
+      return alive;
+    });
+  }
+
+  async #ask(claims: AccessTokenClaims, now: number): Promise<boolean> {
     const { jti, sub, client_id: clientId, grant } = claims;
     if (typeof jti !== 'string' || typeof sub !== 'string' || typeof clientId !== 'string')
       return false;
-    const now = nowSeconds();
     if (typeof claims.exp === 'number' && claims.exp <= now) return false;
     if (this.#revoked.has(jti)) return false;
     const userToken = typeof grant === 'string';

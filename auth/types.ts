@@ -191,9 +191,11 @@ export interface Auth {
    * Cheap per-request liveness check of an already signature-verified access token: false when the
    * token was revoked, its grant revoked, its user disabled/removed or their roles changed, or its
    * client removed or (for client_credentials) the client's roles changed. One round trip to the auth
-   * database (primary-key lookups), so a change made by any process sharing it counts at once.
+   * database (primary-key lookups), so a change made by any process sharing it counts at once. On
+   * SQLite, checking the same claims object again reuses the answer (no promise) until anything is
+   * committed to auth.db, by any connection, or the second changes.
    */
-  isTokenAlive(claims: AccessTokenClaims): Promise<boolean>;
+  isTokenAlive(claims: AccessTokenClaims): boolean | Promise<boolean>;
   /** Creates an EHR launch handle (opaque, single use, 5 minutes), bound to the user and client. */
   createLaunch(input: LaunchInput): Promise<LaunchHandle>;
   /** Checks a username/password with per-account and per-address throttling; emits sign-in events. */

@@ -28,6 +28,12 @@ export interface AuthSql extends AuthQueries {
   transaction<T>(fn: (tx: AuthQueries) => Promise<T>, lock?: string): Promise<T>;
   /** A trivial round trip: resolves when the database answers. */
   ping(): Promise<void>;
+  /**
+   * Where the engine can tell cheaply (SQLite): a number that stays the same only as long as nothing
+   * was committed to the database since it was last read, by this connection or any other (another
+   * process, the CLI). `undefined` when it cannot tell (PostgreSQL, or a transaction in progress).
+   */
+  changeStamp?(): number | undefined;
   close(): Promise<void>;
 }
 

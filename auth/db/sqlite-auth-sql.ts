@@ -12,11 +12,17 @@ export class SqliteAuthSql implements AuthSql {
   readonly engine = 'sqlite' as const;
   readonly #statements = new Map<string, Statement>();
   #busy: Promise<void> | undefined;
+  readonly #dataVersion: Database.Statement<[], number>;
+  /** The last `PRAGMA data_version` read, and the stamp {@link changeStamp} hands out. */
+  #seenVersion: number | undefined;
+  #stamp = 0;
 
   constructor(
     readonly db: Database.Database,
     readonly location: string,
-  ) {}
+  ) {
+    this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+  }
 
   #prepare(sql: string): Statement {
     let s = this.#statements.get(sql);
@@ -27,14 +33,39 @@ export class SqliteAuthSql implements AuthSql {
     return s;
   }
 
+  /** Runs a statement; one that may write moves the change stamp on (data_version ignores our own). */
+  #exec<R>(sql: string, use: (s: Statement) => R): R {
+    const s = this.#prepare(sql);
+    try {
+      return use(s);
+    } finally {
+      if (!s.readonly) this.#stamp += 1;
+    }
+  }
+
   readonly #direct: AuthQueries = {
     get: <T>(sql: string, params: readonly SqlValue[] = []) =>
-      Promise.resolve(this.#prepare(sql).get(...params) as T | undefined),
+      Promise.resolve(this.#exec(sql, (s) => s.get(...params) as T | undefined)),
     all: <T>(sql: string, params: readonly SqlValue[] = []) =>
-      Promise.resolve(this.#prepare(sql).all(...params) as T[]),
+      Promise.resolve(this.#exec(sql, (s) => s.all(...params) as T[])),
     run: (sql: string, params: readonly SqlValue[] = []) =>
-      Promise.resolve(this.#prepare(sql).run(...params).changes),
+      Promise.resolve(this.#exec(sql, (s) => s.run(...params).changes)),
   };
+
+  /**
+   * SQLite's `PRAGMA data_version` changes whenever another connection (another process, the CLI)
+   * commits to the file; this connection's own writes move the stamp on in {@link #exec} and at the
+   * end of every transaction. Undefined while a transaction holds the connection.
+   */
+  changeStamp(): number | undefined {
+    if (this.#busy !== undefined) return undefined;
+    const version = this.#dataVersion.get();
+    if (version !== this.#seenVersion) {
+      this.#seenVersion = version;
+      this.#stamp += 1;
+    }
+    return this.#stamp;
+  }
 
   async #idle(): Promise<void> {
     while (this.#busy !== undefined) await this.#busy;
@@ -72,6 +103,7 @@ export class SqliteAuthSql implements AuthSql {
         throw err;
       }
     } finally {
+      this.#stamp += 1;
       this.#busy = undefined;
       release();
     }

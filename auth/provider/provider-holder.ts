@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { KeyMaterial, KeyStore } from '../keys/key-store.js';
+import { providerRequest } from './request-context.js';
 
 export interface CurrentProvider {
   readonly provider: Provider;
@@ -51,7 +52,7 @@ export class ProviderHolder {
     this.#current = {
       provider,
       keys,
-      callback: (req, res) => handler(req, res),
+      callback: (req, res) => providerRequest(() => handler(req, res)),
     };
     return this.#current;
   }

@@ -124,7 +124,8 @@ export function createTokenVerifier(deps: TokenVerifierDeps): TokenVerifier {
       }
       let alive: boolean;
       try {
-        alive = await deps.isTokenAlive(principal.claims);
+        const answer = deps.isTokenAlive(principal.claims);
+        alive = typeof answer === 'boolean' ? answer : await answer;
       } catch {
         alive = false;
       }

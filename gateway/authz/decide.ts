@@ -101,6 +101,29 @@ function sameAccess(a: Access | undefined, b: Access): boolean {
   );
 }
 
+/** Per shared (memoised) constraint: its copies with one type's access replaced, by type and access. */
+const retargeted = new WeakMap<AccessConstraint, Map<string, AccessConstraint>>();
+
+/**
+ * `reach` with `type` given `access`. The shared constraint is never mutated: a different target
+ * access gets a copy, made once per (constraint, type, access) and reused, so the same token making
+ * the same kind of request sends the same object (whose header form the proxy encodes once).
+ */
+function withTypeAccess(reach: AccessConstraint, type: string, access: Access): AccessConstraint {
+  let copies = retargeted.get(reach);
+  if (copies === undefined) {
+    copies = new Map();
+    retargeted.set(reach, copies);
+  }
+  const key = `${type}\u0000${access.compartment ?? ''}\u0000${access.anyOf === undefined ? '' : `\u0001${access.anyOf.join('\u0000')}`}`;
+  let c = copies.get(key);
+  if (c === undefined) {
+    c = { types: { ...reach.types, [type]: access } };
+    copies.set(key, c);
+  }
+  return c;
+}
+
 function isConfined(c: AccessConstraint): boolean {
   return Object.values(c.types).some((a) => a.compartment !== undefined);
 }
@@ -181,10 +204,9 @@ export function authorize(ix: FhirInteraction, input: AuthzInput): Decision {
       );
     }
     const reach = buildConstraint(input.grants, reachPerms(ix), input.subject);
-    // The shared (memoised) constraint is never mutated: a different target access gets a copy.
     constraint = sameAccess(reach.types[type], r.access)
       ? reach
-      : { types: { ...reach.types, [type]: r.access } };
+      : withTypeAccess(reach, type, r.access);
     scopes = r.scopes;
   }
   if (!input.inQueryEnforcement && isConfined(constraint) && usesChainsOrHas(ix.query)) {

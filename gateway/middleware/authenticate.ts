@@ -1,3 +1,4 @@
+import { bearerToken, rememberBearer } from '../auth/bearer.js';
 import type { InternalTokens } from '../auth/internal-tokens.js';
 import { InvalidTokenError, type TokenVerifier } from '../auth/verify-token.js';
 import { invalidToken, noCredentials } from '../errors.js';
@@ -23,13 +24,13 @@ export function authenticate(
       await next();
       return;
     }
-    if (ctx.query.access_token !== undefined) {
+    // (Without a query string there is no access_token parameter: skip parsing one.)
+    if (ctx.querystring !== '' && ctx.query.access_token !== undefined) {
       throw invalidToken(realm, 'access tokens are accepted only in the Authorization header');
     }
-    const header = ctx.get('authorization');
+    const header = ctx.req.headers.authorization ?? '';
     if (header === '') throw noCredentials(realm);
-    const m = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i.exec(header);
-    const token = m?.[1];
+    const token = bearerToken(header);
     if (token === undefined)
       throw invalidToken(realm, 'the Authorization header must be "Bearer <token>"');
     const internalPrincipal = internal?.lookup(token);
@@ -44,6 +45,7 @@ export function authenticate(
       if (err instanceof InvalidTokenError) throw invalidToken(realm, err.message);
       throw err;
     }
+    rememberBearer(header, token);
     await next();
   };
 }

@@ -25,8 +25,10 @@ export function corsAndSecurityHeaders(opts: CorsOptions = {}): GatewayMiddlewar
     ctx.set('X-Frame-Options', 'DENY');
     ctx.set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
     ctx.set('Referrer-Policy', 'no-referrer');
-    ctx.vary('Origin');
-    const origin = ctx.get('origin');
+    // Nothing before this step sets Vary: set it outright rather than parse and append.
+    if (ctx.res.getHeader('vary') === undefined) ctx.set('Vary', 'Origin');
+    else ctx.vary('Origin');
+    const origin = ctx.req.headers.origin ?? '';
     const allowed = origin !== '' && allow(origin);
     if (allowed) {
       ctx.set('Access-Control-Allow-Origin', origin);

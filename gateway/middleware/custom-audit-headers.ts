@@ -2,6 +2,8 @@ import { FhirError, issue } from '../../store/fhir/outcome.js';
 import type { GatewayMiddleware } from '../state.js';
 
 const PREFIX = 'x-ms-azurefhir-audit-';
+/** `x`, the first character of {@link PREFIX}. */
+const X = 0x78;
 export const MAX_CUSTOM_AUDIT_HEADERS = 10;
 export const MAX_CUSTOM_AUDIT_VALUE = 2048;
 
@@ -14,7 +16,10 @@ export function customAuditHeaders(): GatewayMiddleware {
     const out: Record<string, string> = {};
     const raw = ctx.req.rawHeaders;
     for (let i = 0; i + 1 < raw.length; i += 2) {
-      const name = (raw[i] ?? '').toLowerCase();
+      const rawName = raw[i] ?? '';
+      // Most names are not ours: rule them out without lower-casing (a copy) each one.
+      if (rawName.length <= PREFIX.length || (rawName.charCodeAt(0) | 0x20) !== X) continue;
+      const name = rawName.toLowerCase();
       if (!name.startsWith(PREFIX)) continue;
       const key = `X-MS-AZUREFHIR-AUDIT-${name.slice(PREFIX.length).toUpperCase()}`;
       const value = raw[i + 1] ?? '';

@@ -45,7 +45,8 @@ export function copyResponseHeaders(
   rewrite?: (s: string) => string,
   withLength = true,
 ): void {
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined || HOP_BY_HOP.has(name) || name.startsWith(INTERNAL_HEADER_PREFIX))
       continue;
     if (name === 'content-length' && !withLength) continue;

@@ -21,27 +21,44 @@ interface Bucket {
  * is combined with the address: a forged claim can only drain the forger's own bucket), or the
  * address alone for requests without a token.
  */
-const clientOfToken = new Map<string, string>();
+interface ClientOfHeader {
+  client: string;
+  /** The bucket key last built for this header, and the address it was built for. */
+  ip: string | undefined;
+  key: string;
+}
 
-/** The `client_id` claim of a bearer token, decoded once per token (a client reuses its token). */
-function clientOf(token: string): string {
-  let client = clientOfToken.get(token);
-  if (client !== undefined) return client;
+/** Per `Authorization` header (a client reuses its token): its client, decoded once. */
+const clientOfHeader = new Map<string, ClientOfHeader>();
+
+/** For a `Bearer ` header only. */
+function clientOf(header: string): ClientOfHeader {
+  let known = clientOfHeader.get(header);
+  if (known !== undefined) return known;
+  let client: string;
   try {
-    const claims = decodeJwt(token);
+    const claims = decodeJwt(header.slice(7));
     client = typeof claims.client_id === 'string' ? claims.client_id : '';
   } catch {
     client = '';
   }
-  if (clientOfToken.size >= 10_000) clientOfToken.clear();
-  clientOfToken.set(token, client);
-  return client;
+  if (clientOfHeader.size >= 10_000) clientOfHeader.clear();
+  known = { client, ip: undefined, key: '' };
+  clientOfHeader.set(header, known);
+  return known;
 }
 
+/** `client NUL address`; for a token, the same string object while its address stays the same. */
 function clientKey(ctx: GatewayContext): string {
-  const auth = ctx.get('authorization');
-  const client = auth.startsWith('Bearer ') ? clientOf(auth.slice(7)) : '';
-  return `${client}\u0000${ctx.ip}`;
+  const ip = ctx.ip;
+  const auth = ctx.req.headers.authorization;
+  if (auth === undefined || !auth.startsWith('Bearer ')) return `\u0000${ip}`;
+  const c = clientOf(auth);
+  if (c.ip !== ip) {
+    c.ip = ip;
+    c.key = `${c.client}\u0000${ip}`;
+  }
+  return c.key;
 }
 
 /** A token bucket per client; over the limit: 429 with `Retry-After`. */

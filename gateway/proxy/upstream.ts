@@ -84,7 +84,8 @@ const DROP = new Set([
 /** undici's header map (lower-case names) as node's IncomingHttpHeaders. */
 function incomingHeaders(h: Record<string, string | string[] | undefined>): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
-  for (const [k, v] of Object.entries(h)) {
+  for (const k in h) {
+    const v = h[k];
     if (v === undefined) continue;
     if (k === 'set-cookie') out[k] = Array.isArray(v) ? v : [v];
     else out[k] = Array.isArray(v) ? v.join(', ') : v;
@@ -103,6 +104,8 @@ function incomingHeaders(h: Record<string, string | string[] | undefined>): Inco
 export class Upstream {
   readonly isBuiltInStore: boolean;
   readonly baseUrl: URL;
+  /** The base URL's path, '' for `/`. */
+  private readonly basePath: string;
   private readonly opts: UpstreamOptions;
   private readonly agent: http.Agent;
   private readonly proxy: httpProxy;
@@ -118,6 +121,7 @@ export class Upstream {
     this.opts = opts;
     this.isBuiltInStore = opts.isBuiltInStore;
     this.baseUrl = new URL((opts.url ?? 'http://localhost').replace(/\/+$/, ''));
+    this.basePath = this.baseUrl.pathname === '/' ? '' : this.baseUrl.pathname;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     const agentOpts = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64 };
     this.agent =
@@ -151,13 +155,14 @@ export class Upstream {
 
   /** The path on the backend for a path below the FHIR base. */
   targetPath(path: string): string {
-    const base = this.baseUrl.pathname === '/' ? '' : this.baseUrl.pathname;
-    return `${base}/${path.replace(/^\/+/, '')}`;
+    return `${this.basePath}/${path.charCodeAt(0) === 0x2f ? path.replace(/^\/+/, '') : path}`;
   }
 
   private outgoingHeaders(call: UpstreamCall): OutgoingHttpHeaders {
     const out: OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(call.headers)) {
+    const headers = call.headers;
+    for (const name in headers) {
+      const value = headers[name];
       if (value === undefined || DROP.has(name) || name.startsWith(INTERNAL_HEADER_PREFIX))
         continue;
       out[name] = value;

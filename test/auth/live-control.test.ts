@@ -108,6 +108,21 @@ describeOnEngines('live account, client and token control', function (engine) {
     assert.equal(r.body['error'], 'invalid_grant');
   });
 
+  it('refuses at once a token the gateway has just accepted when another connection (the CLI) disables its user', async () => {
+    const name = await user();
+    const t = await tokens(name);
+    assert.equal(await fhirRead(t.at), 200);
+    assert.equal(await fhirRead(t.at), 200);
+    await admin(h, async (a) => {
+      await a.users.setEnabled(name, false);
+    });
+    assert.equal(await fhirRead(t.at), 401);
+    await admin(h, async (a) => {
+      await a.users.setEnabled(name, true);
+    });
+    assert.equal(await fhirRead(t.at), 200);
+  });
+
   it('makes a disabled user sign in again despite an existing session', async () => {
     const name = await user();
     const t = await tokens(name);
