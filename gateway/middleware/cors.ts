@@ -48,7 +48,12 @@ export function corsAndSecurityHeaders(opts: CorsOptions = {}): GatewayMiddlewar
       }
       return;
     }
-    await next();
-    if (ctx.response.get('cache-control') === '') ctx.set('Cache-Control', 'no-store');
+    try {
+      await next();
+    } finally {
+      // Answers carry health data (errors too): never stored by caches, unless the backend said
+      // otherwise.
+      if (ctx.res.getHeader('cache-control') === undefined) ctx.set('Cache-Control', 'no-store');
+    }
   };
 }

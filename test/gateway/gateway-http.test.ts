@@ -266,6 +266,7 @@ describe('gateway over HTTP (built-in store protocol)', () => {
       const res = await agent.get('/fhir/Patient/123').set('X-Request-Id', 'abc-123');
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
       assert.equal(res.headers['x-frame-options'], 'DENY');
+      assert.equal(res.headers['cache-control'], 'no-store');
       assert.equal(res.headers['x-request-id'], 'abc-123');
     });
   });
