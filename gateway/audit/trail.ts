@@ -38,6 +38,9 @@ export interface AuditTrailOptions {
   appendThread?: boolean;
 }
 
+/** Batches handed to a pipelined store at once (see kick). */
+const PIPELINE_DEPTH = 2;
+
 /** One `record` call: its entries are committed together, in one batch. */
 interface Pending {
   entries: AuditEntry[];
@@ -172,10 +175,15 @@ export class AuditTrail {
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     if (this.store.pipelined === true) {
-      while (this.queue.length > 0) {
+      // Two batches at most: the one committing and the next, waiting on the thread. The rest
+      // queues here and goes as one batch (one message) when the commit ends.
+      while (this.queue.length > 0 && this.inFlight.size < PIPELINE_DEPTH) {
         const committed = this.commit(this.takeBatch());
         this.inFlight.add(committed);
-        void committed.finally(() => this.inFlight.delete(committed));
+        void committed.finally(() => {
+          this.inFlight.delete(committed);
+          if (this.queue.length > 0) this.kick();
+        });
       }
       return;
     }
