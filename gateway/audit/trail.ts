@@ -38,9 +38,6 @@ export interface AuditTrailOptions {
   appendThread?: boolean;
 }
 
-/** Batches handed to a pipelined store at once (see kick). */
-const PIPELINE_DEPTH = 2;
-
 /** One `record` call: its entries are committed together, in one batch. */
 interface Pending {
   entries: AuditEntry[];
@@ -175,15 +172,10 @@ export class AuditTrail {
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     if (this.store.pipelined === true) {
-      // Two batches at most: the one committing and the next, waiting on the thread. The rest
-      // queues here and goes as one batch (one message) when the commit ends.
-      while (this.queue.length > 0 && this.inFlight.size < PIPELINE_DEPTH) {
+      while (this.queue.length > 0) {
         const committed = this.commit(this.takeBatch());
         this.inFlight.add(committed);
-        void committed.finally(() => {
-          this.inFlight.delete(committed);
-          if (this.queue.length > 0) this.kick();
-        });
+        void committed.finally(() => this.inFlight.delete(committed));
       }
       return;
     }
