@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describeOnEngines } from '../../support/engines.js';
-import { ids } from './support/run-search.js';
-import { TestStore, type Res } from './support/test-store.js';
+import { itMatches, storeWith } from './support/query-table.js';
+import type { Res } from './support/test-store.js';
 
 /**
  * Composite parameters keep only complete tuples in the index (every component with rows), plus
@@ -91,22 +91,12 @@ const cases: [string, string[]][] = [
 ];
 
 describeOnEngines('store/search composite tuples in the index', (engine) => {
-  let store: TestStore;
-  before(async () => {
-    store = await new TestStore(engine).init();
-    for (const r of fixtures) await store.put(r);
-  });
-  after(() => store.close());
-
-  for (const [query, expected] of cases) {
-    it(`${query} matches [${expected.join(', ')}]`, async () => {
-      assert.deepEqual(await ids(store, query, { strict: true }), expected);
-    });
-  }
+  const store = storeWith(engine, fixtures);
+  itMatches(store, cases);
 
   it('writes a complete tuple whole and one first-component row for the incomplete ones', async () => {
     const count = async (id: string, sp: string): Promise<number> => {
-      const row = await store.engine.get<{ n: number | string }>(
+      const row = await store().engine.get<{ n: number | string }>(
         `SELECT COUNT(*) AS n FROM sp_token t JOIN resource r ON r.rid = t.rid WHERE r.id = ? AND t.sp = ?`,
         [id, sp],
       );

@@ -1,7 +1,6 @@
-import assert from 'node:assert/strict';
-import { ids } from './support/run-search.js';
 import { describeOnEngines } from '../../support/engines.js';
-import { TestStore, type Res } from './support/test-store.js';
+import { itMatches, storeWith } from './support/query-table.js';
+import type { Res } from './support/test-store.js';
 
 /** Hand-worked expectations per parameter type, prefix and modifier. */
 
@@ -248,16 +247,6 @@ const cases: [string, string[]][] = [
 ];
 
 describeOnEngines('store/search parameter types (table-driven)', (engine) => {
-  let store: TestStore;
-  before(async () => {
-    store = await new TestStore(engine).init();
-    for (const r of fixtures) await store.put(r);
-  });
-  after(() => store.close());
-
-  for (const [query, expected] of cases) {
-    it(`${query} matches [${expected.join(', ')}]`, async () => {
-      assert.deepEqual(await ids(store, query, { strict: true }), expected);
-    });
-  }
+  const store = storeWith(engine, fixtures);
+  itMatches(store, cases);
 });
