@@ -4,6 +4,7 @@ import { etag, httpDate, versionResponse, type VersionInfo } from '../http/respo
 import type { Disclosure, StoreContext, StoreRequest, StoreResponse } from '../http/types.js';
 import type { ResourceRow } from '../repo/rows.js';
 import { assertId, assertType, visible, visibleParsed } from './common.js';
+import { shapeRead } from './read-shape.js';
 
 function notModified(req: StoreRequest, row: { version: number; last_updated: number }): boolean {
   const inm = req.headers['if-none-match'];
@@ -69,7 +70,7 @@ export async function read(
     json: row.json,
   };
   if (seen.resource !== undefined) v.parsed = seen.resource;
-  return versionResponse(ctx, req, 200, v);
+  return shapeRead(req, type, versionResponse(ctx, req, 200, v));
 }
 
 function disclosure(
@@ -116,11 +117,12 @@ export async function vread(
     return res;
   }
   if (format === 'raw') notAcceptableFor(req);
-  return versionResponse(ctx, req, 200, {
+  const res = versionResponse(ctx, req, 200, {
     type,
     id,
     version: row.version,
     lastUpdated: row.last_updated,
     json: row.json,
   });
+  return shapeRead(req, type, res);
 }

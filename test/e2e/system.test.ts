@@ -203,6 +203,16 @@ describe('Hearth end to end (npm start)', function () {
       ),
     );
     assert.ok(named.includes(`Observation/${obs.id}`), JSON.stringify(named));
+    // A read trimmed the same way: trimmed answer, whole disclosure.
+    const read = await fhir(`Observation/${obs.id}?_elements=code`);
+    assert.equal(read.status, 200);
+    const trimmed = (await read.json()) as { subject?: unknown; code?: unknown };
+    assert.equal(trimmed.subject, undefined);
+    assert.ok(trimmed.code !== undefined);
+    const reads = (await (
+      await fhir(`AuditEvent?patient=Patient/${patient.id}&subtype=read&_count=10`)
+    ).json()) as { total?: number; entry?: unknown[] };
+    assert.equal(reads.entry?.length, 1);
   });
 
   it('records the requests in an audit trail readable at /fhir/AuditEvent and verifiable by the CLI', async () => {

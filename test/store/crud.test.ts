@@ -45,6 +45,38 @@ describeOnEngines('store REST: create, read, vread, update, delete', function (e
     assert.equal(read.headers['content-type'], 'application/fhir+json; charset=utf-8');
   });
 
+  it('trims a read and a vread for _elements and _summary (SUBSETTED), keeps the ETag, and refuses _summary=count', async () => {
+    const created = await t.api
+      .post('/Observation')
+      .set('content-type', FHIR)
+      .send(
+        '{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":0.010},"note":[{"text":"n"}]}',
+      );
+    assert.equal(created.status, 201);
+    const id = created.body.id as string;
+    for (const path of [`/Observation/${id}`, `/Observation/${id}/_history/1`]) {
+      const trimmed = await t.api.get(`${path}?_elements=valueQuantity`);
+      assert.equal(trimmed.status, 200, trimmed.text);
+      assert.equal(trimmed.headers.etag, 'W/"1"');
+      assert.deepEqual(Object.keys(JSON.parse(trimmed.text) as object).sort(), [
+        'id',
+        'meta',
+        'resourceType',
+        'valueQuantity',
+      ]);
+      assert.match(trimmed.text, /"value":0\.010\b/);
+      assert.match(trimmed.text, /SUBSETTED/);
+      const summary = await t.api.get(`${path}?_summary=true`);
+      assert.equal(summary.status, 200);
+      assert.ok(!('note' in (JSON.parse(summary.text) as object)), summary.text);
+      const count = await t.api.get(`${path}?_summary=count`);
+      assert.equal(count.status, 400);
+      assert.equal(count.body.resourceType, 'OperationOutcome');
+    }
+    const whole = await t.api.get(`/Observation/${id}?_summary=false`);
+    assert.equal(whole.text, created.text);
+  });
+
   it('keeps decimals, exponents and big integers exactly as sent', async () => {
     const body =
       '{"resourceType":"Observation","status":"final","code":{"text":"x"},"component":[' +
