@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
-import { splitVersion, type AuditRefParam } from './index-values.js';
+import { splitVersion, type AuditRefParam, type StoredRefParam } from './index-values.js';
 
 /** A parsed `/fhir/AuditEvent` search: each list is AND of its entries, each entry OR of its values. */
 export interface AuditQuery {
@@ -76,7 +76,7 @@ function dateCondition(raw: string, params: string[]): string {
 }
 
 /** The params whose rows may answer a search param (see StoredRefParam in index-values.ts). */
-const STORED_AS: Partial<Record<AuditRefParam, readonly string[]>> = {
+const STORED_AS: Partial<Record<AuditRefParam, readonly StoredRefParam[]>> = {
   entity: ['entity', 'entity+patient'],
   patient: ['patient', 'entity+patient'],
 };
@@ -90,7 +90,7 @@ function rowCondition(
   param: AuditRefParam,
   values: readonly string[],
 ): { sql: string; params: string[] } {
-  const stored = STORED_AS[param] ?? [param];
+  const stored: readonly StoredRefParam[] = STORED_AS[param] ?? [param];
   const inStored = `x.param IN (${stored.map(() => '?').join(', ')})`;
   const isVersioned = (v: string): boolean => param === 'entity' && splitVersion(v)[1] !== '';
   const plain = values.filter((v) => !isVersioned(v));

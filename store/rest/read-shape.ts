@@ -1,5 +1,6 @@
 import { badRequest } from '../fhir/outcome.js';
 import type { StoreRequest, StoreResponse } from '../http/types.js';
+import { parseElements } from '../search/query/parse-request.js';
 import { shapeJson } from '../search/results/shape.js';
 
 const READ_SUMMARIES = ['true', 'text', 'data', 'false'] as const;
@@ -23,10 +24,11 @@ export function shapeRead(req: StoreRequest, type: string, res: StoreResponse): 
     ]);
   }
   if (typeof res.body !== 'string') return res;
-  const names = elements
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-  res.body = shapeJson(res.body, type, summary ?? undefined, names);
+  res.body = shapeJson(
+    res.body,
+    type,
+    summary ?? undefined,
+    elements === null ? undefined : parseElements(elements),
+  );
   return res;
 }

@@ -151,6 +151,14 @@ function parseInclude(
   return { sourceType, params, targetType: target, iterate };
 }
 
+/** The element names of an `_elements` value (comma-separated, blanks dropped). */
+export function parseElements(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value))
     throw badRequest(`${name} must be one of ${allowed.join(', ')}`, [name]);
@@ -247,10 +255,7 @@ function parseResult(
       req.summary = oneOf<Summary>('_summary', value, ['true', 'text', 'data', 'count', 'false']);
       return;
     case '_elements':
-      req.elements = value
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0);
+      req.elements = parseElements(value);
       return;
     case '_cursor':
       req.cursor = value;
