@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import v8 from 'node:v8';
 import { ConfigError } from '../common/config.js';
-import { heapArgs, heapFits, heapLimitMib, isHeapLimitArg } from '../common/heap-limit.js';
+import { heapArgs, heapFits, heapLimitMib, isHeapArg } from '../common/heap-limit.js';
 
 /**
- * `npm start` runs `node --max-old-space-size=… dist/main.js` with the heap bound of the default
- * MAX_BODY_BYTES (common/heap-limit.ts). When MAX_BODY_BYTES is set higher than that bound can
+ * `npm start` runs `node --max-old-space-size=… --max-semi-space-size=… dist/main.js` with the heap
+ * bounds of the default MAX_BODY_BYTES (common/heap-limit.ts). When MAX_BODY_BYTES is set higher than that bound can
  * parse, this process starts Hearth again as its child with the bound that configuration needs and
  * stands in for it: it relays IPC messages both ways, forwards SIGTERM/SIGINT/SIGHUP and exits with
  * the child's code. A default configuration never pays for this.
@@ -20,17 +20,13 @@ export function heapTooSmall(maxBodyBytes: number): boolean {
   return !heapFits(v8.getHeapStatistics().heap_size_limit, maxBodyBytes);
 }
 
-/** The node arguments of the relaunched process: these, with the heap flag replaced. */
+/** The node arguments of the relaunched process: these, with the heap flags replaced. */
 export function relaunchArgs(
   execArgv: readonly string[],
   argv: readonly string[],
   maxBodyBytes: number,
 ): string[] {
-  return [
-    ...execArgv.filter((a) => !isHeapLimitArg(a)),
-    ...heapArgs(maxBodyBytes),
-    ...argv.slice(1),
-  ];
+  return [...execArgv.filter((a) => !isHeapArg(a)), ...heapArgs(maxBodyBytes), ...argv.slice(1)];
 }
 
 /** Runs Hearth again with the heap `maxBodyBytes` needs; resolves with its exit code. */

@@ -22,14 +22,32 @@ export function heapLimitMib(maxBodyBytes: number): number {
   return HEAP_BASE_MIB + Math.ceil((HEAP_BYTES_PER_BODY_BYTE * maxBodyBytes) / MIB);
 }
 
-/** The node flag setting that limit, for `execArgv` of a child process or a relaunch. */
+/**
+ * The young generation's bound: two semi-spaces of at most 8 MiB instead of node's 16 MiB. Under
+ * load V8 grows the young generation to its bound in every process, so the default cost 32 MiB of
+ * resident memory per process for garbage. Measured at 600 patients with 32 connections of reads
+ * (old and new builds alternated): 16 MiB less per process, and no more CPU per request (main
+ * 152–188 µs against 178–211, store 35–43 against 38–43); 4 MiB semi-spaces cost about 25 % more
+ * CPU per request in both processes.
+ */
+export const SEMI_SPACE_MIB = 8;
+
+/** The node flags setting those bounds, for `execArgv` of a child process or a relaunch. */
 export function heapArgs(maxBodyBytes: number): string[] {
-  return [`--max-old-space-size=${heapLimitMib(maxBodyBytes)}`];
+  return [
+    `--max-old-space-size=${heapLimitMib(maxBodyBytes)}`,
+    `--max-semi-space-size=${SEMI_SPACE_MIB}`,
+  ];
 }
 
 /** Whether a flag sets V8's old-generation limit (the form node accepts with `_` or `-`). */
 export function isHeapLimitArg(arg: string): boolean {
   return /^--max[-_]old[-_]space[-_]size(=|$)/.test(arg);
+}
+
+/** Whether a flag sets one of the bounds {@link heapArgs} sets (old generation or semi-space). */
+export function isHeapArg(arg: string): boolean {
+  return isHeapLimitArg(arg) || /^--max[-_]semi[-_]space[-_]size(=|$)/.test(arg);
 }
 
 /**

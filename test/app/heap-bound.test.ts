@@ -74,11 +74,12 @@ describe('heap bound (npm start flags) and bodies at MAX_BODY_BYTES', function (
       body,
     });
 
-  it('runs the main process and the store process with the bound', () => {
-    const flag = heapArgs(MAX_BODY_BYTES)[0] ?? '';
+  it('runs the main process and the store process with the bounds (old and young generation)', () => {
+    const flags = heapArgs(MAX_BODY_BYTES);
+    assert.equal(flags.length, 2);
     const node = pids.map(commandLine).filter((c) => /main\.(ts|js)/.test(c));
     assert.ok(node.length >= 2, node.join('\n'));
-    for (const c of node) assert.ok(c.split(' ').includes(flag), c);
+    for (const c of node) for (const flag of flags) assert.ok(c.split(' ').includes(flag), c);
   });
 
   it('stores a 200-entry transaction Bundle just under MAX_BODY_BYTES', async () => {
@@ -119,8 +120,10 @@ describe('heap bound following a larger MAX_BODY_BYTES', function () {
     });
     const tree = descendants(hearth.process.pid ?? 0);
     try {
-      const flag = heapArgs(maxBody)[0] ?? '';
-      const withFlag = tree.map(commandLine).filter((c) => c.split(' ').includes(flag));
+      const flags = heapArgs(maxBody);
+      const withFlag = tree
+        .map(commandLine)
+        .filter((c) => flags.every((flag) => c.split(' ').includes(flag)));
       // The relaunched main process and its store process.
       assert.equal(withFlag.length, 2, tree.map(commandLine).join('\n'));
       const res = await fetch(`${hearth.fhirBase}/metadata`);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { relaunchArgs } from '../../app/heap-relaunch.js';
 import { npmStart } from '../../bench/hearth-process.js';
 import { loadConfig } from '../../common/config.js';
@@ -7,6 +8,8 @@ import {
   heapFits,
   heapLimitMib,
   HEAP_BASE_MIB,
+  SEMI_SPACE_MIB,
+  isHeapArg,
   isHeapLimitArg,
 } from '../../common/heap-limit.js';
 
@@ -53,10 +56,35 @@ describe('heap bound derived from MAX_BODY_BYTES', () => {
     assert.equal(isHeapLimitArg('--max-old-space-sizex=1'), false);
   });
 
-  it('relaunches with the same flags, script and arguments, the heap flag replaced', () => {
+  it('counts the semi-space flag with the old-space flag as the heap flags a relaunch replaces', () => {
+    assert.equal(isHeapArg('--max-old-space-size=576'), true);
+    assert.equal(isHeapArg('--max_semi_space_size=16'), true);
+    assert.equal(isHeapArg('--max-semi-space-size=8'), true);
+    assert.equal(isHeapArg('--min-semi-space-size=8'), false);
+    assert.equal(isHeapArg('--stack-size=900'), false);
+  });
+
+  it('gives node a smaller young generation than its default (two 16 MiB semi-spaces)', () => {
+    // V8 reports its heap limit as the old-generation bound plus the young generation's.
+    const limitMib = (flags: string[]): number =>
+      Number(
+        execFileSync(process.execPath, [
+          ...flags,
+          '-p',
+          'require("node:v8").getHeapStatistics().heap_size_limit / 1048576',
+        ]),
+      );
+    const flags = heapArgs(loadConfig({}).maxBodyBytes);
+    assert.ok(flags.includes(`--max-semi-space-size=${SEMI_SPACE_MIB}`), flags.join(' '));
+    const bounded = limitMib(flags);
+    const nodeDefault = limitMib(flags.filter((f) => isHeapLimitArg(f)));
+    assert.ok(bounded < nodeDefault, `${bounded} MiB with the flags, ${nodeDefault} MiB without`);
+  });
+
+  it('relaunches with the same flags, script and arguments, the heap flags replaced', () => {
     assert.deepEqual(
       relaunchArgs(
-        ['--import', 'tsx', '--max-old-space-size=576'],
+        ['--import', 'tsx', '--max-old-space-size=576', '--max_semi_space_size=16'],
         ['/usr/bin/node', '/app/dist/main.js', '--demo', '5'],
         64 * MIB,
       ),
@@ -64,6 +92,7 @@ describe('heap bound derived from MAX_BODY_BYTES', () => {
         '--import',
         'tsx',
         `--max-old-space-size=${HEAP_BASE_MIB + 2048}`,
+        `--max-semi-space-size=${SEMI_SPACE_MIB}`,
         '/app/dist/main.js',
         '--demo',
         '5',

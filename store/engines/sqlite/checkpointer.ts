@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { SQLITE_THREAD_LIMITS } from '../../../common/thread-limits.js';
 import {
   CHECKPOINT_WORKER_SOURCE,
   type CheckpointReply,
@@ -94,6 +95,7 @@ export class Checkpointer {
       eval: true,
       execArgv: [],
       workerData: data,
+      resourceLimits: SQLITE_THREAD_LIMITS,
     });
     worker.unref();
     worker.on('error', () => {
