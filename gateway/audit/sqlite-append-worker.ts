@@ -37,11 +37,20 @@ export interface AppendWorkerData {
 if (parentPort === null) throw new Error('sqlite-append-worker runs as a worker thread');
 const port = parentPort;
 const { dataDir, sync, lines } = workerData as AppendWorkerData;
-const store = openSqliteAuditStore({ dataDir, sync });
+const store = openSqliteAuditStore({ dataDir, sync, checkpointThread: true });
 let key: CheckpointKey | undefined;
 /** Batches that arrived while the previous group commit ran: they commit together, in order. */
 let waiting: AppendRequest[] = [];
 let closing = false;
+/** The group commits, one after the other (one may wait for a WAL checkpoint before it starts). */
+let commits: Promise<void> = Promise.resolve();
+
+function scheduleCommit(): void {
+  commits = commits.then(async () => {
+    await store.beforeAppend().catch(() => undefined);
+    commitWaiting();
+  });
+}
 
 function commitWaiting(): void {
   const requests = waiting;
@@ -69,10 +78,12 @@ function commitWaiting(): void {
 port.on('message', (m: AppendRequest | 'close') => {
   if (m === 'close') {
     closing = true;
-    commitWaiting();
-    void store.close().finally(() => {
-      port.close();
-    });
+    scheduleCommit();
+    void commits
+      .then(() => store.close())
+      .finally(() => {
+        port.close();
+      });
     return;
   }
   if (closing) {
@@ -80,6 +91,6 @@ port.on('message', (m: AppendRequest | 'close') => {
     return;
   }
   // Every message already queued on the port is delivered before setImmediate runs, so one
-  // transaction takes them all.
-  if (waiting.push(m) === 1) setImmediate(commitWaiting);
+  // transaction takes them all (and all that queue while a checkpoint is awaited).
+  if (waiting.push(m) === 1) setImmediate(scheduleCommit);
 });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { JsonWebKey } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { SqliteSync } from '../../common/config.js';
+import { Checkpointer } from '../../common/sqlite-checkpointer.js';
 import { AppendThread } from './append-thread.js';
 import { openAuditDb, type AuditDb } from './audit-db.js';
 import type { AppendResult, AuditStore } from './audit-store.js';
@@ -44,6 +45,12 @@ export interface SqliteAuditStoreOptions {
   appendThread?: boolean;
   /** With `appendThread`: the thread sends each record's text back (default true). */
   threadLines?: boolean;
+  /**
+   * Checkpoint the WAL on a thread of its own (common/sqlite-checkpointer.ts) instead of in the
+   * COMMIT that crosses SQLite's threshold: the writer thread's store sets it, so no batch waits
+   * for a checkpoint.
+   */
+  checkpointThread?: boolean;
 }
 
 type Value = string | number;
@@ -59,6 +66,11 @@ export interface SqliteAuditStore extends AuditStore {
     groups: readonly (readonly AuditEntry[])[],
     sign: CheckpointKey | undefined,
   ): AppendResult[];
+  /**
+   * Resolves when the next append may start: at once, unless the WAL has grown so large that the
+   * append should wait for the running checkpoint, so the WAL can restart from its beginning.
+   */
+  beforeAppend(): Promise<void>;
 }
 
 /**
@@ -126,11 +138,15 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
           lines: opts.threadLines ?? true,
         })
       : undefined;
+  const checkpointer =
+    opts.checkpointThread === true && opts.readonly !== true
+      ? new Checkpointer(db, path.join(opts.dataDir, AUDIT_DB_FILE))
+      : undefined;
   const appendGroups = (
     groups: readonly (readonly AuditEntry[])[],
     sign: CheckpointKey | undefined,
-  ): AppendResult[] =>
-    db
+  ): AppendResult[] => {
+    const results = db
       .transaction((): AppendResult[] => {
         // Inside the write transaction: another process may have appended since.
         let at = head();
@@ -153,6 +169,9 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
         return results;
       })
       .immediate();
+    checkpointer?.committed();
+    return results;
+  };
 
   return {
     engine: 'sqlite',
@@ -167,6 +186,7 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
       });
     },
     appendGroups,
+    beforeAppend: () => checkpointer?.beforeWrite() ?? Promise.resolve(),
     checkpoint: (key) => run(() => db.transaction(() => storeCheckpoint(key)).immediate()),
     head: () => run(head),
     latestCheckpointSeq: () =>
@@ -254,6 +274,7 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
     close: async () => {
       try {
         await thread?.close();
+        await checkpointer?.close();
       } finally {
         if (db.open) db.close();
       }

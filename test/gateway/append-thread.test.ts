@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { adminAuditEvent } from '../../gateway/audit/events.js';
@@ -77,6 +77,46 @@ describe('audit: SQLite writer thread', () => {
     try {
       await assert.rejects(thread.append([event('lost?')], false));
       await assert.rejects(thread.append([event('again')], false));
+    } finally {
+      await thread.close();
+      t.cleanup();
+    }
+  });
+
+  it('checkpoints the WAL on a thread of its own once it was large, not in a commit it waits for', async () => {
+    const t = tempDir();
+    const file = path.join(t.dir, AUDIT_DB_FILE);
+    const size = () => statSync(file).size;
+    const thread = new AppendThread({ dataDir: t.dir, sync: 'normal', lines: false });
+    const big = (i: number) => event(`${String(i)} ${'x'.repeat(3000)}`);
+    try {
+      // Past SQLite's 1,000-page threshold: the checkpointer thread takes over.
+      for (let i = 0; i < 30; i++)
+        await thread.append(
+          Array.from({ length: 50 }, (_, j) => big(i * 50 + j)),
+          false,
+        );
+      const before = size();
+      // SQLite's own checkpoint would wait for another 1,000 WAL pages; these write ~60.
+      for (let i = 0; i < 6; i++)
+        await thread.append(
+          Array.from({ length: 10 }, (_, j) => big(2000 + i * 10 + j)),
+          false,
+        );
+      const deadline = Date.now() + 5000;
+      while (size() < before + 60 * 3000 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      assert.ok(
+        size() >= before + 60 * 3000,
+        `audit.db ${String(before)} → ${String(size())} bytes`,
+      );
+      const db = new Database(file, { readonly: true });
+      try {
+        const n = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM audit_record').get();
+        assert.equal(n?.n, 1560);
+      } finally {
+        db.close();
+      }
     } finally {
       await thread.close();
       t.cleanup();

@@ -10,7 +10,7 @@ interface Pending {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** What the committer tells about its commits (the WAL checkpointer, see checkpointer.ts). */
+/** What the committer tells about its commits (the WAL checkpointer, see common/sqlite-checkpointer.ts). */
 export interface CommitHooks {
   /** Awaited before each `BEGIN IMMEDIATE`. */
   beforeWrite(): Promise<void>;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Engine, QueryOptions, RunResult, SqlValue, Tx } from '../engine.js';
 import { isBusy } from './begin-immediate.js';
-import { Checkpointer } from './checkpointer.js';
+import { Checkpointer } from '../../../common/sqlite-checkpointer.js';
 import { Connection, queryable } from './connection.js';
 import { GroupCommitter } from './group-commit.js';
 

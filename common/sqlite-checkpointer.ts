@@ -1,12 +1,12 @@
 import type { Database } from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { SQLITE_THREAD_LIMITS } from '../../../common/thread-limits.js';
+import { SQLITE_THREAD_LIMITS } from './thread-limits.js';
 import {
   CHECKPOINT_WORKER_SOURCE,
   type CheckpointReply,
   type CheckpointWorkerData,
-} from './checkpoint-worker.js';
+} from './sqlite-checkpoint-worker.js';
 
 /** SQLite's own automatic checkpoint threshold (pages), in force until the thread runs. */
 const AUTOCHECKPOINT_PAGES = 1000;
@@ -27,13 +27,15 @@ export interface CheckpointerOptions {
 }
 
 /**
- * Moves the WAL checkpoint off the store's event loop. With SQLite's automatic checkpoint the
- * COMMIT that crosses 1,000 WAL pages copies them into the database file and fsyncs it on the
- * event loop (during ingest a fifth of the store's time, mostly waiting for the disk). Once the
- * WAL has grown that far once, a thread with its own connection takes over (checkpoint-worker.ts):
- * the writer stops checkpointing (`wal_autocheckpoint = 0`) and after each COMMIT the thread runs
- * a PASSIVE checkpoint. Durability is unchanged: COMMIT still writes and syncs the WAL. If the
- * thread fails, the writer's automatic checkpoint is switched back on.
+ * Moves the WAL checkpoint off a SQLite writer's thread (the store's writer connection, the audit
+ * writer thread's connection). With SQLite's automatic checkpoint the COMMIT that crosses 1,000 WAL
+ * pages copies them into the database file and fsyncs it before it returns (during ingest a fifth
+ * of the store's time, mostly waiting for the disk; on the audit trail a 12–78 ms stall for every
+ * request waiting on that commit). Once the WAL has grown that far once, a thread with its own
+ * connection takes over (sqlite-checkpoint-worker.ts): the writer stops checkpointing
+ * (`wal_autocheckpoint = 0`) and after each COMMIT the thread runs a PASSIVE checkpoint.
+ * Durability is unchanged: COMMIT still writes and syncs the WAL. If the thread fails, the
+ * writer's automatic checkpoint is switched back on.
  */
 export class Checkpointer {
   private worker: Worker | undefined;

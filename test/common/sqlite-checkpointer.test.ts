@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Checkpointer } from '../../../store/engines/sqlite/checkpointer.js';
-import { Connection } from '../../../store/engines/sqlite/connection.js';
-import { GroupCommitter } from '../../../store/engines/sqlite/group-commit.js';
-import { openSqliteEngine } from '../../../store/engines/sqlite/index.js';
+import { Checkpointer } from '../../common/sqlite-checkpointer.js';
+import { Connection } from '../../store/engines/sqlite/connection.js';
+import { GroupCommitter } from '../../store/engines/sqlite/group-commit.js';
+import { openSqliteEngine } from '../../store/engines/sqlite/index.js';
 
 const PAGE = 4096;
 const sleep = (ms: number) =>
