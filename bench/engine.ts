@@ -48,6 +48,7 @@ export async function benchEngine(
   const stops: (() => Promise<void>)[] = [];
   let current: HearthInstance | undefined;
   const rss = new PeakRss(() => current?.pid);
+  rss.phase = 'start';
   try {
     process.stderr.write(`bench[${engine}]: DATA_DIR ${dataDir}, Hearth on ${baseUrl}\n`);
     current = await startHearthProcess('main', env, portA, log);
@@ -59,6 +60,7 @@ export async function benchEngine(
     ]);
 
     process.stderr.write(`bench[${engine}]: ingest\n`);
+    rss.phase = 'ingest';
     const source = o.data === undefined ? { patients: o.patients } : { dir: o.data };
     const prepared = await prepareBundles(datasetBundles(source));
     const ingested = await ingest(fhirBase, systemToken, prepared, o.ingestConcurrency);
@@ -91,6 +93,7 @@ export async function benchEngine(
         ? labIds.map((id) => `/fhir/Observation/${id}`)
         : [`/fhir/Patient/${patientId}`];
 
+    rss.phase = 'restart';
     // Restart: the cold start with data (and, on SQLite, a copy of DATA_DIR for the unaudited instance).
     await current.stop();
     current = undefined;
@@ -163,9 +166,11 @@ export async function benchEngine(
         : []),
     ];
     process.stderr.write(`bench[${engine}]: throughput\n`);
+    rss.phase = 'throughput';
     const rows = await throughput(configs, o);
 
     process.stderr.write(`bench[${engine}]: search mix\n`);
+    rss.phase = 'search';
     const search: SearchRow[] = [];
     for (const q of searchMix(fhirBase, targets, patientLabQuery)) {
       const urls = sample(q.urls, 512);
@@ -181,6 +186,8 @@ export async function benchEngine(
     rss.stop();
     const peakRssBytes = rss.peakBytes;
     const peakRssProcesses = rss.atPeak;
+    const peakRssPhase = rss.atPeakPhase;
+    const peakPssBytes = rss.peakPssBytes;
     for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
     current = undefined;
 
@@ -229,6 +236,8 @@ export async function benchEngine(
       coldStartFreshMs,
       peakRssBytes,
       peakRssProcesses,
+      peakRssPhase,
+      peakPssBytes,
       workers,
       bulk,
     };

@@ -6,6 +6,20 @@ export interface TreeRss {
   processes: { pid: number; command: string; rssBytes: number }[];
 }
 
+/**
+ * Proportional set size (bytes): the process's private pages plus its share of pages it shares
+ * with others (node's code, mapped once for all Hearth processes, counts once in a sum of PSS and
+ * once per process in a sum of RSS). 0 when the kernel does not say.
+ */
+export function pssOf(pid: number): number {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    return Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
 function commandOf(pid: number): string {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
@@ -49,11 +63,16 @@ export function treeRss(rootPid: number): TreeRss {
   return { totalBytes: processes.reduce((n, p) => n + p.rssBytes, 0), processes };
 }
 
-/** Samples the summed RSS of a process tree every `everyMs` and keeps the peak. */
+/** Samples the summed RSS (and PSS) of a process tree every `everyMs` and keeps the peaks. */
 export class PeakRss {
   peakBytes = 0;
   /** The tree at the moment of the peak. */
   atPeak: TreeRss['processes'] = [];
+  /** What the run was doing at the moment of the RSS peak (set by the caller as it goes). */
+  phase = '';
+  atPeakPhase = '';
+  /** The peak of the summed PSS (sampled with the RSS; its own peak, not the PSS at the RSS peak). */
+  peakPssBytes = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -73,7 +92,10 @@ export class PeakRss {
     if (now.totalBytes > this.peakBytes) {
       this.peakBytes = now.totalBytes;
       this.atPeak = now.processes;
+      this.atPeakPhase = this.phase;
     }
+    const pss = now.processes.reduce((n, p) => n + pssOf(p.pid), 0);
+    if (pss > this.peakPssBytes) this.peakPssBytes = pss;
   }
 
   stop(): void {

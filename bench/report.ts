@@ -48,6 +48,10 @@ export interface EngineSection {
   /** Hearth's own processes (PostgreSQL's server processes are not counted). */
   peakRssBytes: number;
   peakRssProcesses: { pid: number; command: string; rssBytes: number }[];
+  /** The phase of the run at the RSS peak (start, ingest, restart, throughput, search). */
+  peakRssPhase: string;
+  /** Peak of the summed PSS: node's shared code counted once, not once per process. */
+  peakPssBytes: number;
   /** The system-token gateway read with WORKERS=n (n gateway/auth and n store processes). */
   workers: WorkersRow[];
   /** `$export` of everything, then `$import` (InitialLoad) into an empty Hearth; null: skipped. */
@@ -142,7 +146,7 @@ function formatEngine(r: EngineSection, lines: string[]): void {
   );
   const mib = (b: number): string => `${round(b / 2 ** 20, 1)} MiB`;
   lines.push(
-    `peak RSS, all Hearth processes summed: ${mib(r.peakRssBytes)} (${r.peakRssProcesses.map((p) => `${p.command} ${mib(p.rssBytes)}`).join(', ')})`,
+    `peak RSS, all Hearth processes summed: ${mib(r.peakRssBytes)} during ${r.peakRssPhase} (${r.peakRssProcesses.map((p) => `${p.command} ${mib(p.rssBytes)}`).join(', ')}); summed PSS peak ${mib(r.peakPssBytes)}`,
   );
 }
 

@@ -140,6 +140,12 @@ describe('npm run bench --quick', function () {
       assert.ok((e.coldStartMs as number) > 0);
       assert.ok((e.peakRssBytes as number) > 0);
       assert.ok((e.peakRssProcesses as unknown[]).length >= 2, 'the gateway and store processes');
+      assert.ok(
+        ['start', 'ingest', 'restart', 'throughput', 'search'].includes(e.peakRssPhase as string),
+      );
+      // node's code is shared by the processes: counted once, the sum is below the summed RSS
+      assert.ok((e.peakPssBytes as number) > 0);
+      assert.ok((e.peakPssBytes as number) < (e.peakRssBytes as number));
     }
   });
 
