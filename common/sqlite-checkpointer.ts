@@ -1,7 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { SQLITE_THREAD_LIMITS } from './thread-limits.js';
 import {
   CHECKPOINT_WORKER_SOURCE,
   type CheckpointReply,
@@ -97,7 +96,6 @@ export class Checkpointer {
       eval: true,
       execArgv: [],
       workerData: data,
-      resourceLimits: SQLITE_THREAD_LIMITS,
     });
     worker.unref();
     worker.on('error', () => {

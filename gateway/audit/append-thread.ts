@@ -1,7 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { siblingEntry } from '../../common/child-process.js';
-import { SQLITE_THREAD_LIMITS } from '../../common/thread-limits.js';
 import type { AppendResult } from './audit-store.js';
 import type { AuditEntry } from './entries.js';
 import type { AppendReply, AppendRequest, AppendWorkerData } from './sqlite-append-worker.js';
@@ -43,9 +42,9 @@ export class AppendThread {
     const worker = entry.endsWith('.ts')
       ? new Worker(
           `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); });`,
-          { eval: true, workerData: this.data, resourceLimits: SQLITE_THREAD_LIMITS },
+          { eval: true, workerData: this.data },
         )
-      : new Worker(entry, { workerData: this.data, resourceLimits: SQLITE_THREAD_LIMITS });
+      : new Worker(entry, { workerData: this.data });
     const waiting = new Map<number, Waiting>();
     const current = { worker, waiting };
     worker.unref();
