@@ -1,6 +1,6 @@
 import type { Tx } from '../engine.js';
 import { beginImmediate } from './begin-immediate.js';
-import { queryable, type Connection } from './connection.js';
+import { queryable, runManyOn, type Connection } from './connection.js';
 
 interface Pending {
   fn: (tx: Tx) => Promise<unknown>;
@@ -152,7 +152,12 @@ export class GroupCommitter {
         guard();
         resolve();
       });
-    const tx: Tx = { ...queryable(this.conn, guard), lockKey: noLock, lockKeys: noLock };
+    const tx: Tx = {
+      ...queryable(this.conn, guard),
+      runMany: runManyOn(this.conn, guard),
+      lockKey: noLock,
+      lockKeys: noLock,
+    };
     if (savepoint) db.exec('SAVEPOINT hearth_tx');
     try {
       const value = await p.fn(tx);
