@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable, Tx } from '../engines/engine.js';
-import { stringifyJson, toPlain, type JsonObject } from '../fhir/json.js';
+import { plainView, stringifyJson, type JsonObject } from '../fhir/json.js';
 import { gone, notFound, preconditionFailed } from '../fhir/outcome.js';
 import type { Indexer } from './indexer.js';
 import { withServerMeta } from './meta.js';
@@ -159,7 +159,7 @@ export class Repository {
     const lastUpdated = this.nextTime(current?.last_updated);
     const stored = withServerMeta(resource, id, version, lastUpdated);
     const json = stringifyJson(stored);
-    const plain = toPlain(stored) as Record<string, unknown>;
+    const plain = plainView(stored) as Record<string, unknown>;
     // an insert on PostgreSQL carries its index rows (one round trip); else index after writing
     const inline =
       current === undefined && tx.dialect === 'postgres'
