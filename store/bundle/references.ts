@@ -3,7 +3,9 @@ import { isJsonObject, type JsonValue } from '../fhir/json.js';
 /**
  * Rewrites `urn:uuid:` (and other placeholder) fullUrls of a transaction into the resources' real
  * `Type/id` everywhere they are referenced: any string equal to one (references, canonical-ish uris),
- * and inside narrative XHTML (`div`).
+ * and inside narrative XHTML (`div`). Copy on write: an array or object in which nothing changes
+ * is returned as it is, one in which something changes as a copy (an own `__proto__` member, which
+ * such a copy never kept, counts as a change).
  */
 export function rewriteReferences(
   value: JsonValue,
@@ -21,11 +23,33 @@ export function rewriteReferences(
     }
     return value;
   }
-  if (Array.isArray(value)) return value.map((v) => rewriteReferences(v, map, key));
+  if (Array.isArray(value)) {
+    let out: JsonValue[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i] as JsonValue;
+      const w = rewriteReferences(v, map, key);
+      if (w !== v && out === undefined) out = value.slice(0, i);
+      out?.push(w);
+    }
+    return out ?? value;
+  }
   if (isJsonObject(value)) {
-    const out: Record<string, JsonValue> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = rewriteReferences(v, map, k);
-    return out;
+    const keys = Object.keys(value);
+    let out: Record<string, JsonValue> | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
+      const v = value[k] as JsonValue;
+      const w = rewriteReferences(v, map, k);
+      if ((w !== v || k === '__proto__') && out === undefined) {
+        out = {};
+        for (let j = 0; j < i; j++) {
+          const kj = keys[j] as string;
+          out[kj] = value[kj] as JsonValue;
+        }
+      }
+      if (out !== undefined) out[k] = w;
+    }
+    return out ?? value;
   }
   return value;
 }

@@ -46,6 +46,12 @@ export interface Tx extends Queryable {
    * transaction that will write many known resources (a transaction Bundle) locks them up front.
    */
   lockKeys(keys: readonly string[]): Promise<void>;
+  /**
+   * Runs `sql` once for each parameter list, in order; a failing run rejects (the runs before it
+   * stay in the transaction). SQLite runs them in one synchronous loop, without a promise per
+   * row; PostgreSQL one after another.
+   */
+  runMany(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
 }
 
 export interface Engine extends Queryable {

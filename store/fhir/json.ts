@@ -82,6 +82,25 @@ export function toPlain(value: unknown): unknown {
   return value;
 }
 
+/** True where `toPlain(value)` would differ from `value`: a LosslessNumber or a member named __proto__. */
+function needsPlainCopy(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (isLosslessNumber(value)) return true;
+  if (Array.isArray(value)) return value.some(needsPlainCopy);
+  const obj = value as Record<string, unknown>;
+  for (const k of Object.keys(obj)) if (k === '__proto__' || needsPlainCopy(obj[k])) return true;
+  return false;
+}
+
+/**
+ * `toPlain(value)` for a reader that never changes what it is given (validators, indexing): `value`
+ * itself where that copy would be equal to it, which is the common case (parsed JSON without a
+ * number that needs its exact text and without a `__proto__` member).
+ */
+export function plainView(value: unknown): unknown {
+  return needsPlainCopy(value) ? toPlain(value) : value;
+}
+
 export function isJsonObject(value: unknown): value is JsonObject {
   return (
     typeof value === 'object' && value !== null && !Array.isArray(value) && !isLosslessNumber(value)

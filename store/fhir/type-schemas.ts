@@ -93,8 +93,13 @@ function loadResourceType(type: string): void {
   }
 }
 
-/** `Type` of `Type/id…` or `Type?query` (what FHIRPath's resolve() takes a type from), if short. */
+/**
+ * `Type` of `Type/id…` or `Type?query` (what FHIRPath's resolve() takes a type from), if short and
+ * capitalised, as every resource type name is (so a URL or a code costs no copy).
+ */
 function typeBefore(s: string): string | undefined {
+  const first = s.charCodeAt(0);
+  if (first < 65 || first > 90) return undefined;
   const n = Math.min(s.length, 65);
   for (let i = 1; i < n; i++) {
     const c = s.charCodeAt(i);
@@ -111,7 +116,9 @@ function typeNamesIn(value: unknown, into: Set<string>): void {
   } else if (Array.isArray(value)) {
     for (const v of value) typeNamesIn(v, into);
   } else if (typeof value === 'object' && value !== null) {
-    for (const [k, v] of Object.entries(value)) {
+    const obj = value as Record<string, unknown>;
+    for (const k of Object.keys(obj)) {
+      const v = obj[k];
       if (k === 'resourceType' && typeof v === 'string') into.add(v);
       else typeNamesIn(v, into);
     }

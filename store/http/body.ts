@@ -1,5 +1,11 @@
 import { badRequest, invalidResource } from '../fhir/outcome.js';
-import { isJsonObject, parseJson, toPlain, type JsonObject, type JsonValue } from '../fhir/json.js';
+import {
+  isJsonObject,
+  parseJson,
+  plainView,
+  type JsonObject,
+  type JsonValue,
+} from '../fhir/json.js';
 import { validateFhirResource } from '../fhir/validate.js';
 import { requireFhirBody } from './negotiate.js';
 import type { StoreRequest } from './types.js';
@@ -37,6 +43,6 @@ export function bodyResource(req: StoreRequest, type?: string): JsonObject {
 
 /** Validates against the R4 definitions; a 400 listing every issue with its FHIRPath expression. */
 export function assertValid(resource: JsonObject): void {
-  const issues = validateFhirResource(toPlain(resource));
+  const issues = validateFhirResource(plainView(resource));
   if (issues.length > 0) throw invalidResource(issues);
 }

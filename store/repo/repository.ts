@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable, Tx } from '../engines/engine.js';
-import { stringifyJson, toPlain, type JsonObject } from '../fhir/json.js';
+import { plainView, stringifyJson, type JsonObject } from '../fhir/json.js';
 import { gone, notFound, preconditionFailed } from '../fhir/outcome.js';
 import type { Indexer } from './indexer.js';
 import { withServerMeta } from './meta.js';
@@ -23,6 +23,12 @@ export interface Written {
   json: string;
   /** Plain JSON of the stored version. */
   resource: Record<string, unknown>;
+  /**
+   * `resource` again when it equals `JSON.parse(json)` (see VersionInfo.parsed), so the
+   * disclosure's patient compartments are read without parsing the text again: always, unless the
+   * text has a `"__proto__"` (toPlain's copy makes such a member the prototype, a parse keeps it).
+   */
+  parsed?: Record<string, unknown>;
   /** True when this write created the resource (or re-created a deleted one). */
   created: boolean;
 }
@@ -153,7 +159,7 @@ export class Repository {
     const lastUpdated = this.nextTime(current?.last_updated);
     const stored = withServerMeta(resource, id, version, lastUpdated);
     const json = stringifyJson(stored);
-    const plain = toPlain(stored) as Record<string, unknown>;
+    const plain = plainView(stored) as Record<string, unknown>;
     // an insert on PostgreSQL carries its index rows (one round trip); else index after writing
     const inline =
       current === undefined && tx.dialect === 'postgres'
@@ -167,7 +173,18 @@ export class Repository {
     );
     if (inline === undefined) await this.indexer.index(tx, rid, plain, current === undefined);
     const created = current === undefined || current.deleted !== 0;
-    return { rid, type, id, version, lastUpdated, json, resource: plain, created };
+    const written: Written = {
+      rid,
+      type,
+      id,
+      version,
+      lastUpdated,
+      json,
+      resource: plain,
+      created,
+    };
+    if (!json.includes('"__proto__"')) written.parsed = plain;
+    return written;
   }
 
   /** Soft delete: a new version marked deleted; deleting a missing or deleted resource changes nothing. */

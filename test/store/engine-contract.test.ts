@@ -41,6 +41,42 @@ describe('sqlite engine', () => {
     }
   });
 
+  it('rolls back every write of the first transaction of a batch when it throws, and commits the rest of the batch', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hearth-engine-'));
+    const engine = openSqliteEngine({ file: path.join(dir, 'fhir.db') });
+    try {
+      await engine.migrate(['CREATE TABLE t (x INTEGER)']);
+      const before = engine.stats();
+      const results = await Promise.allSettled([
+        engine.transaction(async (tx) => {
+          await tx.run('INSERT INTO t VALUES (?)', [1]);
+          await tx.run('INSERT INTO t VALUES (?)', [2]);
+          throw new Error('boom');
+        }),
+        engine.transaction((tx) => tx.run('INSERT INTO t VALUES (?)', [3])),
+        engine.transaction(async (tx) => {
+          await tx.run('INSERT INTO t VALUES (?)', [4]);
+          throw new Error('boom');
+        }),
+        engine.transaction((tx) => tx.run('INSERT INTO t VALUES (?)', [5])),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['rejected', 'fulfilled', 'rejected', 'fulfilled'],
+      );
+      const rows = await engine.all<{ x: number }>('SELECT x FROM t ORDER BY x');
+      assert.deepEqual(
+        rows.map((r) => r.x),
+        [3, 5],
+      );
+      const after = engine.stats();
+      assert.equal(after.commits - before.commits, 1);
+    } finally {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('uses WAL and the configured synchronous level', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'hearth-engine-'));
     const engine = openSqliteEngine({ file: path.join(dir, 'fhir.db'), sync: 'full' });

@@ -47,6 +47,34 @@ export function engineContract(name: string, factory: () => Promise<EngineUnderT
       assert.equal(await engine.get('SELECT v FROM kv WHERE k = ?', ['zzz']), undefined);
     });
 
+    it('runs a statement once per parameter list in order (runMany), and a failing row fails the transaction', async () => {
+      await engine.transaction((tx) =>
+        tx.runMany('INSERT INTO kv (k, v) VALUES (?, ?)', [
+          ['m1', 1],
+          ['m2', 2],
+          ['m3', 3],
+        ]),
+      );
+      const rows = await engine.all<{ k: string; v: number }>('SELECT k, v FROM kv ORDER BY k');
+      assert.deepEqual(
+        rows.map((r) => [r.k, Number(r.v as unknown)]),
+        [
+          ['m1', 1],
+          ['m2', 2],
+          ['m3', 3],
+        ],
+      );
+      await assert.rejects(
+        engine.transaction((tx) =>
+          tx.runMany('INSERT INTO kv (k, v) VALUES (?, ?)', [
+            ['m4', 4],
+            ['m1', 5],
+          ]),
+        ),
+      );
+      assert.equal((await engine.all('SELECT k FROM kv')).length, 3);
+    });
+
     it('applies migrations idempotently', async () => {
       const ddl = [
         'CREATE TABLE IF NOT EXISTS m1 (x INTEGER)',

@@ -139,6 +139,26 @@ describeOnEngines('store REST: Binary, metadata, trusted callers, time budget', 
     assert.equal(write.headers[PATIENTS_HEADER], 'p-1');
   });
 
+  it('names the same patients for a write as for a read of what it stored, a member named __proto__ included', async () => {
+    for (const [extra, expected] of [
+      ['', 'p-2'],
+      [',"__proto__":{"performer":[{"reference":"Patient/p-evil"}]}', 'p-2'],
+    ] as const) {
+      const write = await t.api
+        .post('/Observation')
+        .set(INTERNAL_SECRET_HEADER, SECRET)
+        .set('content-type', 'application/fhir+json')
+        .send(
+          `{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p-2"}${extra}}`,
+        );
+      assert.equal(write.status, 201);
+      const id = write.body.id as string;
+      const read = await t.api.get(`/Observation/${id}`).set(INTERNAL_SECRET_HEADER, SECRET);
+      assert.equal(write.headers[PATIENTS_HEADER], expected);
+      assert.equal(read.headers[PATIENTS_HEADER], expected);
+    }
+  });
+
   it('refuses an owners list that does not fit its entities and patients', () => {
     assert.equal(decodeOwners(['A/1', 'B/2'], ['p'], '0'), undefined);
     assert.equal(decodeOwners(['A/1'], ['p'], '1'), undefined);

@@ -89,6 +89,10 @@ export class PgTransaction {
         this.enqueue(async () => (await this.query(sql, params, opts)).rows[0] as T | undefined),
       run: (sql: string, params: readonly SqlValue[] = []): Promise<RunResult> =>
         this.enqueue(async () => runResult((await this.query(sql, params, {})).rowCount)),
+      runMany: (sql: string, rows: readonly (readonly SqlValue[])[]) =>
+        this.enqueue(async () => {
+          for (const params of rows) await this.query(sql, params, {});
+        }),
       lockKey: (key: string) => this.enqueue(() => this.lock(key)),
       lockKeys: (keys: readonly string[]) => this.enqueue(() => this.lockMany(keys)),
     };

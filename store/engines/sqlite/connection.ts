@@ -5,8 +5,12 @@ import { StatementCache } from './statement-cache.js';
 
 type Params = readonly SqlValue[];
 
-function bind(params: Params): unknown[] {
-  return params.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p) : p));
+const needsBuffer = (p: SqlValue): boolean => p instanceof Uint8Array && !Buffer.isBuffer(p);
+
+/** The parameters as better-sqlite3 takes them (a Uint8Array as a Buffer); no copy when none is. */
+function bind(params: Params): readonly unknown[] {
+  if (!params.some(needsBuffer)) return params;
+  return params.map((p) => (needsBuffer(p) ? Buffer.from(p as Uint8Array) : p));
 }
 
 /** One better-sqlite3 connection with its statement cache and time budget. */
@@ -40,6 +44,11 @@ export class Connection {
     const info = this.statements.get(sql).run(...bind(params));
     return { changes: info.changes, lastInsertRowid: Number(info.lastInsertRowid) };
   }
+
+  runMany(sql: string, rows: readonly Params[]): void {
+    const stmt = this.statements.get(sql);
+    for (const params of rows) stmt.run(...bind(params));
+  }
 }
 
 /**
@@ -65,6 +74,18 @@ export function queryable(conn: Connection, guard: () => void = () => undefined)
         return conn.run(sql, params);
       }),
   };
+}
+
+/** `Tx.runMany` on a connection (`guard` as for `queryable`). */
+export function runManyOn(
+  conn: Connection,
+  guard: () => void,
+): (sql: string, rows: readonly Params[]) => Promise<void> {
+  return (sql, rows) =>
+    attempt(() => {
+      guard();
+      conn.runMany(sql, rows);
+    });
 }
 
 function attempt<T>(fn: () => T): Promise<T> {

@@ -1,6 +1,6 @@
 import type { Tx } from '../engine.js';
 import { beginImmediate } from './begin-immediate.js';
-import { queryable, type Connection } from './connection.js';
+import { queryable, runManyOn, type Connection } from './connection.js';
 
 interface Pending {
   fn: (tx: Tx) => Promise<unknown>;
@@ -23,9 +23,10 @@ const MAX_BATCH = 1000;
 
 /**
  * Serialised write transactions with group commit: every transaction that arrives in the same
- * event-loop turn runs inside one `BEGIN IMMEDIATE … COMMIT`, each in its own SAVEPOINT so a failure
- * rolls back only itself (a transaction alone in its batch needs none). The batch is flushed on `setImmediate` (never a fixed timer: a timer sets a
- * latency floor for every client in flight), and each promise settles only after COMMIT returned.
+ * event-loop turn runs inside one `BEGIN IMMEDIATE … COMMIT`, each but the first in its own
+ * SAVEPOINT so a failure rolls back only itself (see `commitFrom`). The batch is flushed on
+ * `setImmediate` (never a fixed timer: a timer sets a latency floor for every client in flight),
+ * and each promise settles only after COMMIT returned.
  */
 export class GroupCommitter {
   private queue: Pending[] = [];
@@ -69,24 +70,46 @@ export class GroupCommitter {
   }
 
   private async flush(): Promise<void> {
-    await this.hooks?.beforeWrite();
     const batch = this.queue.splice(0, MAX_BATCH);
-    if (batch.length === 0) return;
+    let next = 0;
+    while (next < batch.length) next = await this.commitFrom(batch, next);
+  }
+
+  /**
+   * Runs `batch` from `start` inside one `BEGIN IMMEDIATE … COMMIT` and settles what it ran;
+   * returns where the next commit starts.
+   *
+   * The first transaction after BEGIN runs without a savepoint: a savepoint makes SQLite copy every
+   * page the transaction changes into a statement journal first (~4 KB per page; a transaction
+   * Bundle changes thousands), and the first needs none, since when it fails a ROLLBACK undoes
+   * just its own writes (the others of the batch then get a BEGIN of their own). Every later one
+   * runs in its own SAVEPOINT, so its failure rolls back only itself.
+   */
+  private async commitFrom(batch: Pending[], start: number): Promise<number> {
     const db = this.conn.db;
+    await this.hooks?.beforeWrite();
     try {
       await beginImmediate(db, this.lockWaitMs);
     } catch (err) {
-      for (const p of batch) p.reject(err);
-      return;
+      for (const p of batch.slice(start)) p.reject(err);
+      return batch.length;
     }
-    const [only] = batch;
-    if (only !== undefined && batch.length === 1) {
-      await this.flushAlone(only);
-      return;
+    const first = batch[start];
+    if (first === undefined) return batch.length;
+    const head = await this.runOne(first, false);
+    if (!head.ok) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      first.reject(head.error);
+      return start + 1;
     }
-    const outcomes: Outcome[] = [];
-    let broken: unknown;
-    for (const p of batch) {
+    const ran: Pending[] = [first];
+    const outcomes: Outcome[] = [head];
+    // SQLite may have rolled the transaction back itself (I/O error, disk full…)
+    let broken: unknown = db.inTransaction
+      ? undefined
+      : new Error('the database ended the transaction unexpectedly');
+    for (const p of batch.slice(start + 1)) {
+      ran.push(p);
       if (broken !== undefined) {
         outcomes.push({ ok: false, error: broken });
         continue;
@@ -95,53 +118,26 @@ export class GroupCommitter {
       if (!db.inTransaction) broken = new Error('the database ended the transaction unexpectedly');
     }
     if (broken !== undefined) {
-      // SQLite rolled the whole transaction back (I/O error, disk full…): nothing in it survived.
-      for (const p of batch) p.reject(broken);
-      return;
+      // SQLite rolled the whole transaction back: nothing in it survived.
+      for (const p of ran) p.reject(broken);
+      return batch.length;
     }
     try {
       db.exec('COMMIT');
     } catch (err) {
       if (db.inTransaction) db.exec('ROLLBACK');
-      for (const p of batch) p.reject(err);
-      return;
+      for (const p of ran) p.reject(err);
+      return batch.length;
     }
     this.commits += 1;
-    this.transactions += batch.length;
+    this.transactions += ran.length;
     this.hooks?.committed();
-    batch.forEach((p, i) => {
+    ran.forEach((p, i) => {
       const o = outcomes[i];
       if (o?.ok === true) p.resolve(o.value);
       else p.reject(o?.error);
     });
-  }
-
-  /**
-   * A batch of one transaction runs without a savepoint: its failure rolls the whole (its own)
-   * transaction back. A savepoint makes SQLite copy every page the transaction changes into a
-   * statement journal first (~4 KB per page; a transaction Bundle changes thousands).
-   */
-  private async flushAlone(p: Pending): Promise<void> {
-    const db = this.conn.db;
-    const outcome = await this.runOne(p, false);
-    if (!outcome.ok) {
-      if (db.inTransaction) db.exec('ROLLBACK');
-      p.reject(outcome.error);
-      return;
-    }
-    try {
-      // SQLite may have rolled the transaction back itself (I/O error, disk full…)
-      if (!db.inTransaction) throw new Error('the database ended the transaction unexpectedly');
-      db.exec('COMMIT');
-    } catch (err) {
-      if (db.inTransaction) db.exec('ROLLBACK');
-      p.reject(err);
-      return;
-    }
-    this.commits += 1;
-    this.transactions += 1;
-    this.hooks?.committed();
-    p.resolve(outcome.value);
+    return batch.length;
   }
 
   private async runOne(p: Pending, savepoint = true): Promise<Outcome> {
@@ -156,7 +152,12 @@ export class GroupCommitter {
         guard();
         resolve();
       });
-    const tx: Tx = { ...queryable(this.conn, guard), lockKey: noLock, lockKeys: noLock };
+    const tx: Tx = {
+      ...queryable(this.conn, guard),
+      runMany: runManyOn(this.conn, guard),
+      lockKey: noLock,
+      lockKeys: noLock,
+    };
     if (savepoint) db.exec('SAVEPOINT hearth_tx');
     try {
       const value = await p.fn(tx);

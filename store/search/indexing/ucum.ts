@@ -15,6 +15,11 @@ interface Ucum {
 
 const ucum = fhirpath.ucumUtils as Ucum;
 const unitCache = new Map<string, { unit: string; factor: number | undefined } | null>();
+/**
+ * Values of special (non-linear) units in base units, by `code value`: one Observation indexes the
+ * same value under several parameters (value-quantity, its composites), each a library call.
+ */
+const specialCache = new Map<string, number | undefined>();
 
 function canonicalUnit(exps: Record<string, number>): string {
   return Object.keys(exps)
@@ -46,6 +51,12 @@ export function toCanonical(
   }
   if (entry === null) return undefined;
   if (entry.factor !== undefined) return { value: value * entry.factor, unit: entry.unit };
-  const r = ucum.convertToBaseUnits(code, value);
-  return r.magnitude === undefined ? undefined : { value: r.magnitude, unit: entry.unit };
+  const key = `${code} ${value}`;
+  let magnitude = specialCache.get(key);
+  if (magnitude === undefined && !specialCache.has(key)) {
+    magnitude = ucum.convertToBaseUnits(code, value).magnitude;
+    if (specialCache.size >= 10_000) specialCache.clear();
+    specialCache.set(key, magnitude);
+  }
+  return magnitude === undefined ? undefined : { value: magnitude, unit: entry.unit };
 }

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { isLosslessNumber, parse, stringify } from 'lossless-json';
 import { demoBundles } from '../../../demo/index.js';
-import { parseJson, parseNumber, stringifyJson } from '../../../store/fhir/json.js';
+import {
+  parseJson,
+  parseNumber,
+  plainView,
+  stringifyJson,
+  toPlain,
+} from '../../../store/fhir/json.js';
 import { FhirError } from '../../../store/fhir/outcome.js';
 
 /** What lossless-json alone gives for `text`: the value, or the 400's diagnostics. */
@@ -133,5 +139,25 @@ describe('store: stringifyJson writes exactly what lossless-json writes', () => 
     }
     values.push({ a: undefined, b: [undefined, null], c: 'x' }, [1, 'two', false], 'text', 0);
     for (const v of values) assert.equal(stringifyJson(v), stringify(v));
+  });
+
+  it('gives a plain view equal to the plain copy, the value itself where nothing needs copying', () => {
+    const texts = [
+      '{"resourceType":"Observation","valueQuantity":{"value":5.2},"note":[{"text":"x"}]}',
+      '{"resourceType":"Observation","valueQuantity":{"value":0.010}}',
+      '{"a":[1,{"b":12345678901234567890}]}',
+      '{"resourceType":"Patient","__proto__":{"gender":"male"}}',
+      '{"a":[{"b":{"__proto__":1}}]}',
+    ];
+    const copied = texts.map((text) => {
+      const value = parseJson(text);
+      const view = plainView(value);
+      const copy = toPlain(value);
+      // a __proto__ member becomes the prototype of toPlain's copy: compare that too
+      const shape = (v: unknown) => JSON.stringify([v, Object.getPrototypeOf(v)]);
+      assert.equal(shape(view), shape(copy), text);
+      return view !== value;
+    });
+    assert.deepEqual(copied, [false, true, true, true, true]);
   });
 });
