@@ -23,6 +23,15 @@ export interface CheckpointerOptions {
    * otherwise never let happen.
    */
   walWaitFrames?: number;
+  /**
+   * The least time (ms) from the start of one checkpoint to the start of the next (default 0: one
+   * after every COMMIT). With an interval the commits in between are copied back together by the
+   * next checkpoint, each page once, with one fsync of the database file. The audit writer, which
+   * commits hundreds of small batches a second under load, takes 100: a checkpoint after every
+   * COMMIT cost it 40 % more CPU per read (233 against 165 µs), with the interval about 4 %. The
+   * WAL can then grow by one interval's writes past `walWaitFrames`.
+   */
+  minIntervalMs?: number;
 }
 
 /**
@@ -45,6 +54,11 @@ export class Checkpointer {
   private walFrames = 0;
   private readonly startAtWalBytes: number;
   private readonly walWaitFrames: number;
+  private readonly minIntervalMs: number;
+  /** When the last checkpoint started (performance.now()). */
+  private lastStart = Number.NEGATIVE_INFINITY;
+  /** The checkpoint waiting for the end of the interval. */
+  private timer: NodeJS.Timeout | undefined;
   checkpoints = 0;
 
   constructor(
@@ -54,9 +68,13 @@ export class Checkpointer {
   ) {
     this.startAtWalBytes = opts.startAtWalBytes ?? AUTOCHECKPOINT_PAGES * 4096;
     this.walWaitFrames = opts.walWaitFrames ?? 16_384;
+    this.minIntervalMs = opts.minIntervalMs ?? 0;
   }
 
-  /** Call after each COMMIT: a checkpoint runs now, or once the running one is done. */
+  /**
+   * Call after each COMMIT: a checkpoint runs now, or once the running one is done, or at the end of
+   * the interval since the last one started.
+   */
   committed(): void {
     const worker = this.worker ?? this.start();
     if (worker === undefined) return;
@@ -64,6 +82,17 @@ export class Checkpointer {
       this.again = true;
       return;
     }
+    if (this.timer !== undefined) return;
+    const wait = this.lastStart + this.minIntervalMs - performance.now();
+    if (wait > 0) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.committed();
+      }, wait);
+      this.timer.unref();
+      return;
+    }
+    this.lastStart = performance.now();
     this.inFlight = this.run(worker).finally(() => {
       this.inFlight = undefined;
       if (this.again) {
@@ -78,7 +107,15 @@ export class Checkpointer {
    * running checkpoint, so the transaction can restart the WAL from its start.
    */
   async beforeWrite(): Promise<void> {
-    if (this.walFrames >= this.walWaitFrames && this.inFlight !== undefined) await this.inFlight;
+    if (this.walFrames < this.walWaitFrames) return;
+    if (this.timer !== undefined) {
+      // the WAL is too long to wait for the interval's end: checkpoint now
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.lastStart = Number.NEGATIVE_INFINITY;
+      this.committed();
+    }
+    if (this.inFlight !== undefined) await this.inFlight;
   }
 
   /** Starts the thread once the WAL has reached `startAtWalBytes`. */
@@ -145,6 +182,8 @@ export class Checkpointer {
   /** Lets the running checkpoint finish and stops the thread (before the writer closes). */
   async close(): Promise<void> {
     this.failed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const worker = this.worker;
     if (worker === undefined) return;
     this.again = false;

@@ -55,6 +55,9 @@ export interface SqliteAuditStoreOptions {
 
 type Value = string | number;
 
+/** At most one WAL checkpoint of the audit database per this many ms (see CheckpointerOptions). */
+const AUDIT_CHECKPOINT_INTERVAL_MS = 100;
+
 /** The SQLite store, with the grouped append its writer thread uses. */
 export interface SqliteAuditStore extends AuditStore {
   /**
@@ -140,7 +143,9 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
       : undefined;
   const checkpointer =
     opts.checkpointThread === true && opts.readonly !== true
-      ? new Checkpointer(db, path.join(opts.dataDir, AUDIT_DB_FILE))
+      ? new Checkpointer(db, path.join(opts.dataDir, AUDIT_DB_FILE), {
+          minIntervalMs: AUDIT_CHECKPOINT_INTERVAL_MS,
+        })
       : undefined;
   const appendGroups = (
     groups: readonly (readonly AuditEntry[])[],

@@ -59,36 +59,74 @@ describe('SQLite engine: WAL checkpoints off the event loop', function () {
     }
   });
 
-  it('keeps the WAL bounded under back-to-back transactions', async () => {
-    const file = path.join(dir, 'fhir.db');
-    const db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE t (v TEXT NOT NULL)');
-    const checkpointer = new Checkpointer(db, file, { startAtWalBytes: 0, walWaitFrames: 64 });
-    const committer = new GroupCommitter(new Connection(db), 5000, checkpointer);
-    let largest = 0;
-    try {
-      // the thread is up (in the store it starts with the process, long before the first write)
-      await committer.submit((tx) => tx.run('INSERT INTO t (v) VALUES (?)', ['z']));
-      const deadline = Date.now() + 10_000;
-      while (checkpointer.checkpoints === 0 && Date.now() < deadline) await sleep(20);
-      assert.ok(checkpointer.checkpoints > 0, 'the checkpoint thread answered');
-      // each transaction writes ~100 pages and deletes them again; 40 of them, each submitted
-      // as soon as the previous one committed (never a pause for the WAL to be caught up in)
-      for (let n = 0; n < 40; n++) {
+  for (const minIntervalMs of [0, 10_000])
+    it(`keeps the WAL bounded under back-to-back transactions (checkpoint interval ${minIntervalMs} ms)`, async () => {
+      const file = path.join(dir, 'fhir.db');
+      const db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.exec('CREATE TABLE t (v TEXT NOT NULL)');
+      const checkpointer = new Checkpointer(db, file, {
+        startAtWalBytes: 0,
+        walWaitFrames: 64,
+        minIntervalMs,
+      });
+      const committer = new GroupCommitter(new Connection(db), 5000, checkpointer);
+      let largest = 0;
+      try {
+        // the thread is up (in the store it starts with the process, long before the first write),
+        // and its first checkpoint saw a WAL past walWaitFrames (~100 pages)
         await committer.submit(async (tx) => {
           for (let i = 0; i < 100; i++)
             await tx.run('INSERT INTO t (v) VALUES (?)', ['y'.repeat(3500)]);
           await tx.run('DELETE FROM t');
         });
-        largest = Math.max(largest, size(`${file}-wal`));
+        const deadline = Date.now() + 10_000;
+        while (checkpointer.checkpoints === 0 && Date.now() < deadline) await sleep(20);
+        assert.ok(checkpointer.checkpoints > 0, 'the checkpoint thread answered');
+        // each transaction writes ~100 pages and deletes them again; 40 of them, each submitted
+        // as soon as the previous one committed (never a pause for the WAL to be caught up in)
+        for (let n = 0; n < 40; n++) {
+          await committer.submit(async (tx) => {
+            for (let i = 0; i < 100; i++)
+              await tx.run('INSERT INTO t (v) VALUES (?)', ['y'.repeat(3500)]);
+            await tx.run('DELETE FROM t');
+          });
+          largest = Math.max(largest, size(`${file}-wal`));
+        }
+      } finally {
+        await committer.drain();
+        await checkpointer.close();
+        db.close();
       }
+      // without waiting for the checkpoint the WAL grows by every transaction (~40 × 100 pages)
+      assert.ok(largest < 1200 * PAGE, `the WAL reached ${largest} bytes`);
+    });
+
+  it('runs one checkpoint for the commits of an interval, not one per commit', async () => {
+    const file = path.join(dir, 'audit.db');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (v TEXT NOT NULL)');
+    const checkpointer = new Checkpointer(db, file, { startAtWalBytes: 0, minIntervalMs: 300 });
+    const committer = new GroupCommitter(new Connection(db), 5000, checkpointer);
+    try {
+      await committer.submit((tx) => tx.run('INSERT INTO t (v) VALUES (?)', ['z']));
+      const deadline = Date.now() + 10_000;
+      while (checkpointer.checkpoints === 0 && Date.now() < deadline) await sleep(20);
+      assert.equal(checkpointer.checkpoints, 1, 'the first commit is checkpointed at once');
+      const before = size(file);
+      // 30 small commits inside one interval
+      for (let n = 0; n < 30; n++)
+        await committer.submit((tx) => tx.run('INSERT INTO t (v) VALUES (?)', ['x'.repeat(3000)]));
+      assert.equal(checkpointer.checkpoints, 1, 'no checkpoint before the interval ends');
+      const until = Date.now() + 5000;
+      while (size(file) < before + 30 * 3000 && Date.now() < until) await sleep(20);
+      assert.ok(size(file) >= before + 30 * 3000, `database file ${before} → ${size(file)} bytes`);
+      assert.equal(checkpointer.checkpoints, 2, 'the next checkpoint copied all 30 commits');
     } finally {
       await committer.drain();
       await checkpointer.close();
       db.close();
     }
-    // without waiting for the checkpoint the WAL grows by every transaction (~40 × 100 pages)
-    assert.ok(largest < 1200 * PAGE, `the WAL reached ${largest} bytes`);
   });
 });
