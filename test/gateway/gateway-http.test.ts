@@ -5,14 +5,8 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import request from 'supertest';
 import { decodeConstraint } from '../../store/protocol.js';
 import { seed, startHarness, type Harness } from './support/harness.js';
-import { AUDIENCE, ISSUER } from './support/tokens.js';
+import { AUDIENCE, ISSUER, PATIENT_CLAIMS } from './support/tokens.js';
 
-const PATIENT_CLAIMS = {
-  sub: 'u-patient',
-  scope: 'launch/patient patient/*.rs',
-  patient: '123',
-  roles: ['fhir-smart-user'],
-};
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
 describe('gateway over HTTP (built-in store protocol)', () => {
@@ -380,58 +374,5 @@ describe('gateway over HTTP (built-in store protocol)', () => {
       const health = await agent.get('/health');
       assert.equal(health.status, 200);
     });
-  });
-});
-
-describe('gateway failure modes', () => {
-  it('answers 502 when the backend is down and 504 when it is slow', async () => {
-    const h = await startHarness({ timeoutMs: 300 });
-    try {
-      const token = await h.keys.mint(PATIENT_CLAIMS);
-      const agent = request(h.gw.app.callback());
-      h.fhir.delayMs = 1000;
-      const slow = await agent.get('/fhir/Patient/123').set('Authorization', `Bearer ${token}`);
-      assert.equal(slow.status, 504);
-      assert.equal(slow.body.resourceType, 'OperationOutcome');
-      h.fhir.delayMs = 0;
-      await h.fhir.close();
-      const down = await agent.get('/fhir/Patient/123').set('Authorization', `Bearer ${token}`);
-      assert.equal(down.status, 502);
-      assert.equal(down.body.issue[0].code, 'transient');
-    } finally {
-      await h.close();
-    }
-  });
-
-  it('limits each client with 429 and Retry-After', async () => {
-    const h = await startHarness({ gateway: { rateLimit: { burst: 2, perSecond: 0.5 } } });
-    try {
-      const agent = request(h.gw.app.callback());
-      const statuses = [];
-      for (let i = 0; i < 3; i++) statuses.push((await agent.get('/fhir/metadata')).status);
-      const last = await agent.get('/fhir/metadata');
-      assert.deepEqual(statuses.slice(0, 2), [200, 200]);
-      assert.equal(last.status, 429);
-      assert.ok(Number(last.headers['retry-after']) >= 1);
-      assert.equal(last.body.issue[0].code, 'throttled');
-    } finally {
-      await h.close();
-    }
-  });
-
-  it('withholds the response when the audit cannot be written (no audit, no data)', async () => {
-    const h = await startHarness();
-    seed(h.fhir);
-    try {
-      const token = await h.keys.mint(PATIENT_CLAIMS);
-      await h.trail.close();
-      const res = await request(h.gw.app.callback())
-        .get('/fhir/Observation/o1')
-        .set('Authorization', `Bearer ${token}`);
-      assert.equal(res.status, 500);
-      assert.doesNotMatch(res.text, /mine/);
-    } finally {
-      await h.close();
-    }
   });
 });

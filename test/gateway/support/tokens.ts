@@ -40,3 +40,11 @@ export async function testKeys(): Promise<TestKeys> {
     },
   };
 }
+
+/** A patient-launch token's claims (patient 123, `patient/*.rs`) for the gateway HTTP suites. */
+export const PATIENT_CLAIMS = {
+  sub: 'u-patient',
+  scope: 'launch/patient patient/*.rs',
+  patient: '123',
+  roles: ['fhir-smart-user'],
+};
