@@ -41,7 +41,8 @@ export interface CheckpointerOptions {
  * of the store's time, mostly waiting for the disk; on the audit trail a 12–78 ms stall for every
  * request waiting on that commit). Once the WAL has grown that far once, a thread with its own
  * connection takes over (sqlite-checkpoint-worker.ts): the writer stops checkpointing
- * (`wal_autocheckpoint = 0`) and after each COMMIT the thread runs a PASSIVE checkpoint.
+ * (`wal_autocheckpoint = 0`) and after a COMMIT the thread runs a PASSIVE checkpoint (after each
+ * one, or at most once per `minIntervalMs`).
  * Durability is unchanged: COMMIT still writes and syncs the WAL. If the thread fails, the
  * writer's automatic checkpoint is switched back on.
  */
