@@ -1,6 +1,5 @@
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { siblingEntry } from '../../common/child-process.js';
+import type { Worker } from 'node:worker_threads';
+import { moduleWorker } from '../../common/module-worker.js';
 import type { AppendResult } from './audit-store.js';
 import type { AuditEntry } from './entries.js';
 import type { AppendReply, AppendRequest, AppendWorkerData } from './sqlite-append-worker.js';
@@ -37,14 +36,9 @@ export class AppendThread {
   }
 
   private start(): { worker: Worker; waiting: Map<number, Waiting> } {
-    const entry = siblingEntry(import.meta.url, './sqlite-append-worker');
-    // From TypeScript sources (tests under tsx) the thread registers tsx's loader first.
-    const worker = entry.endsWith('.ts')
-      ? new Worker(
-          `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); });`,
-          { eval: true, workerData: this.data },
-        )
-      : new Worker(entry, { workerData: this.data });
+    const worker = moduleWorker(import.meta.url, './sqlite-append-worker', {
+      workerData: this.data,
+    });
     const waiting = new Map<number, Waiting>();
     const current = { worker, waiting };
     worker.unref();
