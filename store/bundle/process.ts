@@ -14,6 +14,7 @@ import type {
 import { bundleText, entryText } from '../rest/bundle-text.js';
 import { entryRequest, entryResponse, parseEntry, type ParsedEntry } from './entry.js';
 import { rewriteReferences, rewriteUrl } from './references.js';
+import type { EntryIssues } from './validator-thread.js';
 
 /** Processing order of a transaction (R4 http.html#trules): DELETE, POST, PUT/PATCH, GET/HEAD. */
 const ORDER: Record<ParsedEntry['method'], number> = {
@@ -66,20 +67,15 @@ function writeKey(e: ParsedEntry, assignedId: string | undefined): string[] {
   return path.length === 2 && path[0] !== '' && path[1] !== '' ? [url] : [];
 }
 
-async function runTransaction(
-  parent: StoreRequest,
-  ctx: StoreContext,
-  dispatch: Handler,
-  entries: ParsedEntry[],
-  tx: Tx,
-): Promise<{ responses: StoreResponse[]; fullUrls: (string | undefined)[] }> {
-  // Transaction Bundles take turns (in every process), as SQLite's single writer makes them do; each
-  // entry still takes its resource and conditional locks, so single writes interleave safely. On
-  // PostgreSQL this first lock also runs the Bundle at READ COMMITTED ordered by advisory locks:
-  // two large Bundles under SERIALIZABLE kept cancelling each other (40001, "pivot") and retried
-  // past the gateway's timeout.
-  if (parent.tx === undefined) await tx.lockKey('transaction-bundle');
-  // Placeholders: every POST gets its id now, so references can be rewritten before anything runs.
+/** A transaction's placeholders: every POST gets its id before anything runs. */
+interface Placeholders {
+  /** Placeholder fullUrl → `Type/id`. */
+  map: Map<string, string>;
+  /** Entry index → the id its POST creates. */
+  assigned: Map<number, string>;
+}
+
+function placeholders(entries: readonly ParsedEntry[]): Placeholders {
   const map = new Map<string, string>();
   const assigned = new Map<number, string>();
   for (const e of entries) {
@@ -96,6 +92,51 @@ async function runTransaction(
       map.set(e.fullUrl, e.url.replace(/^\/+/, ''));
     }
   }
+  return { map, assigned };
+}
+
+/**
+ * Validates the POST and PUT entries' resources on the validator thread, with the placeholders
+ * rewritten as the transaction will rewrite them, while the event loop runs other work (the
+ * previous Bundle's transaction). Small Bundles are not worth the thread's round trip.
+ */
+async function validateAhead(
+  req: StoreRequest,
+  ctx: StoreContext,
+  entries: readonly ParsedEntry[],
+  map: ReadonlyMap<string, string>,
+): Promise<EntryIssues | undefined> {
+  const writes = entries.filter(
+    (e) => (e.method === 'POST' || e.method === 'PUT') && e.resource !== undefined,
+  ).length;
+  if (ctx.validator === undefined || req.body === undefined || req.parsed !== undefined) return;
+  if (writes < VALIDATE_AHEAD_MIN) return;
+  return ctx.validator.validateEntries(req.body, map);
+}
+
+/** Bundles with fewer resources to validate than this validate them on the event loop. */
+const VALIDATE_AHEAD_MIN = 4;
+
+async function runTransaction(
+  parent: StoreRequest,
+  ctx: StoreContext,
+  dispatch: Handler,
+  entries: ParsedEntry[],
+  plan: Placeholders,
+  ahead: EntryIssues | undefined,
+  tx: Tx,
+): Promise<{ responses: StoreResponse[]; fullUrls: (string | undefined)[] }> {
+  // A copy: the entries change it as they run, and a retried transaction starts from the plan.
+  const map = new Map(plan.map);
+  const { assigned } = plan;
+  // Transaction Bundles take turns (in every process), as SQLite's single writer makes them do; each
+  // entry still takes its resource and conditional locks, so single writes interleave safely. On
+  // PostgreSQL this first lock also runs the Bundle at READ COMMITTED ordered by advisory locks:
+  // two large Bundles under SERIALIZABLE kept cancelling each other (40001, "pivot") and retried
+  // past the gateway's timeout.
+  if (parent.tx === undefined) await tx.lockKey('transaction-bundle');
+  // The validation done ahead holds while every placeholder still means what it meant then.
+  let aheadHolds = ahead !== undefined;
   // The resources the entries write by id, locked in one step (each write would lock its own), and
   // their current rows read in one step (each write would read its own).
   const keys = entries.flatMap((e) => writeKey(e, assigned.get(e.index)));
@@ -110,7 +151,10 @@ async function runTransaction(
       deadline: ctx.deadline(),
     },
   );
-  for (const [reference, target] of resolved ?? []) map.set(reference, target);
+  for (const [reference, target] of resolved ?? []) {
+    if (map.get(reference) !== target) aheadHolds = false;
+    map.set(reference, target);
+  }
   const responses: StoreResponse[] = [];
   const fullUrls: (string | undefined)[] = [];
   const touched = new Set<string>();
@@ -137,6 +181,9 @@ async function runTransaction(
     req.tx = tx;
     const assignedId = assigned.get(e.index);
     if (assignedId !== undefined) req.assignId = assignedId;
+    const issues = aheadHolds ? ahead?.[e.index] : undefined;
+    if (issues !== undefined && issues !== null && (e.method === 'POST' || e.method === 'PUT'))
+      req.validated = issues;
     if (req.path.length === 0)
       throw badRequest(`${describe(e)}: a Bundle cannot contain a batch or transaction`);
     let res: StoreResponse;
@@ -163,7 +210,11 @@ async function runTransaction(
     }
     if (e.method === 'POST' && isPlaceholder(e.fullUrl)) {
       const made = res.disclosed?.[0];
-      if (made !== undefined) map.set(e.fullUrl, `${made.type}/${made.id}`);
+      if (made !== undefined) {
+        const target = `${made.type}/${made.id}`;
+        if (map.get(e.fullUrl) !== target) aheadHolds = false;
+        map.set(e.fullUrl, target);
+      }
     }
     responses[e.index] = res;
     const d = res.disclosed?.[0];
@@ -197,6 +248,17 @@ function assemble(
   };
 }
 
+/** A batch's entries that parse (each of the others fails on its own when it runs). */
+function batchEntries(raw: readonly JsonValue[]): ParsedEntry[] {
+  return raw.flatMap((value, i) => {
+    try {
+      return [parseEntry(value, i)];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /** POST [base] with a batch or transaction Bundle. */
 export async function processBundle(
   req: StoreRequest,
@@ -222,12 +284,16 @@ export async function processBundle(
   }
   if (kind === 'transaction') {
     const entries = raw.map((e, i) => parseEntry(e, i));
-    const run = (tx: Tx) => runTransaction(req, ctx, dispatch, entries, tx);
+    const plan = placeholders(entries);
+    // Before the transaction: it may have to wait for the writer, and validation runs meanwhile.
+    const ahead = await validateAhead(req, ctx, entries, plan.map);
+    const run = (tx: Tx) => runTransaction(req, ctx, dispatch, entries, plan, ahead, tx);
     const { responses, fullUrls } =
       req.tx !== undefined ? await run(req.tx) : await ctx.engine.transaction(run);
     return assemble('transaction-response', responses, fullUrls);
   }
   // batch: every entry on its own (own transaction, own success or failure), all in flight at once.
+  const ahead = await validateAhead(req, ctx, batchEntries(raw), new Map());
   const responses = await Promise.all(
     raw.map(async (value, i): Promise<StoreResponse> => {
       try {
@@ -235,6 +301,9 @@ export async function processBundle(
         const sub = entryRequest(req, ctx, e, e.url);
         if (sub.path.length === 0)
           throw badRequest(`${describe(e)}: a Bundle cannot contain a batch or transaction`);
+        const issues = ahead?.[i];
+        if (issues !== undefined && issues !== null && (e.method === 'POST' || e.method === 'PUT'))
+          sub.validated = issues;
         return await dispatch(sub, ctx);
       } catch (err) {
         return errorResponse(err, ctx.log);

@@ -1,7 +1,9 @@
 import type { Config } from '../../common/config.js';
 import type { Logger } from '../../common/logger.js';
 import type { Engine, Queryable, Tx } from '../engines/engine.js';
+import type { ValidatorThread } from '../bundle/validator-thread.js';
 import type { JsonValue } from '../fhir/json.js';
+import type { OutcomeIssue } from '../fhir/outcome.js';
 import type { AccessConstraint } from '../protocol.js';
 import type { Repository } from '../repo/repository.js';
 
@@ -28,6 +30,11 @@ export interface StoreRequest {
   assignId?: string;
   /** `Bundle.entry[n]` when the request is a Bundle entry. */
   entry?: number;
+  /**
+   * The validation issues of `parsed`, found by the Bundle validator thread for exactly this
+   * resource (bundle/validator-thread.ts); absent: the handler validates it.
+   */
+  validated?: readonly OutcomeIssue[];
 }
 
 /** A resource version this response disclosed or changed (for the trusted caller's audit). */
@@ -105,6 +112,8 @@ export interface StoreContext {
   /** Public FHIR base URL without trailing slash. */
   baseUrl: string;
   search: SearchProvider | undefined;
+  /** Validates a Bundle's entries on a thread of its own, ahead of its transaction. */
+  validator?: ValidatorThread;
   /** Absolute deadline for a query that starts now. */
   deadline(): number;
 }

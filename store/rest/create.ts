@@ -17,7 +17,7 @@ export async function create(
   assertType(type);
   requireFhirFormat(req);
   const resource = writeBody(req, type);
-  assertValid(resource);
+  assertValid(resource, req);
   if (
     req.constraint !== undefined &&
     !allows(req.constraint, toPlain(resource) as Record<string, unknown>)

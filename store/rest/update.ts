@@ -35,7 +35,7 @@ export async function update(
     throw badRequest(`body id ${JSON.stringify(resource.id)} does not match the URL id ${id}`, [
       `${type}.id`,
     ]);
-  assertValid(resource);
+  assertValid(resource, req);
   checkAfter(req, type, resource);
   const expected = ifMatch(req);
   const written = await inTx(req, ctx, async (tx) => {
@@ -65,7 +65,7 @@ export async function conditionalUpdate(
   if (search === undefined)
     throw notSupported('conditional update needs search, which is not enabled');
   const resource = writeBody(req, type);
-  assertValid(resource);
+  assertValid(resource, req);
   checkAfter(req, type, resource);
   const expected = ifMatch(req);
   const written = await inTx(req, ctx, async (tx) => {

@@ -1,0 +1,44 @@
+import { parentPort } from 'node:worker_threads';
+import { isJsonObject, parseJson, plainView } from '../fhir/json.js';
+import { validateFhirResource } from '../fhir/validate.js';
+import { parseEntry } from './entry.js';
+import { rewriteReferences } from './references.js';
+import type { ValidateReply, ValidateRequest } from './validator-thread.js';
+
+/**
+ * The Bundle validator thread (started by `ValidatorThread`): for each POST and PUT entry of a
+ * Bundle it validates the resource the entry will write, exactly as the event loop would
+ * (`assertValid` after `entryRequest`): the body decoded and parsed as `bodyJson` does, the entry
+ * as `parseEntry` reads it, placeholders rewritten with the transaction's map. An entry it cannot
+ * read gets `null` (the event loop then meets the same problem itself).
+ */
+
+if (parentPort === null) throw new Error('validate-worker runs as a worker thread');
+const port = parentPort;
+
+function validateEntries(m: ValidateRequest): ValidateReply {
+  const bundle = parseJson(new TextDecoder('utf-8', { fatal: true }).decode(m.body));
+  const raw = isJsonObject(bundle) && Array.isArray(bundle.entry) ? bundle.entry : [];
+  const map = new Map(m.placeholders);
+  const issues = raw.map((value, i) => {
+    try {
+      const e = parseEntry(value, i);
+      if ((e.method !== 'POST' && e.method !== 'PUT') || e.resource === undefined) return null;
+      const resource = rewriteReferences(e.resource, map);
+      return isJsonObject(resource) ? validateFhirResource(plainView(resource)) : null;
+    } catch {
+      return null;
+    }
+  });
+  return { id: m.id, ok: true, issues };
+}
+
+port.on('message', (m: ValidateRequest) => {
+  let reply: ValidateReply;
+  try {
+    reply = validateEntries(m);
+  } catch (err) {
+    reply = { id: m.id, ok: false, message: err instanceof Error ? err.message : String(err) };
+  }
+  port.postMessage(reply);
+});

@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../common/config.js';
+import { createSearchProvider, searchIndexer } from '../../store/search/index.js';
+import { ValidatorThread } from '../../store/bundle/validator-thread.js';
+import { parseJson, plainView } from '../../store/fhir/json.js';
+import { validateFhirResource } from '../../store/fhir/validate.js';
+import { describeOnEngines } from '../support/engines.js';
+import { testStore, type TestStore } from './helpers.js';
+
+const uuid = (n: number) => `urn:uuid:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const patient = (n: number, extra: Record<string, unknown> = {}): Entry => ({
+  fullUrl: uuid(n),
+  resource: { resourceType: 'Patient', name: [{ family: `F${n}` }], ...extra },
+  request: { method: 'POST', url: 'Patient' },
+});
+const observation = (n: number, subject: string, extra: Record<string, unknown> = {}): Entry => ({
+  fullUrl: uuid(n),
+  resource: {
+    resourceType: 'Observation',
+    status: 'final',
+    code: { text: `c${n}` },
+    subject: { reference: subject },
+    ...extra,
+  },
+  request: { method: 'POST', url: 'Observation' },
+});
+interface Entry {
+  fullUrl?: string;
+  resource?: Record<string, unknown>;
+  request: { method: string; url: string; ifNoneExist?: string };
+}
+const bundle = (type: string, entry: Entry[]) => ({ resourceType: 'Bundle', type, entry });
+
+/** What a Bundle response says, without what differs from run to run (ids, times, ETags). */
+function shape(body: Record<string, unknown>): unknown {
+  return JSON.parse(
+    JSON.stringify(body)
+      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'ID')
+      .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, 'TIME')
+      .replace(/W\/"\d+"/g, 'ETAG'),
+  ) as unknown;
+}
+
+describeOnEngines('store: Bundle entries validated ahead on a thread', function (engine) {
+  this.timeout(30_000);
+  let ahead: TestStore;
+  let inline: TestStore;
+  before(async () => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://fhir.test' });
+    const search = { indexer: searchIndexer, search: createSearchProvider(config) };
+    ahead = await testStore({}, search, engine);
+    inline = await testStore({}, { ...search, validatorThread: false }, engine);
+  });
+  after(async () => {
+    await ahead.close();
+    await inline.close();
+  });
+
+  /** Posts the Bundle to both stores; their answers must agree. */
+  async function both(b: object): Promise<{ status: number; body: Record<string, unknown> }> {
+    const a = await ahead.api.post('/').set('content-type', 'application/fhir+json').send(b);
+    const i = await inline.api.post('/').set('content-type', 'application/fhir+json').send(b);
+    assert.equal(a.status, i.status, JSON.stringify(a.body));
+    assert.deepEqual(
+      shape(a.body as Record<string, unknown>),
+      shape(i.body as Record<string, unknown>),
+    );
+    return { status: a.status, body: a.body as Record<string, unknown> };
+  }
+
+  it('answers a valid transaction as the event loop does, and the thread did the validating', async () => {
+    const before = ahead.store.context.validator?.answered ?? 0;
+    const r = await both(
+      bundle('transaction', [
+        patient(1),
+        observation(2, uuid(1)),
+        observation(3, uuid(1), { note: [{ text: `see ${uuid(1)}` }] }),
+        observation(4, uuid(1)),
+      ]),
+    );
+    assert.equal(r.status, 200);
+    assert.equal(ahead.store.context.validator?.answered, before + 1);
+    assert.equal(inline.store.context.validator, undefined);
+  });
+
+  it('fails a transaction on its first invalid entry with the same OperationOutcome', async () => {
+    const r = await both(
+      bundle('transaction', [
+        patient(11),
+        observation(12, uuid(11), { status: 'no-such-status' }),
+        observation(13, uuid(11), { unknownElement: true }),
+        patient(14, { gender: 42 }),
+      ]),
+    );
+    assert.equal(r.status, 400);
+    assert.match(JSON.stringify(r.body), /Bundle\.entry\[1\]/);
+  });
+
+  it('answers each invalid entry of a batch on its own, the same way', async () => {
+    const r = await both(
+      bundle('batch', [
+        patient(21),
+        observation(22, 'Patient/x', { status: 'no-such-status' }),
+        patient(23, { birthDate: 'not a date' }),
+        patient(24),
+        { request: { method: 'POST', url: 'Patient' } },
+      ]),
+    );
+    assert.equal(r.status, 200);
+    const statuses = (r.body.entry as { response: { status: string } }[]).map(
+      (e) => e.response.status.split(' ')[0],
+    );
+    assert.deepEqual(statuses, ['201', '400', '400', '201', '400']);
+  });
+
+  it('validates on the event loop once a conditional create changes what a placeholder means', async () => {
+    const existing = { resourceType: 'Patient', identifier: [{ system: 'urn:s', value: 'v1' }] };
+    for (const t of [ahead, inline])
+      await t.api.post('/Patient').set('content-type', 'application/fhir+json').send(existing);
+    const cond = {
+      ...patient(31, { identifier: [{ system: 'urn:s', value: 'v1' }] }),
+      request: { method: 'POST', url: 'Patient', ifNoneExist: 'identifier=urn:s|v1' },
+    };
+    const ok = await both(
+      bundle('transaction', [
+        cond,
+        observation(32, uuid(31)),
+        observation(33, uuid(31)),
+        patient(34),
+      ]),
+    );
+    assert.equal(ok.status, 200);
+    const bad = await both(
+      bundle('transaction', [
+        cond,
+        observation(35, uuid(31)),
+        observation(36, uuid(31), { status: 'x' }),
+        patient(37),
+      ]),
+    );
+    assert.equal(bad.status, 400);
+  });
+});
+
+describe('store: the Bundle validator thread', () => {
+  it('gives each POST and PUT entry the issues the event loop finds, placeholders rewritten', async () => {
+    const v = new ValidatorThread();
+    try {
+      const b = bundle('transaction', [
+        patient(1),
+        observation(2, uuid(1), { status: 'nope' }),
+        { request: { method: 'DELETE', url: 'Patient/x' } },
+        { ...patient(3, { active: 'yes' }), request: { method: 'PUT', url: 'Patient/p3' } },
+      ]);
+      const map = new Map([[uuid(1), 'Patient/abc']]);
+      const got = await v.validateEntries(Buffer.from(JSON.stringify(b)), map);
+      const want = b.entry.map((e) =>
+        e.resource !== undefined && e.request.method !== 'DELETE'
+          ? validateFhirResource(
+              plainView(parseJson(JSON.stringify(e.resource).split(uuid(1)).join('Patient/abc'))),
+            )
+          : null,
+      );
+      assert.deepEqual(got, want);
+      assert.equal(want[0]?.length, 0);
+      assert.ok((want[1]?.length ?? 0) > 0);
+      assert.ok((want[3]?.length ?? 0) > 0);
+    } finally {
+      await v.close();
+    }
+  });
+
+  it('answers undefined (the caller validates) when the thread stops before answering', async () => {
+    const v = new ValidatorThread();
+    const pending = v.validateEntries(
+      Buffer.from(JSON.stringify(bundle('batch', [patient(1)]))),
+      new Map(),
+    );
+    await v.close();
+    assert.equal(await pending, undefined);
+  });
+});
