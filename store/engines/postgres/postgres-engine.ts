@@ -69,12 +69,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * stopped by it rejects with QueryTimeoutError.
  */
 /**
- * A query's statement_timeout on the budget connections: the time left rounded down to 250 ms
- * (exact below 1 s), so consecutive searches with a fresh budget share one setting and skip the
- * SET. A query is stopped at most 250 ms before its deadline, never after it.
+ * A query's statement_timeout on the budget connections: the time left rounded down to a 250 ms
+ * step below it (exact below 1 s), so consecutive searches with a fresh budget share one setting
+ * and skip the SET. A full budget and the same budget a millisecond later fall on the same step
+ * (10,000 and 9,999 ms both give 9,750): rounding 10,000 to itself made the two queries of one
+ * search alternate 10,000 and 9,750 on a connection, two SET round trips per search. A query is
+ * stopped at most 250 ms before its deadline, never after it.
  */
 export function budgetStep(leftMs: number): number {
-  return leftMs < 1000 ? leftMs : Math.floor(leftMs / 250) * 250;
+  return leftMs < 1000 ? leftMs : Math.floor((leftMs - 1) / 250) * 250;
 }
 
 export function openPostgresEngine(opts: PostgresEngineOptions): PostgresEngine {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { QueryTimeoutError, type Tx } from '../../../store/engines/engine.js';
+import { budgetStep } from '../../../store/engines/postgres/postgres-engine.js';
 import {
   openPostgresEngine,
   TransactionAbortedError,
@@ -144,6 +145,17 @@ describe('postgres engine', function () {
     // nor does it reach transactions or reads without a deadline
     await one.transaction((tx) => tx.get('SELECT pg_sleep(0.3)'));
     await one.get('SELECT pg_sleep(0.3)');
+  });
+
+  it('rounds a budget down to a step that a full budget and one a few ms later share', () => {
+    assert.equal(budgetStep(10_000), 9_750);
+    assert.equal(budgetStep(9_999), 9_750);
+    assert.equal(budgetStep(9_750), 9_500);
+    assert.equal(budgetStep(999), 999);
+    for (let left = 1; left <= 20_000; left += 7) {
+      const step = budgetStep(left);
+      assert.ok(step <= left && left - step <= 250, `${left} → ${step}`);
+    }
   });
 
   it('rejects a query whose deadline has already passed without running it', async () => {
