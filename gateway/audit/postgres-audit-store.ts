@@ -109,7 +109,8 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
    * Records and their search rows in one statement (one round trip). The events go as one JSON
    * array of strings, which JSON.stringify writes natively, rather than as a text[] that the driver
    * escapes character by character in JavaScript (about 2 ms of the event loop for a search page's
-   * 20 events).
+   * 20 events). Prepared once per connection (named): every audited request runs it, and parsing
+   * and planning it afresh each time cost PostgreSQL about 0.2 ms.
    */
   const insertRows = async (
     c: PoolClient,
@@ -117,8 +118,9 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
     refs: readonly RefRow[],
   ): Promise<void> => {
     if (records.length === 0) return;
-    await c.query(
-      `WITH r AS (
+    await c.query({
+      name: 'hearth_audit_append',
+      text: `WITH r AS (
          INSERT INTO audit_record (seq, recorded, event, prev_hash, hash)
          SELECT r.seq, r.recorded, e.event, r.prev_hash, r.hash
          FROM unnest($1::bigint[], $2::text[], $4::text[], $5::text[])
@@ -127,7 +129,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
        )
        INSERT INTO audit_ref (seq, span, param, value, ver)
        SELECT * FROM unnest($6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[])`,
-      [
+      values: [
         records.map((r) => r.seq),
         records.map((r) => r.recorded),
         JSON.stringify(records.map((r) => r.event)),
@@ -139,7 +141,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
         refs.map((r) => r.value),
         refs.map((r) => r.ver),
       ],
-    );
+    });
   };
   const storeCheckpoint = async (
     c: PoolClient,
