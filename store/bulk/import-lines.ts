@@ -2,6 +2,7 @@ import { isJsonObject, parseJson, toPlain, type JsonObject } from '../fhir/json.
 import { isFhirError, issue, type OutcomeIssue } from '../fhir/outcome.js';
 import { isValidId } from '../fhir/resource-types.js';
 import { validateFhirResource } from '../fhir/validate.js';
+import type { EntryIssues } from '../bundle/validator-thread.js';
 import type { StoreContext } from '../http/types.js';
 import type { Indexer } from '../repo/indexer.js';
 import { writeVersioned, type VersionedOutcome } from './import-versioned.js';
@@ -24,6 +25,11 @@ export interface LineResult {
 }
 
 const IN_FLIGHT = 32;
+/**
+ * Lines per request to the validator thread: the batch's chunks are all sent at once and answered
+ * in order, so the event loop writes one chunk's lines while the thread validates the next.
+ */
+const AHEAD_CHUNK = 25;
 
 function versionOf(resource: JsonObject): { version?: number; lastUpdated?: number } {
   const meta = isJsonObject(resource.meta) ? resource.meta : {};
@@ -40,10 +46,11 @@ async function importOne(
   indexer: Indexer,
   text: string,
   mode: ImportMode,
+  ahead: Promise<readonly OutcomeIssue[] | null | undefined>,
 ): Promise<Omit<LineResult, 'line'>> {
   if (text.trim() === '') return { outcome: 'empty' };
   const value = parseJson(text);
-  const problems = validateFhirResource(toPlain(value));
+  const problems = [...((await ahead) ?? validateFhirResource(toPlain(value)))];
   if (problems.length > 0) return { outcome: 'error', issues: problems };
   const resource = value as JsonObject;
   const type = typeof resource.resourceType === 'string' ? resource.resourceType : '';
@@ -72,12 +79,19 @@ export async function importLines(
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   const results: LineResult[] = new Array<LineResult>(lines.length);
+  const chunks: Promise<EntryIssues | undefined>[] = [];
+  const { validator } = ctx;
+  if (validator !== undefined && lines.length > AHEAD_CHUNK)
+    for (let at = 0; at < lines.length; at += AHEAD_CHUNK)
+      chunks.push(validator.validateLines(lines.slice(at, at + AHEAD_CHUNK)));
+  const ahead = async (i: number) => (await chunks[Math.floor(i / AHEAD_CHUNK)])?.[i % AHEAD_CHUNK];
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < lines.length) {
       const i = next++;
       try {
-        results[i] = { line: i, ...(await importOne(ctx, indexer, lines[i] ?? '', mode)) };
+        const line = lines[i] ?? '';
+        results[i] = { line: i, ...(await importOne(ctx, indexer, line, mode, ahead(i))) };
       } catch (err) {
         if (!isFhirError(err)) ctx.log.warn({ err }, 'import line failed');
         const issues = isFhirError(err)

@@ -1,9 +1,10 @@
 import { parentPort } from 'node:worker_threads';
-import { isJsonObject, parseJson, plainView } from '../fhir/json.js';
-import { validateFhirResource } from '../fhir/validate.js';
+import { isJsonObject, parseJson, plainView, toPlain } from '../fhir/json.js';
+import type { OutcomeIssue } from '../fhir/outcome.js';
+import { validateFhirResource, warmUpValidator } from '../fhir/validate.js';
 import { parseEntry } from './entry.js';
 import { rewriteReferences } from './references.js';
-import type { ValidateReply, ValidateRequest } from './validator-thread.js';
+import { VALIDATOR_READY, type ValidateReply, type ValidateRequest } from './validator-thread.js';
 
 /**
  * The Bundle validator thread (started by `ValidatorThread`): for each POST and PUT entry of a
@@ -16,7 +17,18 @@ import type { ValidateReply, ValidateRequest } from './validator-thread.js';
 if (parentPort === null) throw new Error('validate-worker runs as a worker thread');
 const port = parentPort;
 
-function validateEntries(m: ValidateRequest): ValidateReply {
+function validateLines(lines: readonly string[]): (OutcomeIssue[] | null)[] {
+  return lines.map((text) => {
+    if (text.trim() === '') return null;
+    try {
+      return validateFhirResource(toPlain(parseJson(text)));
+    } catch {
+      return null;
+    }
+  });
+}
+
+function validateEntries(m: ValidateRequest & { kind: 'bundle' }): (OutcomeIssue[] | null)[] {
   const bundle = parseJson(new TextDecoder('utf-8', { fatal: true }).decode(m.body));
   const raw = isJsonObject(bundle) && Array.isArray(bundle.entry) ? bundle.entry : [];
   const map = new Map(m.placeholders);
@@ -30,13 +42,18 @@ function validateEntries(m: ValidateRequest): ValidateReply {
       return null;
     }
   });
-  return { id: m.id, ok: true, issues };
+  return issues;
 }
+
+// Loads the validator before saying so: until then the event loop validates (no request waits).
+await warmUpValidator();
+port.postMessage(VALIDATOR_READY);
 
 port.on('message', (m: ValidateRequest) => {
   let reply: ValidateReply;
   try {
-    reply = validateEntries(m);
+    const issues = m.kind === 'bundle' ? validateEntries(m) : validateLines(m.lines);
+    reply = { id: m.id, ok: true, issues };
   } catch (err) {
     reply = { id: m.id, ok: false, message: err instanceof Error ? err.message : String(err) };
   }

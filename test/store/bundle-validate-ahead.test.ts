@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../common/config.js';
 import { createSearchProvider, searchIndexer } from '../../store/search/index.js';
+import { importLines } from '../../store/bulk/import-lines.js';
 import { ValidatorThread } from '../../store/bundle/validator-thread.js';
 import { parseJson, plainView } from '../../store/fhir/json.js';
 import { validateFhirResource } from '../../store/fhir/validate.js';
@@ -50,6 +51,7 @@ describeOnEngines('store: Bundle entries validated ahead on a thread', function 
     const search = { indexer: searchIndexer, search: createSearchProvider(config) };
     ahead = await testStore({}, search, engine);
     inline = await testStore({}, { ...search, validatorThread: false }, engine);
+    await ahead.store.context.validator?.ready();
   });
   after(async () => {
     await ahead.close();
@@ -142,9 +144,55 @@ describeOnEngines('store: Bundle entries validated ahead on a thread', function 
   });
 });
 
+describeOnEngines('store: $import lines validated ahead on a thread', function (engine) {
+  this.timeout(30_000);
+  it('imports a batch with the results of validating each line on the event loop', async () => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://fhir.test' });
+    const search = { indexer: searchIndexer, search: createSearchProvider(config) };
+    const ahead = await testStore({}, search, engine);
+    const inline = await testStore({}, { ...search, validatorThread: false }, engine);
+    await ahead.store.context.validator?.ready();
+    try {
+      const lines = Array.from({ length: 80 }, (_, i) => {
+        if (i % 17 === 3) return '';
+        if (i % 13 === 5) return '{"resourceType": "Patient", "id": ';
+        const extra = i % 7 === 2 ? { gender: 'sometimes' } : i % 11 === 4 ? { birthDate: 7 } : {};
+        return JSON.stringify({ resourceType: 'Patient', id: `p${i}`, ...extra });
+      });
+      const text = `${lines.join('\n')}\n`;
+      const before = ahead.store.context.validator?.answered ?? 0;
+      const a = await importLines(ahead.store.context, searchIndexer, text, 'InitialLoad');
+      const i = await importLines(inline.store.context, searchIndexer, text, 'InitialLoad');
+      assert.deepEqual(a, i);
+      assert.equal(ahead.store.context.validator?.answered, before + Math.ceil(80 / 25));
+      const outcomes = new Set(a.map((r) => r.outcome));
+      for (const o of ['created', 'empty', 'error']) assert.ok(outcomes.has(o as never), o);
+      assert.ok(a.some((r) => r.issues?.some((x) => /gender|birthDate/.test(JSON.stringify(x)))));
+    } finally {
+      await ahead.close();
+      await inline.close();
+    }
+  });
+});
+
 describe('store: the Bundle validator thread', () => {
+  it('answers undefined at once while the thread is not warm, and starts it', async () => {
+    const v = new ValidatorThread();
+    try {
+      const b = Buffer.from(JSON.stringify(bundle('batch', [patient(1)])));
+      assert.equal(await v.validateEntries(b, new Map()), undefined);
+      assert.equal(await v.validateLines(['{"resourceType":"Patient"}']), undefined);
+      await v.ready();
+      assert.deepEqual(await v.validateEntries(b, new Map()), [[]]);
+      assert.equal(v.answered, 1);
+    } finally {
+      await v.close();
+    }
+  });
+
   it('gives each POST and PUT entry the issues the event loop finds, placeholders rewritten', async () => {
     const v = new ValidatorThread();
+    await v.ready();
     try {
       const b = bundle('transaction', [
         patient(1),
@@ -172,6 +220,7 @@ describe('store: the Bundle validator thread', () => {
 
   it('answers undefined (the caller validates) when the thread stops before answering', async () => {
     const v = new ValidatorThread();
+    await v.ready();
     const pending = v.validateEntries(
       Buffer.from(JSON.stringify(bundle('batch', [patient(1)]))),
       new Map(),
