@@ -38,6 +38,9 @@ export class AppendThread {
   private start(): { worker: Worker; waiting: Map<number, Waiting> } {
     const worker = moduleWorker(import.meta.url, './sqlite-append-worker', {
       workerData: this.data,
+      // 2 MiB semi-spaces (the process has 8): under load its young generation filled 16 MiB of
+      // garbage; with 2 the thread's heap is 18 MiB instead of 30 (main process RSS −10 MiB).
+      semiSpaceMb: 2,
     });
     const waiting = new Map<number, Waiting>();
     const current = { worker, waiting };
