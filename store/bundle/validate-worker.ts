@@ -10,8 +10,9 @@ import { VALIDATOR_READY, type ValidateReply, type ValidateRequest } from './val
  * The Bundle validator thread (started by `ValidatorThread`): for each POST and PUT entry of a
  * Bundle it validates the resource the entry will write, exactly as the event loop would
  * (`assertValid` after `entryRequest`): the body decoded and parsed as `bodyJson` does, the entry
- * as `parseEntry` reads it, placeholders rewritten with the transaction's map. An entry it cannot
- * read gets `null` (the event loop then meets the same problem itself).
+ * as `parseEntry` reads it, placeholders rewritten with the transaction's map. Each line of an
+ * `$import` batch it validates as `importOne` would. An entry or line it cannot read gets `null`
+ * (the event loop then meets the same problem itself).
  */
 
 if (parentPort === null) throw new Error('validate-worker runs as a worker thread');
