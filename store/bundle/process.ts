@@ -14,7 +14,7 @@ import type {
 import { bundleText, entryText } from '../rest/bundle-text.js';
 import { entryRequest, entryResponse, parseEntry, type ParsedEntry } from './entry.js';
 import { rewriteReferences, rewriteUrl } from './references.js';
-import type { EntryIssues } from './validator-thread.js';
+import { validatesEntry, type EntryIssues } from './validator-thread.js';
 
 /** Processing order of a transaction (R4 http.html#trules): DELETE, POST, PUT/PATCH, GET/HEAD. */
 const ORDER: Record<ParsedEntry['method'], number> = {
@@ -106,12 +106,14 @@ async function validateAhead(
   entries: readonly ParsedEntry[],
   map: ReadonlyMap<string, string>,
 ): Promise<EntryIssues | undefined> {
-  const writes = entries.filter(
-    (e) => (e.method === 'POST' || e.method === 'PUT') && e.resource !== undefined,
-  ).length;
   if (ctx.validator === undefined || req.body === undefined || req.parsed !== undefined) return;
-  if (writes < VALIDATE_AHEAD_MIN) return;
+  if (entries.filter(validatesEntry).length < VALIDATE_AHEAD_MIN) return;
   return ctx.validator.validateEntries(req.body, map);
+}
+
+/** Gives an entry's handler the thread's answer for its resource (null: the thread had none). */
+function takeAhead(req: StoreRequest, issues: EntryIssues[number] | undefined): void {
+  if (issues !== undefined && issues !== null) req.validated = issues;
 }
 
 /** Bundles with fewer resources to validate than this validate them on the event loop. */
@@ -181,9 +183,7 @@ async function runTransaction(
     req.tx = tx;
     const assignedId = assigned.get(e.index);
     if (assignedId !== undefined) req.assignId = assignedId;
-    const issues = aheadHolds ? ahead?.[e.index] : undefined;
-    if (issues !== undefined && issues !== null && (e.method === 'POST' || e.method === 'PUT'))
-      req.validated = issues;
+    if (aheadHolds) takeAhead(req, ahead?.[e.index]);
     if (req.path.length === 0)
       throw badRequest(`${describe(e)}: a Bundle cannot contain a batch or transaction`);
     let res: StoreResponse;
@@ -301,9 +301,7 @@ export async function processBundle(
         const sub = entryRequest(req, ctx, e, e.url);
         if (sub.path.length === 0)
           throw badRequest(`${describe(e)}: a Bundle cannot contain a batch or transaction`);
-        const issues = ahead?.[i];
-        if (issues !== undefined && issues !== null && (e.method === 'POST' || e.method === 'PUT'))
-          sub.validated = issues;
+        takeAhead(sub, ahead?.[i]);
         return await dispatch(sub, ctx);
       } catch (err) {
         return errorResponse(err, ctx.log);

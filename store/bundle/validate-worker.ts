@@ -4,7 +4,12 @@ import type { OutcomeIssue } from '../fhir/outcome.js';
 import { validateFhirResource, warmUpValidator } from '../fhir/validate.js';
 import { parseEntry } from './entry.js';
 import { rewriteReferences } from './references.js';
-import { VALIDATOR_READY, type ValidateReply, type ValidateRequest } from './validator-thread.js';
+import {
+  VALIDATOR_READY,
+  validatesEntry,
+  type ValidateReply,
+  type ValidateRequest,
+} from './validator-thread.js';
 
 /**
  * The Bundle validator thread (started by `ValidatorThread`): for each POST and PUT entry of a
@@ -36,7 +41,7 @@ function validateEntries(m: ValidateRequest & { kind: 'bundle' }): (OutcomeIssue
   const issues = raw.map((value, i) => {
     try {
       const e = parseEntry(value, i);
-      if ((e.method !== 'POST' && e.method !== 'PUT') || e.resource === undefined) return null;
+      if (!validatesEntry(e) || e.resource === undefined) return null;
       const resource = rewriteReferences(e.resource, map);
       return isJsonObject(resource) ? validateFhirResource(plainView(resource)) : null;
     } catch {

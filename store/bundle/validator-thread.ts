@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { moduleWorker } from '../../common/module-worker.js';
 import type { OutcomeIssue } from '../fhir/outcome.js';
+import type { ParsedEntry } from './entry.js';
 
 export type ValidateRequest =
   | {
@@ -24,6 +25,11 @@ export type ValidateReply =
 
 /** Per entry of the Bundle (line of NDJSON): the validation issues of its resource, or null. */
 export type EntryIssues = readonly (readonly OutcomeIssue[] | null)[];
+
+/** The entries whose resource the thread validates: POST and PUT with a resource. */
+export function validatesEntry(e: ParsedEntry): boolean {
+  return (e.method === 'POST' || e.method === 'PUT') && e.resource !== undefined;
+}
 
 /** The thread exits after this long without work (it starts again with the next Bundle). */
 const IDLE_MS = 30_000;
