@@ -120,7 +120,10 @@ describe('SQLite engine: WAL checkpoints off the event loop', function () {
         await committer.submit((tx) => tx.run('INSERT INTO t (v) VALUES (?)', ['x'.repeat(3000)]));
       assert.equal(checkpointer.checkpoints, 1, 'no checkpoint before the interval ends');
       const until = Date.now() + 5000;
-      while (size(file) < before + 30 * 3000 && Date.now() < until) await sleep(20);
+      // the file grows while the checkpoint copies; the thread's answer (the count) comes after
+      const answered = () => checkpointer.checkpoints;
+      while ((size(file) < before + 30 * 3000 || answered() < 2) && Date.now() < until)
+        await sleep(20);
       assert.ok(size(file) >= before + 30 * 3000, `database file ${before} → ${size(file)} bytes`);
       assert.equal(checkpointer.checkpoints, 2, 'the next checkpoint copied all 30 commits');
     } finally {
