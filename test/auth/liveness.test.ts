@@ -3,10 +3,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { AuthSql } from '../../auth/db/auth-sql.js';
 import { openAuthDb } from '../../auth/db/open-auth-db.js';
+import { PostgresAuthSql } from '../../auth/db/postgres-auth-sql.js';
+import { authPostgresTarget } from '../../auth/db/postgres-target.js';
 import { SqliteAuthSql } from '../../auth/db/sqlite-auth-sql.js';
 import { TokenLiveness } from '../../auth/liveness.js';
 import type { AccessTokenClaims } from '../../auth/types.js';
+import { freshSchema, type TestSchema } from '../support/postgres.js';
 
 const NOW = 1_800_000_000;
 
@@ -132,5 +136,110 @@ describe('token liveness on SQLite (answers reused per claims object)', function
       await tx.run(`UPDATE users SET roles = '[]' WHERE id = 'u1'`);
     });
     assert.equal(await liveness.isAlive(claims), false);
+  });
+});
+
+describe('token liveness on PostgreSQL (one query per claims object and event-loop turn)', function () {
+  this.timeout(30_000);
+  let schema: TestSchema;
+  let sql: PostgresAuthSql;
+  /** Another pool on the same schema: what another process or the admin CLI does. */
+  let other: PostgresAuthSql;
+  let queries: number;
+  let liveness: TokenLiveness;
+  let failing = false;
+
+  before(async () => {
+    schema = freshSchema();
+    sql = await PostgresAuthSql.open(authPostgresTarget(schema.url));
+    other = await PostgresAuthSql.open(authPostgresTarget(schema.url));
+  });
+  after(async () => {
+    await sql.close();
+    await other.close();
+    await schema.drop();
+  });
+
+  beforeEach(async () => {
+    await other.run('DELETE FROM revoked_tokens');
+    await other.run('DELETE FROM clients');
+    await other.run(
+      `INSERT INTO clients (client_id, name, metadata, roles, created_at)
+       VALUES ('svc', 'svc', '{}', '["fhir-data-reader"]', 0), ('svc2', 'svc2', '{}', '["fhir-data-reader"]', 0)`,
+    );
+    queries = 0;
+    failing = false;
+    // The real PostgreSQL AuthSql (no change stamp), counting the liveness queries it is asked.
+    const counted: AuthSql = Object.create(sql) as AuthSql;
+    counted.get = <T>(q: string, params?: readonly (string | number | null)[]) => {
+      queries++;
+      if (failing) return Promise.reject(new Error('connection lost'));
+      return sql.get<T>(q, params);
+    };
+    liveness = new TokenLiveness(counted);
+  });
+
+  const service = (id = 'svc'): AccessTokenClaims => ({
+    jti: `jti-${id}`,
+    sub: id,
+    client_id: id,
+    roles: ['fhir-data-reader'],
+    exp: Math.floor(Date.now() / 1000) + 300,
+  });
+
+  it('answers the checks of one token made in one turn with one query', async () => {
+    const claims = service();
+    const answers = await Promise.all(
+      [1, 2, 3, 4, 5].map(() => Promise.resolve(liveness.isAlive(claims))),
+    );
+    assert.deepEqual(answers, [true, true, true, true, true]);
+    assert.equal(queries, 1);
+  });
+
+  it('asks again in the next turn, and refuses once another pool revoked the token', async () => {
+    const claims = service();
+    assert.equal(await liveness.isAlive(claims), true);
+    await other.run('INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?)', [
+      'jti-svc',
+      Math.floor(Date.now() / 1000) + 300,
+    ]);
+    assert.equal(await liveness.isAlive(claims), false);
+    assert.equal(queries, 2);
+  });
+
+  it("sends a turn's query once the turn's callbacks have run, not at the first check", async () => {
+    const claims = service();
+    const first = liveness.isAlive(claims);
+    // Still this turn: a request read later in it joins the same query, which is not sent yet, so
+    // whatever any of them arrived after is in the query's snapshot.
+    assert.equal(queries, 0);
+    const second = liveness.isAlive(claims);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(queries, 1);
+    assert.deepEqual(await Promise.all([first, second]), [true, true]);
+  });
+
+  it('asks separately for different tokens of one turn', async () => {
+    await other.run('INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?)', [
+      'jti-svc2',
+      Math.floor(Date.now() / 1000) + 300,
+    ]);
+    const [a, b] = await Promise.all([
+      liveness.isAlive(service('svc')),
+      liveness.isAlive(service('svc2')),
+    ]);
+    assert.deepEqual([a, b], [true, false]);
+    assert.equal(queries, 2);
+  });
+
+  it("rejects every check of the turn when the turn's query fails", async () => {
+    failing = true;
+    const claims = service();
+    const results = await Promise.allSettled([liveness.isAlive(claims), liveness.isAlive(claims)]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected'],
+    );
+    assert.equal(queries, 1);
   });
 });
