@@ -38,8 +38,7 @@ export interface EngineSection {
     gatewayToCeiling: number;
     patientGatewayToCeiling: number;
     gatewayToStore: number;
-    /** SQLite only (the unaudited instance runs on a copy of DATA_DIR). */
-    auditedToUnaudited: number | null;
+    auditedToUnaudited: number;
   };
   search: SearchRow[];
   ingest: IngestResult;
@@ -117,10 +116,8 @@ function formatEngine(r: EngineSection, lines: string[]): void {
   lines.push(
     `ratios: gateway/ceiling ${round(r.ratios.gatewayToCeiling, 3)} (target ${TARGETS.gatewayToCeiling ?? ''}), ` +
       `patient-token gateway/ceiling ${round(r.ratios.patientGatewayToCeiling, 3)}, ` +
-      `gateway/store ${round(r.ratios.gatewayToStore, 3)} (target ${TARGETS.gatewayToStore ?? ''})` +
-      (r.ratios.auditedToUnaudited === null
-        ? ''
-        : `, audited/unaudited ${round(r.ratios.auditedToUnaudited, 3)} (target ${TARGETS.auditedToUnaudited ?? ''})`),
+      `gateway/store ${round(r.ratios.gatewayToStore, 3)} (target ${TARGETS.gatewayToStore ?? ''}), ` +
+      `audited/unaudited ${round(r.ratios.auditedToUnaudited, 3)} (target ${TARGETS.auditedToUnaudited ?? ''})`,
   );
   lines.push('');
   lines.push(
