@@ -45,6 +45,60 @@ export interface Deleted {
 
 export type WriteMethod = 'POST' | 'PUT' | 'PATCH';
 
+const READ_ONE = `SELECT ${RESOURCE_COLUMNS} FROM resource WHERE type = ? AND id = ?`;
+const READ_MANY = `SELECT ${RESOURCE_COLUMNS} FROM resource WHERE (type, id) IN (SELECT k->>0, k->>1 FROM jsonb_array_elements(?::jsonb) AS k)`;
+
+interface WaitingRead {
+  type: string;
+  id: string;
+  resolve: (row: ResourceRow | undefined) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Reads outside a transaction on PostgreSQL, where each was a round trip and a statement of its
+ * own: those asked during one event-loop turn go as one query, sent once the turn's callbacks have
+ * run. Every read it answers had arrived by then, so it sees every write committed before any of
+ * them. Under load several reads arrive to a turn; alone, a read waits only for the turn's end.
+ */
+class TurnReads {
+  private waiting = new Map<string, WaitingRead[]>();
+
+  constructor(private readonly db: Queryable) {}
+
+  read(type: string, id: string): Promise<ResourceRow | undefined> {
+    return new Promise((resolve, reject) => {
+      if (this.waiting.size === 0)
+        setImmediate(() => {
+          void this.send();
+        });
+      const key = `${type}/${id}`;
+      const w: WaitingRead = { type, id, resolve, reject };
+      const same = this.waiting.get(key);
+      if (same === undefined) this.waiting.set(key, [w]);
+      else same.push(w);
+    });
+  }
+
+  private async send(): Promise<void> {
+    const batch = this.waiting;
+    this.waiting = new Map();
+    const first = batch.values().next().value?.[0];
+    try {
+      const rows =
+        batch.size === 1 && first !== undefined
+          ? await this.db.all<ResourceRow>(READ_ONE, [first.type, first.id])
+          : await this.db.all<ResourceRow>(READ_MANY, [
+              JSON.stringify([...batch.values()].map((ws) => [ws[0]?.type, ws[0]?.id])),
+            ]);
+      const byKey = new Map(rows.map((r) => [`${r.type}/${r.id}`, r]));
+      for (const [key, ws] of batch) for (const w of ws) w.resolve(byKey.get(key));
+    } catch (err) {
+      for (const ws of batch.values()) for (const w of ws) w.reject(err);
+    }
+  }
+}
+
 /**
  * Reads and writes resources and their history. Every write runs inside a caller's transaction,
  * and calls the Indexer in that same transaction right after the resource row is written. Every
@@ -54,6 +108,8 @@ export type WriteMethod = 'POST' | 'PUT' | 'PATCH';
 export class Repository {
   /** Rows read ahead for a transaction (`prefetch`), each handed out once. */
   private readonly ahead = new WeakMap<Queryable, Map<string, ResourceRow | undefined>>();
+  /** Per PostgreSQL engine (reads outside transactions): a turn's reads in one query. */
+  private readonly turnReads = new WeakMap<Queryable, TurnReads>();
 
   constructor(
     private readonly indexer: Indexer,
@@ -68,10 +124,15 @@ export class Repository {
       ahead.delete(key); // once: what this transaction writes next is read from the database
       return Promise.resolve(row);
     }
-    return db.get<ResourceRow>(
-      `SELECT ${RESOURCE_COLUMNS} FROM resource WHERE type = ? AND id = ?`,
-      [type, id],
-    );
+    if (db.dialect === 'postgres' && !isTx(db)) {
+      let turn = this.turnReads.get(db);
+      if (turn === undefined) {
+        turn = new TurnReads(db);
+        this.turnReads.set(db, turn);
+      }
+      return turn.read(type, id);
+    }
+    return db.get<ResourceRow>(READ_ONE, [type, id]);
   }
 
   /**
@@ -243,4 +304,9 @@ export class Repository {
     ]);
     return r.changes;
   }
+}
+
+/** A transaction (its reads must see its own writes, and go on its connection). */
+function isTx(db: Queryable): db is Tx {
+  return 'lockKey' in db;
 }
