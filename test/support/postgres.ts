@@ -10,7 +10,7 @@ export interface TestSchema {
   schema: string;
   /** TEST_POSTGRES_URL with `?schema=` set: what STORE_URL would be. */
   url: string;
-  /** Drops the schema and everything in it, and the auth schema `<schema>_auth` beside it. */
+  /** Drops the schema and everything in it, and the auth and audit schemas beside it. */
   drop(): Promise<void>;
 }
 
@@ -28,6 +28,7 @@ export function freshSchema(): TestSchema {
       try {
         await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
         await client.query(`DROP SCHEMA IF EXISTS "${schema}_auth" CASCADE`);
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}_audit" CASCADE`);
       } finally {
         await client.end();
       }
