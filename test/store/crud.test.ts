@@ -77,6 +77,30 @@ describeOnEngines('store REST: create, read, vread, update, delete', function (e
     assert.equal(whole.text, created.text);
   });
 
+  it('answers each of many concurrent reads with its own resource, 404 and 410 included', async () => {
+    const ids: string[] = [];
+    for (const family of ['A', 'B', 'C']) {
+      const res = await t.api
+        .post('/Patient')
+        .send({ resourceType: 'Patient', name: [{ family }] });
+      ids.push(res.body.id as string);
+    }
+    const [a, b, c] = ids as [string, string, string];
+    await t.api.delete(`/Patient/${c}`);
+    const paths = [a, b, a, c, 'missing', b].map((id) => `/Patient/${id}`);
+    const answers = await Promise.all(paths.map((p) => t.api.get(p)));
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      [200, 200, 200, 410, 404, 200],
+    );
+    assert.deepEqual(
+      answers.map((r) =>
+        r.status === 200 ? (r.body.name as { family: string }[])[0]?.family : '',
+      ),
+      ['A', 'B', 'A', '', '', 'B'],
+    );
+  });
+
   it('keeps decimals, exponents and big integers exactly as sent', async () => {
     const body =
       '{"resourceType":"Observation","status":"final","code":{"text":"x"},"component":[' +

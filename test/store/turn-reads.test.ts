@@ -2,43 +2,8 @@ import assert from 'node:assert/strict';
 import type { Engine, Queryable } from '../../store/engines/engine.js';
 import { noIndexing } from '../../store/repo/indexer.js';
 import { Repository } from '../../store/repo/repository.js';
-import { describeOnEngines, testEngines } from '../support/engines.js';
+import { testEngines } from '../support/engines.js';
 import { testStore, type TestStore } from './helpers.js';
-
-describeOnEngines('store: reads arriving together', function (engine) {
-  this.timeout(20_000);
-  let t: TestStore;
-  before(async () => {
-    t = await testStore({}, {}, engine);
-  });
-  after(async () => {
-    await t.close();
-  });
-
-  it('answers each of many concurrent reads with its own resource, 404 and 410 included', async () => {
-    const ids: string[] = [];
-    for (const family of ['A', 'B', 'C']) {
-      const res = await t.api
-        .post('/Patient')
-        .send({ resourceType: 'Patient', name: [{ family }] });
-      ids.push(res.body.id as string);
-    }
-    const [a, b, c] = ids as [string, string, string];
-    await t.api.delete(`/Patient/${c}`);
-    const paths = [a, b, a, c, 'missing', b].map((id) => `/Patient/${id}`);
-    const answers = await Promise.all(paths.map((p) => t.api.get(p)));
-    assert.deepEqual(
-      answers.map((r) => r.status),
-      [200, 200, 200, 410, 404, 200],
-    );
-    assert.deepEqual(
-      answers.map((r) =>
-        r.status === 200 ? (r.body.name as { family: string }[])[0]?.family : '',
-      ),
-      ['A', 'B', 'A', '', '', 'B'],
-    );
-  });
-});
 
 const postgres = testEngines.find((e) => e.name === 'postgres');
 
