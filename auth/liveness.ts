@@ -1,3 +1,4 @@
+import { TurnBatch } from '../common/turn-batch.js';
 import { nowSeconds, type AuthSql } from './db/auth-sql.js';
 import type { AccessTokenClaims } from './types.js';
 
@@ -31,13 +32,6 @@ interface Answer {
   alive: boolean;
 }
 
-/** The checks of one claims object waiting for the query that answers them all. */
-interface Asked {
-  promise: Promise<boolean>;
-  resolve: (alive: boolean) => void;
-  reject: (err: unknown) => void;
-}
-
 /**
  * The per-request liveness check the gateway runs on every verified access token. It asks the auth
  * database (shared by every process on PostgreSQL), so a revocation, a disabled or removed user,
@@ -48,7 +42,7 @@ interface Asked {
  * the current second has changed: the answer is a function of those alone.
  *
  * Without a stamp (PostgreSQL), the checks of one claims object made during an event-loop turn
- * share one query, sent once the turn's callbacks have run (setImmediate): every request it answers
+ * share one query, sent once the turn's callbacks have run (TurnBatch): every request it answers
  * had arrived before the query was sent, so a change committed before any of them arrived is in the
  * query's snapshot. Under load one token's requests arrive several to a turn; each used to cost a
  * round trip of its own.
@@ -56,8 +50,13 @@ interface Asked {
 export class TokenLiveness {
   readonly #revoked = new Map<string, number>();
   readonly #answers = new WeakMap<AccessTokenClaims, Answer>();
-  /** Checks of this turn (no change stamp), by claims object, until the turn's queries are sent. */
-  #asked = new Map<AccessTokenClaims, Asked>();
+  /** Without a change stamp: the checks of a turn, one query per claims object. */
+  readonly #turn = new TurnBatch<AccessTokenClaims, boolean>(async (asked) => {
+    const now = nowSeconds();
+    return new Map(
+      await Promise.all(asked.map(async (c) => [c, await this.#ask(c, now)] as const)),
+    );
+  }, false);
 
   constructor(private readonly db: AuthSql) {}
 
@@ -65,38 +64,13 @@ export class TokenLiveness {
     // Read before the query runs: a commit in between only makes the next call ask again.
     const stamp = this.db.changeStamp?.();
     const now = nowSeconds();
-    if (stamp === undefined) return this.#askAfterTurn(claims);
+    if (stamp === undefined) return this.#turn.get(claims);
     const known = this.#answers.get(claims);
     if (known !== undefined && known.stamp === stamp && known.at === now) return known.alive;
     return this.#ask(claims, now).then((alive) => {
       this.#answers.set(claims, { stamp, at: now, alive });
       return alive;
     });
-  }
-
-  #askAfterTurn(claims: AccessTokenClaims): Promise<boolean> {
-    const known = this.#asked.get(claims);
-    if (known !== undefined) return known.promise;
-    let resolve: (alive: boolean) => void = () => undefined;
-    let reject: (err: unknown) => void = () => undefined;
-    const promise = new Promise<boolean>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    if (this.#asked.size === 0)
-      setImmediate(() => {
-        this.#askTurn();
-      });
-    this.#asked.set(claims, { promise, resolve, reject });
-    return promise;
-  }
-
-  /** Sends the turn's queries; a check made from now on waits for the next turn's. */
-  #askTurn(): void {
-    const asked = this.#asked;
-    this.#asked = new Map();
-    const now = nowSeconds();
-    for (const [claims, a] of asked) this.#ask(claims, now).then(a.resolve, a.reject);
   }
 
   async #ask(claims: AccessTokenClaims, now: number): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { TurnBatch } from '../../common/turn-batch.js';
 import type { Queryable, Tx } from '../engines/engine.js';
 import { plainView, stringifyJson, type JsonObject } from '../fhir/json.js';
 import { gone, notFound, preconditionFailed } from '../fhir/outcome.js';
@@ -48,55 +49,31 @@ export type WriteMethod = 'POST' | 'PUT' | 'PATCH';
 const READ_ONE = `SELECT ${RESOURCE_COLUMNS} FROM resource WHERE type = ? AND id = ?`;
 const READ_MANY = `SELECT ${RESOURCE_COLUMNS} FROM resource WHERE (type, id) IN (SELECT k->>0, k->>1 FROM jsonb_array_elements(?::jsonb) AS k)`;
 
-interface WaitingRead {
-  type: string;
-  id: string;
-  resolve: (row: ResourceRow | undefined) => void;
-  reject: (err: unknown) => void;
+/** `Type/id` as its two parts. */
+function typeAndId(key: string): [string, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+/** The current rows of `keys` (`Type/id`) in one query (PostgreSQL: an index lookup per key). */
+function readMany(db: Queryable, keys: readonly string[]): Promise<ResourceRow[]> {
+  return db.all<ResourceRow>(READ_MANY, [JSON.stringify(keys.map(typeAndId))]);
 }
 
 /**
  * Reads outside a transaction on PostgreSQL, where each was a round trip and a statement of its
- * own: those asked during one event-loop turn go as one query, sent once the turn's callbacks have
- * run. Every read it answers had arrived by then, so it sees every write committed before any of
- * them. Under load several reads arrive to a turn; alone, a read waits only for the turn's end.
+ * own: those asked during one event-loop turn go as one query (TurnBatch), a lone one as the plain
+ * primary-key lookup.
  */
-class TurnReads {
-  private waiting = new Map<string, WaitingRead[]>();
-
-  constructor(private readonly db: Queryable) {}
-
-  read(type: string, id: string): Promise<ResourceRow | undefined> {
-    return new Promise((resolve, reject) => {
-      if (this.waiting.size === 0)
-        setImmediate(() => {
-          void this.send();
-        });
-      const key = `${type}/${id}`;
-      const w: WaitingRead = { type, id, resolve, reject };
-      const same = this.waiting.get(key);
-      if (same === undefined) this.waiting.set(key, [w]);
-      else same.push(w);
-    });
-  }
-
-  private async send(): Promise<void> {
-    const batch = this.waiting;
-    this.waiting = new Map();
-    const first = batch.values().next().value?.[0];
-    try {
-      const rows =
-        batch.size === 1 && first !== undefined
-          ? await this.db.all<ResourceRow>(READ_ONE, [first.type, first.id])
-          : await this.db.all<ResourceRow>(READ_MANY, [
-              JSON.stringify([...batch.values()].map((ws) => [ws[0]?.type, ws[0]?.id])),
-            ]);
-      const byKey = new Map(rows.map((r) => [`${r.type}/${r.id}`, r]));
-      for (const [key, ws] of batch) for (const w of ws) w.resolve(byKey.get(key));
-    } catch (err) {
-      for (const ws of batch.values()) for (const w of ws) w.reject(err);
-    }
-  }
+function turnReads(db: Queryable): TurnBatch<string, ResourceRow | undefined> {
+  return new TurnBatch<string, ResourceRow | undefined>(async (keys) => {
+    const [one] = keys;
+    const rows =
+      keys.length === 1 && one !== undefined
+        ? await db.all<ResourceRow>(READ_ONE, typeAndId(one))
+        : await readMany(db, keys);
+    return new Map(rows.map((r) => [`${r.type}/${r.id}`, r]));
+  }, undefined);
 }
 
 /**
@@ -109,7 +86,7 @@ export class Repository {
   /** Rows read ahead for a transaction (`prefetch`), each handed out once. */
   private readonly ahead = new WeakMap<Queryable, Map<string, ResourceRow | undefined>>();
   /** Per PostgreSQL engine (reads outside transactions): a turn's reads in one query. */
-  private readonly turnReads = new WeakMap<Queryable, TurnReads>();
+  private readonly turnReads = new WeakMap<Queryable, TurnBatch<string, ResourceRow | undefined>>();
 
   constructor(
     private readonly indexer: Indexer,
@@ -127,10 +104,10 @@ export class Repository {
     if (db.dialect === 'postgres' && !isTx(db)) {
       let turn = this.turnReads.get(db);
       if (turn === undefined) {
-        turn = new TurnReads(db);
+        turn = turnReads(db);
         this.turnReads.set(db, turn);
       }
-      return turn.read(type, id);
+      return turn.get(key);
     }
     return db.get<ResourceRow>(READ_ONE, [type, id]);
   }
@@ -143,14 +120,7 @@ export class Repository {
    */
   async prefetch(tx: Tx, keys: readonly string[]): Promise<void> {
     if (tx.dialect !== 'postgres' || keys.length === 0) return;
-    const pairs = keys.map((k) => {
-      const slash = k.indexOf('/');
-      return [k.slice(0, slash), k.slice(slash + 1)];
-    });
-    const rows = await tx.all<ResourceRow>(
-      `SELECT ${RESOURCE_COLUMNS} FROM resource WHERE (type, id) IN (SELECT k->>0, k->>1 FROM jsonb_array_elements(?::jsonb) AS k)`,
-      [JSON.stringify(pairs)],
-    );
+    const rows = await readMany(tx, keys);
     const ahead = new Map<string, ResourceRow | undefined>(keys.map((k) => [k, undefined]));
     for (const row of rows) ahead.set(`${row.type}/${row.id}`, row);
     this.ahead.set(tx, ahead);
