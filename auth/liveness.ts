@@ -63,8 +63,8 @@ export class TokenLiveness {
   isAlive(claims: AccessTokenClaims): boolean | Promise<boolean> {
     // Read before the query runs: a commit in between only makes the next call ask again.
     const stamp = this.db.changeStamp?.();
-    const now = nowSeconds();
     if (stamp === undefined) return this.#turn.get(claims);
+    const now = nowSeconds();
     const known = this.#answers.get(claims);
     if (known !== undefined && known.stamp === stamp && known.at === now) return known.alive;
     return this.#ask(claims, now).then((alive) => {
