@@ -8,9 +8,10 @@ interface Waiting<V> {
  * Gathers the keys asked during one event-loop turn and answers them with one call of `answer`,
  * made once the turn's callbacks have run (setImmediate). Every request it answers had arrived
  * before the call, so a database read made by `answer` sees every change committed before any of
- * them arrived. A key asked twice in a turn is answered once; a key `answer` leaves out resolves to
- * `missing`; when `answer` fails, every key of its turn rejects. Under load several requests
- * arrive per turn and share one round trip; alone, a request waits only for the turn's end.
+ * them arrived. A key asked twice in a turn is answered once; a key `answer` leaves out (or maps
+ * to undefined) resolves to `missing`; when `answer` fails, every key of its turn rejects. Under
+ * load several requests arrive per turn and share one round trip; alone, a request waits only for
+ * the turn's end.
  */
 export class TurnBatch<K, V> {
   #waiting = new Map<K, Waiting<V>>();
@@ -43,8 +44,10 @@ export class TurnBatch<K, V> {
     this.#waiting = new Map();
     try {
       const values = await this.answer([...batch.keys()]);
-      for (const [key, w] of batch)
-        w.resolve(values.has(key) ? (values.get(key) as V) : this.missing);
+      for (const [key, w] of batch) {
+        const value = values.get(key);
+        w.resolve(value === undefined ? this.missing : value);
+      }
     } catch (err) {
       for (const w of batch.values()) w.reject(err);
     }
