@@ -11,9 +11,9 @@ import { onShutdown } from './common/shutdown.js';
  * The composition root: `npm start` (and `npm run demo`, which passes `--demo [patients]`). Reads the
  * configuration once, starts everything on one port, and stops gracefully on SIGTERM. With
  * WORKERS > 1 this process is the cluster primary (app/cluster-primary.ts) and each worker it forks
- * runs this file again, serving the shared port with its own store process. Every process runs
+ * runs this file again, serving the shared port with its own store thread. Every process runs
  * with a V8 heap bound that follows MAX_BODY_BYTES (common/heap-limit.ts; workers inherit this
- * process's flags, store processes get theirs from app/start-store.ts).
+ * process's flags; a store thread's old-generation bound is set in app/start-store.ts).
  */
 
 const DEFAULT_DEMO_PATIENTS = 25;
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const worker = cluster.isWorker ? workerRoleFrom(process.env, process.pid) : undefined;
   const log = createLogger(config.logLevel, worker === undefined ? 'hearth' : 'hearth-worker');
   const env = worker?.env ?? process.env;
-  // The store process starts first, side by side with loading the rest of Hearth (cold start).
+  // The store thread starts first, side by side with loading the rest of Hearth (cold start).
   let store: StartingStore | undefined;
   if (config.fhirUpstream === undefined) {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });

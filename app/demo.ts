@@ -11,7 +11,7 @@ import {
 } from '../demo/index.js';
 import { adminAuditEvent, type AuditTrail } from '../gateway/index.js';
 
-/** Where the store process listens (DATA_DIR's socket: reachable by the operator's account only). */
+/** Where the store listens (DATA_DIR's socket: reachable by the operator's account only). */
 export interface StoreEndpoint {
   socketPath: string;
 }
@@ -50,7 +50,7 @@ function postBundle(
   });
 }
 
-/** Loads transaction Bundles through the store process's own write path (validation, indexing). */
+/** Loads transaction Bundles through the store's own write path (validation, indexing). */
 export function storeImporter(store: StoreEndpoint, log: Logger) {
   return async (bundles: Iterable<Bundle>): Promise<ImportSummary> => {
     let created = 0;

@@ -6,13 +6,13 @@ import type { Logger } from '../common/logger.js';
 import { openEngine, storeIndexer, storeSchema } from '../store/server.js';
 import { auditTrailFor } from './audit-trail.js';
 import { seedDemoData } from './demo.js';
-import { startStoreProcess } from './start-store.js';
+import { startStoreThread } from './start-store.js';
 
 /**
  * The one-time work of a start with several workers (WORKERS > 1), done by the primary before it
  * forks them, so that workers never race on it: DATA_DIR, the auth database and its first signing
  * keys, the audit database and its checkpoint key, the store schema, and `--demo` seeding (through a
- * temporary store process, the store's own write path).
+ * temporary store thread, the store's own write path).
  */
 export async function prepareDataDir(
   config: Config,
@@ -34,10 +34,9 @@ export async function prepareDataDir(
         return;
       }
       const secret = randomBytes(32).toString('base64url');
-      const store = await startStoreProcess(config, secret, log, env, 'prepare');
+      const store = await startStoreThread(config, secret, log, env, 'prepare');
       try {
         const socketPath = store.ready.address;
-        if (socketPath === undefined) throw new Error('the store process reported no address');
         await seedDemoData(config, { socketPath }, admin, audit, log, demoPatients);
       } finally {
         await store.stop();

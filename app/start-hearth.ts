@@ -6,7 +6,6 @@ import type { Bundle } from '@medplum/fhirtypes';
 import Koa, { type Middleware } from 'koa';
 import { createAuth, openAdmin, type Auth, type UserInfo } from '../auth/index.js';
 import type { Config } from '../common/config.js';
-import type { StartedChild } from '../common/child-process.js';
 import type { Logger } from '../common/logger.js';
 import { closeServer } from '../common/shutdown.js';
 import { createGateway, RoleSet, type Gateway } from '../gateway/index.js';
@@ -20,7 +19,12 @@ import { clusterMetricsClient } from './cluster-metrics.js';
 import { auditTrailFor } from './audit-trail.js';
 import { inProcessKeys } from './key-resolver.js';
 import { roleCatalogOf } from './role-catalog.js';
-import { startStoreEarly, storeSocketPath, type StartingStore } from './start-store.js';
+import {
+  startStoreEarly,
+  storeSocketPath,
+  type StartedStore,
+  type StartingStore,
+} from './start-store.js';
 
 export interface StartOptions {
   /** Seed the demo (patients, accounts, sample app) before serving; the patient count. */
@@ -30,7 +34,7 @@ export interface StartOptions {
   /** Set when this process is one of several cluster workers behind the port (WORKERS > 1). */
   worker?: WorkerRole | undefined;
   /**
-   * The store process, already starting (main.ts spawns it before loading the rest of Hearth, so
+   * The store, already starting (main.ts starts its thread before loading the rest of Hearth, so
    * the two start side by side), with the secret it was given.
    */
   store?: StartingStore | undefined;
@@ -99,7 +103,7 @@ function healthEndpoint(
     const ok = checks.store && checks.auth && checks.audit;
     ctx.status = ok ? 200 : 503;
     ctx.set('Cache-Control', 'no-store');
-    // Under WORKERS > 1 each worker answers for itself and its own store process: say which.
+    // Under WORKERS > 1 each worker answers for itself and its own store: say which.
     ctx.body = worker
       ? { status: ok ? 'ok' : 'unavailable', checks, worker: process.pid }
       : { status: ok ? 'ok' : 'unavailable', checks };
@@ -123,7 +127,7 @@ function metricsEndpoint(gateway: Gateway, scrapeAll?: () => Promise<string>): M
 }
 
 /**
- * The composition root's work: starts the store process (unless FHIR_UPSTREAM), the audit trail,
+ * The composition root's work: starts the store thread (unless FHIR_UPSTREAM), the audit trail,
  * the authorization server, the gateway and the launch UI, and serves them on one port.
  */
 export async function startHearth(
@@ -186,7 +190,7 @@ export async function startHearth(
   // auth emits each account/client change at exactly one of the processes sharing its database
   // (whichever claims it first), so every worker audits the feed.
   auditAuth(auth.events, audit, config.fhirBaseUrl, log, true);
-  const store: StartedChild | undefined = await early?.starting;
+  const store: StartedStore | undefined = await early?.starting;
   if (store !== undefined && store.ready.address !== storeSocket) {
     await store.stop();
     throw new Error(

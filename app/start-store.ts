@@ -2,12 +2,18 @@ import { createHash, randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../common/config.js';
-import { siblingEntry, startChild, type StartedChild } from '../common/child-process.js';
-import { heapArgs } from '../common/heap-limit.js';
+import { heapLimitMib } from '../common/heap-limit.js';
 import type { Logger } from '../common/logger.js';
+import { moduleWorker } from '../common/module-worker.js';
+import {
+  isStoreFailed,
+  isStoreReady,
+  STORE_STOP,
+  type StoreReady,
+} from '../store/thread-protocol.js';
 
 /**
- * The store's socket: `store.sock`, or `store-<name>.sock` for one of several store processes
+ * The store's socket: `store.sock`, or `store-<name>.sock` for the store of one of several processes
  * (WORKERS > 1: one per worker process, named after it, so no two processes — nor a worker and its
  * restarted successor — ever share a path). Unix socket paths are limited to ~107 bytes; a long
  * DATA_DIR gets a socket in the temp dir.
@@ -20,45 +26,91 @@ export function storeSocketPath(dataDir: string, name?: string): string {
   return path.join(os.tmpdir(), `hearth-${hash}-${file}`);
 }
 
+/** The built-in store, running: where it listens, and how to stop it. */
+export interface StartedStore {
+  ready: StoreReady;
+  /** Asks the store to finish in-flight requests and close; terminates it after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
 /**
- * Starts the built-in store as its own process (better-sqlite3 is synchronous: a slow query must
- * never stall sign-in or other requests), listening on an internal Unix socket. Its V8 heap is
- * bounded by MAX_BODY_BYTES (common/heap-limit.ts).
+ * Starts the built-in store (store/main.ts) as a worker thread of this process, listening on an
+ * internal Unix socket. better-sqlite3 is synchronous, so the store needs an event loop of its own
+ * (a slow query must never stall sign-in or other requests); a thread gives it one, with its own
+ * V8 heap bounded by MAX_BODY_BYTES (common/heap-limit.ts), without a second copy of the runtime:
+ * as a process of its own the store cost 45–60 MiB more resident memory (node's code mapped
+ * again, a second malloc heap). The gateway still reaches it over HTTP on the socket.
  */
-export function startStoreProcess(
+export function startStoreThread(
   config: Config,
   internalSecret: string,
   log: Logger,
   env: NodeJS.ProcessEnv,
   socketName?: string,
-): Promise<StartedChild> {
+  startTimeoutMs = 60_000,
+): Promise<StartedStore> {
   const socket = storeSocketPath(config.dataDir, socketName);
-  return startChild(
-    siblingEntry(import.meta.url, '../store/main'),
-    {
-      // Two malloc arenas instead of glibc's 8 per core: ~15 MiB less resident, same CPU (bench).
-      MALLOC_ARENA_MAX: '2',
-      ...env,
-      DATA_DIR: config.dataDir,
-      STORE_URL: config.storeUrl,
-      HEARTH_STORE_SOCKET: socket,
-      HEARTH_INTERNAL_SECRET: internalSecret,
-      HEARTH_FHIR_BASE_URL: config.fhirBaseUrl,
-    },
-    log,
-    60_000,
-    [],
-    heapArgs(config.maxBodyBytes),
-  );
+  const threadEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) threadEnv[k] = v;
+  Object.assign(threadEnv, {
+    DATA_DIR: config.dataDir,
+    STORE_URL: config.storeUrl,
+    HEARTH_STORE_SOCKET: socket,
+    HEARTH_INTERNAL_SECRET: internalSecret,
+    HEARTH_FHIR_BASE_URL: config.fhirBaseUrl,
+  });
+  const worker = moduleWorker(import.meta.url, '../store/main', {
+    env: threadEnv,
+    resourceLimits: { maxOldGenerationSizeMb: heapLimitMib(config.maxBodyBytes) },
+  });
+  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+  let failure: Error | undefined;
+  worker.on('error', (err) => {
+    failure = err;
+    log.error({ err }, 'the store thread failed');
+  });
+  const stop = async (graceMs = 10_000): Promise<void> => {
+    if (worker.threadId < 0) return; // exited already
+    worker.postMessage(STORE_STOP);
+    const timer = setTimeout(() => void worker.terminate(), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      reject(new Error(`the store did not become ready in ${startTimeoutMs} ms`));
+    }, startTimeoutMs);
+    const earlyExit = (code: number): void => {
+      clearTimeout(timer);
+      const why = failure === undefined ? `code ${code}` : failure.message;
+      reject(new Error(`the store stopped before it was ready (${why})`));
+    };
+    worker.once('exit', earlyExit);
+    worker.once('message', (msg: unknown) => {
+      clearTimeout(timer);
+      worker.off('exit', earlyExit);
+      if (!isStoreReady(msg)) {
+        void worker.terminate();
+        const why = isStoreFailed(msg) ? msg.failed : `unexpected message ${JSON.stringify(msg)}`;
+        reject(new Error(`the store could not start: ${why}`));
+        return;
+      }
+      worker.once('exit', (code) => {
+        if (code !== 0) log.error({ code }, 'the store thread stopped');
+      });
+      resolve({ ready: msg, stop });
+    });
+  });
 }
 
-/** The store process, starting, and the secret it was given (see StartOptions.store). */
+/** The store, starting, and the secret it was given (see StartOptions.store). */
 export interface StartingStore {
-  starting: Promise<StartedChild>;
+  starting: Promise<StartedStore>;
   internalSecret: string;
 }
 
-/** Starts the built-in store process for this process (or worker); see {@link StartOptions.store}. */
+/** Starts the built-in store for this process (or cluster worker); see {@link StartOptions.store}. */
 export function startStoreEarly(
   config: Config,
   log: Logger,
@@ -66,7 +118,7 @@ export function startStoreEarly(
   worker?: { name: string },
 ): StartingStore {
   const internalSecret = randomBytes(32).toString('base64url');
-  const starting = startStoreProcess(config, internalSecret, log, env, worker?.name);
+  const starting = startStoreThread(config, internalSecret, log, env, worker?.name);
   // Awaited once the rest is built; until then a failure must not count as unhandled.
   starting.catch(() => undefined);
   return { starting, internalSecret };

@@ -3,7 +3,7 @@ import type { Logger } from '../common/logger.js';
 
 /**
  * The primary's side of WORKERS > 1: forks `count` cluster workers (each runs the whole app and its
- * own store process, see main.ts) that share the public port, restarts a worker that dies (with
+ * own store thread, see main.ts) that share the public port, restarts a worker that dies (with
  * exponential backoff, logged), and on `stop` drains them all. A worker reports readiness with
  * `process.send({ ready: true })`; until every first worker did, a death fails `start` instead.
  */

@@ -10,7 +10,7 @@ export function workerEnv(slot: number): Record<string, string> {
 
 /**
  * A worker's role, from the environment its primary gave it, and that environment without the slot
- * (what the worker passes on to its store process).
+ * (what the worker passes on to its store).
  */
 export function workerRoleFrom(
   env: NodeJS.ProcessEnv,

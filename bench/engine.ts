@@ -185,7 +185,7 @@ export async function benchEngine(
     for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
     current = undefined;
 
-    // WORKERS sweep: the same gateway read with n gateway/auth and n store processes.
+    // WORKERS sweep: the same gateway read with n gateway/auth processes, each with its store thread.
     const workers: WorkersRow[] = [];
     const ceiling = rows.find((r) => r.id === 'ceiling')?.median.rps ?? Number.NaN;
     for (const n of o.workers) {

@@ -51,7 +51,7 @@ export interface EngineSection {
   peakRssPhase: string;
   /** Peak of the summed PSS: node's shared code counted once, not once per process. */
   peakPssBytes: number;
-  /** The system-token gateway read with WORKERS=n (n gateway/auth and n store processes). */
+  /** The system-token gateway read with WORKERS=n (n gateway/auth processes, each with its store thread). */
   workers: WorkersRow[];
   /** `$export` of everything, then `$import` (InitialLoad) into an empty Hearth; null: skipped. */
   bulk: BulkBenchResult | null;

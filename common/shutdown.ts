@@ -4,9 +4,32 @@ import type { Logger } from './logger.js';
 type Closer = () => Promise<void> | void;
 
 /**
- * Graceful stop on SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish
- * (up to `graceMs`), then run the closers (databases last) and exit.
+ * Stops accepting connections, lets in-flight requests finish (up to `graceMs`, then closes the
+ * connections left), then runs the closers in order (databases last), logging their failures.
  */
+export async function closeGracefully(
+  log: Logger,
+  servers: Server[],
+  closers: Closer[],
+  graceMs = 10_000,
+): Promise<void> {
+  const timer = setTimeout(() => {
+    log.warn('in-flight requests did not finish in time; closing connections');
+    for (const s of servers) s.closeAllConnections();
+  }, graceMs);
+  timer.unref();
+  await Promise.all(servers.map((s) => closeServer(s)));
+  for (const close of closers) {
+    try {
+      await close();
+    } catch (err) {
+      log.error({ err }, 'error while closing');
+    }
+  }
+  clearTimeout(timer);
+}
+
+/** Graceful stop on SIGTERM/SIGINT ({@link closeGracefully}), then exit. */
 export function onShutdown(
   log: Logger,
   servers: Server[],
@@ -18,20 +41,7 @@ export function onShutdown(
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      log.warn('in-flight requests did not finish in time; closing connections');
-      for (const s of servers) s.closeAllConnections();
-    }, graceMs);
-    timer.unref();
-    await Promise.all(servers.map((s) => closeServer(s)));
-    for (const close of closers) {
-      try {
-        await close();
-      } catch (err) {
-        log.error({ err }, 'error while closing');
-      }
-    }
-    clearTimeout(timer);
+    await closeGracefully(log, servers, closers, graceMs);
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

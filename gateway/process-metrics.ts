@@ -10,7 +10,7 @@ export function registerProcessMetrics(registry: Registry): void {
   loop.enable();
   new Gauge({
     name: 'hearth_process_resident_memory_bytes',
-    help: 'Resident memory of the gateway/auth process',
+    help: 'Resident memory of the Hearth process (gateway, auth and the built-in store thread)',
     registers: [registry],
     collect() {
       this.set(process.memoryUsage.rss());
@@ -18,7 +18,7 @@ export function registerProcessMetrics(registry: Registry): void {
   });
   new Gauge({
     name: 'hearth_process_heap_used_bytes',
-    help: 'V8 heap in use',
+    help: 'V8 heap in use (the main thread)',
     registers: [registry],
     collect() {
       this.set(process.memoryUsage().heapUsed);
@@ -26,7 +26,7 @@ export function registerProcessMetrics(registry: Registry): void {
   });
   new Gauge({
     name: 'hearth_process_cpu_seconds',
-    help: 'User plus system CPU time of the process',
+    help: 'User plus system CPU time of the process, all its threads',
     registers: [registry],
     collect() {
       const u = process.cpuUsage();

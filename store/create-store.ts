@@ -45,7 +45,7 @@ export interface Store {
   /**
    * Loads the R4 data types into the validator (~0.1 s of CPU, once) in small steps that keep the
    * event loop free; each resource type's definition loads when first used. Writes load them on
-   * first use anyway; the store process calls this just after it starts serving, so reads are
+   * first use anyway; store/main.ts calls this just after it starts serving, so reads are
    * answered from the first moment and the first write usually finds the validator ready.
    */
   warmUp(): Promise<void>;

@@ -1,17 +1,25 @@
 import { chmodSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import v8 from 'node:v8';
+import { isMainThread, parentPort } from 'node:worker_threads';
 import { loadConfig } from '../common/config.js';
-import { createLogger } from '../common/logger.js';
-import { onShutdown } from '../common/shutdown.js';
+import { createLogger, type Logger } from '../common/logger.js';
+import { closeGracefully, onShutdown } from '../common/shutdown.js';
 import { createStore } from './create-store.js';
 import { openEngine } from './engines/index.js';
 import { parseStoreProcessEnv } from './process-env.js';
+import { STORE_STOP, type StoreFailed, type StoreReady } from './thread-protocol.js';
 import { storeIndexer, storeSearch } from './wiring.js';
 
 /**
- * The store process: opens the engine on DATA_DIR / STORE_URL, serves FHIR on a Unix socket
- * (HEARTH_STORE_SOCKET) or a loopback port (HEARTH_STORE_PORT), reports `{ready, address}` to its
- * parent, and on SIGTERM finishes in-flight requests and closes the database.
+ * The built-in store: opens the engine on DATA_DIR / STORE_URL, serves FHIR on a Unix socket
+ * (HEARTH_STORE_SOCKET) or a loopback port (HEARTH_STORE_PORT) and reports `{ready, address}`.
+ * Hearth runs it as a worker thread of its own process (app/start-store.ts): the thread has its
+ * own event loop and V8 heap, so a slow synchronous SQLite call never stalls sign-in or the
+ * gateway, and it stops on the parent's stop message. Run as a process of its own (tests, or
+ * `node dist/store/main.js`), it reports to its parent over IPC and stops on SIGTERM. Either way it
+ * finishes in-flight requests and closes the database before it ends.
  */
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -45,24 +53,10 @@ async function main(): Promise<void> {
       });
     }
   });
-  onShutdown(log, [server], [() => engine.close()]);
-  // Started by the composition root: stop with it, even if it died without stopping us.
-  process.once('disconnect', () => {
-    log.warn('parent process went away; stopping');
-    process.kill(process.pid, 'SIGTERM');
-  });
+  const closeDatabase = (): Promise<void> => engine.close();
   log.info({ address }, 'store listening');
-  if (process.send !== undefined) {
-    if (!process.connected) {
-      // The parent stopped while this process was starting: nobody will use it.
-      log.warn('parent process went away before the store was ready; stopping');
-      process.kill(process.pid, 'SIGTERM');
-      return;
-    }
-    process.send({ ready: true, address }, (err: Error | null) => {
-      if (err !== null) log.warn({ err }, 'could not report readiness to the parent');
-    });
-  }
+  if (isMainThread) reportAsProcess(log, server, closeDatabase, address);
+  else reportAsThread(log, server, closeDatabase, address);
   // The validator loads after the first requests are answered (a write arriving earlier loads it).
   setTimeout(() => {
     store.warmUp().catch((err: unknown) => {
@@ -71,7 +65,61 @@ async function main(): Promise<void> {
   }, 200).unref();
 }
 
+/** A store process: ready over IPC, stops on SIGTERM or when its parent goes away. */
+function reportAsProcess(
+  log: Logger,
+  server: Server,
+  close: () => Promise<void>,
+  address: string,
+): void {
+  onShutdown(log, [server], [close]);
+  // Started by a parent: stop with it, even if it died without stopping us.
+  process.once('disconnect', () => {
+    log.warn('parent process went away; stopping');
+    process.kill(process.pid, 'SIGTERM');
+  });
+  if (process.send === undefined) return;
+  if (!process.connected) {
+    // The parent stopped while this process was starting: nobody will use it.
+    log.warn('parent process went away before the store was ready; stopping');
+    process.kill(process.pid, 'SIGTERM');
+    return;
+  }
+  process.send({ ready: true, address }, (err: Error | null) => {
+    if (err !== null) log.warn({ err }, 'could not report readiness to the parent');
+  });
+}
+
+/** A store thread: ready (with its heap bound) to the parent thread, stops on its message. */
+function reportAsThread(
+  log: Logger,
+  server: Server,
+  close: () => Promise<void>,
+  address: string,
+): void {
+  const port = parentPort;
+  if (port === null) throw new Error('a store thread needs its parent port');
+  port.on('message', (msg: unknown) => {
+    if (msg !== STORE_STOP) return;
+    log.info('store thread stopping');
+    void closeGracefully(log, [server], [close]).then(() => {
+      port.close();
+      // Ends this thread only; whatever timers or handles are left cannot keep it alive.
+      process.exit(0);
+    });
+  });
+  const ready: StoreReady = {
+    ready: true,
+    address,
+    heapLimitBytes: v8.getHeapStatistics().heap_size_limit,
+  };
+  port.postMessage(ready);
+}
+
 main().catch((err: unknown) => {
-  process.stderr.write(`store: ${err instanceof Error ? err.message : String(err)}\n`);
+  const message = err instanceof Error ? err.message : String(err);
+  const failed: StoreFailed = { failed: message };
+  if (parentPort !== null) parentPort.postMessage(failed);
+  else process.stderr.write(`store: ${message}\n`);
   process.exit(1);
 });

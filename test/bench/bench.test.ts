@@ -142,11 +142,13 @@ describe('npm run bench --quick', function () {
       assert.equal(ingest.failedBundles, 0);
       assert.ok((e.coldStartMs as number) > 0);
       assert.ok((e.peakRssBytes as number) > 0);
-      assert.ok((e.peakRssProcesses as unknown[]).length >= 2, 'the gateway and store processes');
+      // one process: the gateway, auth and the store's thread
+      const processes = e.peakRssProcesses as { command: string }[];
+      assert.ok(processes.some((p) => /main\.(js|ts)/.test(p.command)), JSON.stringify(processes));
       assert.ok(
         ['start', 'ingest', 'restart', 'throughput', 'search'].includes(e.peakRssPhase as string),
       );
-      // node's code is shared by the processes: counted once, the sum is below the summed RSS
+      // node's code is shared with other node processes (the bench's own): PSS counts a share
       assert.ok((e.peakPssBytes as number) > 0);
       assert.ok((e.peakPssBytes as number) < (e.peakRssBytes as number));
     }

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { request } from 'node:http';
+import path from 'node:path';
+import { startStoreThread, type StartedStore } from '../../app/start-store.js';
+import { heapFits } from '../../common/heap-limit.js';
+import { silentLog, tempDir, testConfig } from '../gateway/support/temp.js';
+
+/**
+ * The built-in store runs as a worker thread of Hearth's process (app/start-store.ts): it serves
+ * FHIR on its socket under the heap bound MAX_BODY_BYTES needs, stops cleanly (in-flight requests
+ * answered, database closed), and a store that cannot start rejects without taking the process
+ * down.
+ */
+
+const MIB = 1024 * 1024;
+const env = { ...process.env, LOG_LEVEL: 'silent', SQLITE_SYNC: 'normal' };
+
+function get(
+  socketPath: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the store as a thread of the Hearth process', function () {
+  this.timeout(120_000);
+  const tmp = tempDir();
+  after(() => {
+    tmp.cleanup();
+  });
+
+  let store: StartedStore | undefined;
+  afterEach(async () => {
+    await store?.stop();
+    store = undefined;
+  });
+
+  it('serves FHIR on its socket, with the heap bound of MAX_BODY_BYTES, and stops cleanly', async () => {
+    const dir = path.join(tmp.dir, 'a');
+    const config = testConfig(dir);
+    store = await startStoreThread(config, 'secret', silentLog, { ...env, DATA_DIR: dir });
+    assert.equal(store.ready.address, path.join(dir, 'store.sock'));
+    const meta = await get(store.ready.address, '/fhir/metadata');
+    assert.equal(meta.status, 200, meta.body);
+    assert.equal(
+      (JSON.parse(meta.body) as { resourceType: string }).resourceType,
+      'CapabilityStatement',
+    );
+    // The bound follows MAX_BODY_BYTES: big enough for it, far below node's own default here.
+    assert.ok(heapFits(store.ready.heapLimitBytes, config.maxBodyBytes));
+    assert.ok(!heapFits(store.ready.heapLimitBytes, 4 * config.maxBodyBytes));
+
+    const stopping = store.stop();
+    store = undefined;
+    await stopping;
+    await assert.rejects(get(path.join(dir, 'store.sock'), '/fhir/metadata'));
+    // The last connection to close checkpoints the WAL and deletes it: the engine was closed.
+    assert.ok(existsSync(path.join(dir, 'fhir.db')));
+    assert.ok(!existsSync(path.join(dir, 'fhir.db-wal')), 'the database was not closed');
+  });
+
+  it('runs with a larger bound when MAX_BODY_BYTES is larger', async () => {
+    const dir = path.join(tmp.dir, 'b');
+    const maxBody = String(16 * MIB);
+    const config = testConfig(dir, { MAX_BODY_BYTES: maxBody });
+    store = await startStoreThread(config, 'secret', silentLog, {
+      ...env,
+      DATA_DIR: dir,
+      MAX_BODY_BYTES: maxBody,
+    });
+    assert.ok(heapFits(store.ready.heapLimitBytes, 16 * MIB));
+    assert.ok(!heapFits(store.ready.heapLimitBytes, 64 * MIB));
+  });
+
+  it('rejects with the reason when the store cannot start, and the process carries on', async () => {
+    const dir = path.join(tmp.dir, 'c');
+    const storeUrl = 'postgres://nobody@127.0.0.1:1/none';
+    const config = testConfig(dir, { STORE_URL: storeUrl });
+    await assert.rejects(
+      startStoreThread(config, 'secret', silentLog, { ...env, DATA_DIR: dir, STORE_URL: storeUrl }),
+      /the store could not start: .*ECONNREFUSED/,
+    );
+  });
+});
