@@ -72,6 +72,50 @@ describe('the store as a thread of the Hearth process', function () {
     assert.ok(!existsSync(path.join(dir, 'fhir.db-wal')), 'the database was not closed');
   });
 
+  it('answers a request already in flight when asked to stop, and keeps what it wrote', async () => {
+    const dir = path.join(tmp.dir, 'd');
+    const config = testConfig(dir);
+    const threadEnv = { ...env, DATA_DIR: dir };
+    const started = await startStoreThread(config, 'secret', silentLog, threadEnv);
+    const body = JSON.stringify({ resourceType: 'Patient', id: 'inflight', active: true });
+    let answered: { status: number; body: string } | undefined;
+    const req = request({
+      socketPath: started.ready.address,
+      method: 'PUT',
+      path: '/fhir/Patient/inflight',
+      headers: { 'content-type': 'application/fhir+json', 'content-length': body.length },
+    });
+    const response = new Promise<void>((resolve, reject) => {
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          answered = { status: res.statusCode ?? 0, body: text };
+          resolve();
+        });
+      });
+      req.on('error', reject);
+    });
+    req.write(body.slice(0, 10));
+    await new Promise((r) => setTimeout(r, 200));
+    let stopped = false;
+    const stopping = started.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(stopped, false, 'the store stopped with a request in flight');
+    req.end(body.slice(10));
+    await response;
+    await stopping;
+    assert.equal(answered?.status, 201, answered?.body);
+
+    store = await startStoreThread(config, 'secret', silentLog, threadEnv);
+    const read = await get(store.ready.address, '/fhir/Patient/inflight');
+    assert.equal(read.status, 200, read.body);
+    assert.equal((JSON.parse(read.body) as { active?: boolean }).active, true);
+  });
+
   it('runs with a larger bound when MAX_BODY_BYTES is larger', async () => {
     const dir = path.join(tmp.dir, 'b');
     const maxBody = String(16 * MIB);
