@@ -193,9 +193,7 @@ export async function startHearth(
   const store: StartedStore | undefined = await early?.starting;
   if (store !== undefined && store.ready.address !== storeSocket) {
     await store.stop();
-    throw new Error(
-      `the store listens on ${store.ready.address ?? '?'}, not ${storeSocket ?? '?'}`,
-    );
+    throw new Error(`the store listens on ${store.ready.address}, not ${storeSocket ?? '?'}`);
   }
   // The gateway (bulk jobs resume at once) needs the store ready.
   const gateway = createGateway({

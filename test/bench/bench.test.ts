@@ -144,7 +144,10 @@ describe('npm run bench --quick', function () {
       assert.ok((e.peakRssBytes as number) > 0);
       // one process: the gateway, auth and the store's thread
       const processes = e.peakRssProcesses as { command: string }[];
-      assert.ok(processes.some((p) => /main\.(js|ts)/.test(p.command)), JSON.stringify(processes));
+      assert.ok(
+        processes.some((p) => /main\.(js|ts)/.test(p.command)),
+        JSON.stringify(processes),
+      );
       assert.ok(
         ['start', 'ingest', 'restart', 'throughput', 'search'].includes(e.peakRssPhase as string),
       );
