@@ -62,17 +62,15 @@ export function startStoreThread(
   startTimeoutMs = 60_000,
 ): Promise<StartedStore> {
   const socket = storeSocketPath(config.dataDir, socketName);
-  const threadEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) threadEnv[k] = v;
-  Object.assign(threadEnv, {
-    DATA_DIR: config.dataDir,
-    STORE_URL: config.storeUrl,
-    HEARTH_STORE_SOCKET: socket,
-    HEARTH_INTERNAL_SECRET: internalSecret,
-    HEARTH_FHIR_BASE_URL: config.fhirBaseUrl,
-  });
   const worker = moduleWorker(import.meta.url, '../store/main', {
-    env: threadEnv,
+    env: {
+      ...env,
+      DATA_DIR: config.dataDir,
+      STORE_URL: config.storeUrl,
+      HEARTH_STORE_SOCKET: socket,
+      HEARTH_INTERNAL_SECRET: internalSecret,
+      HEARTH_FHIR_BASE_URL: config.fhirBaseUrl,
+    },
     resourceLimits: { maxOldGenerationSizeMb: heapLimitMib(config.maxBodyBytes) },
     semiSpaceMb: STORE_SEMI_SPACE_MIB,
   });
@@ -109,7 +107,7 @@ export function startStoreThread(
         reject(new Error(`the store could not start: ${why}`));
         return;
       }
-      worker.once('exit', (code) => {
+      void exited.then((code) => {
         if (code !== 0) log.error({ code }, 'the store thread stopped');
       });
       resolve({ ready: msg, stop });

@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 /**
  * The store's wiring, set by the composition root when it starts the store thread, or by whoever
- * runs store/main.ts as a process (internal, not operator settings): where to listen, the shared secret of the trusted-caller
- * protocol, and the public FHIR base URL.
+ * runs store/main.ts as a process (internal, not operator settings): where to listen, the shared
+ * secret of the trusted-caller protocol, and the public FHIR base URL.
  */
 export interface StoreProcessEnv {
   /** `HEARTH_STORE_SOCKET`: a Unix socket path to listen on. */
