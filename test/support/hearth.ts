@@ -34,15 +34,19 @@ export interface RunningHearth {
   stop(): Promise<void>;
 }
 
+/** The CLI from the TypeScript sources (under tsx), or from a built entry such as `bin/hearth.js`. */
 export function runCli(
   args: string[],
   env: Record<string, string>,
   input?: string,
+  entry?: string,
 ): Promise<CliResult> {
+  const command =
+    entry === undefined ? ['--import', 'tsx', path.join(root, 'cli/main.ts')] : [entry];
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      ['--import', 'tsx', path.join(root, 'cli/main.ts'), ...args],
+      [...command, ...args],
       { cwd: root, env: { ...process.env, ...env }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
@@ -54,7 +58,13 @@ export function runCli(
 }
 
 export async function startHearth(
-  opts: { env?: Record<string, string>; args?: string[]; nodeArgs?: string[] } = {},
+  opts: {
+    env?: Record<string, string>;
+    args?: string[];
+    nodeArgs?: string[];
+    /** The built files to run instead of the sources, e.g. `dist/main.js` and `bin/hearth.js`. */
+    built?: { main: string; cli: string };
+  } = {},
 ): Promise<RunningHearth> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'hearth-e2e-'));
   const port = await freePort();
@@ -72,7 +82,7 @@ export async function startHearth(
   let started: StartedChild;
   try {
     started = await startChild(
-      path.join(root, 'main.ts'),
+      opts.built?.main ?? path.join(root, 'main.ts'),
       { ...process.env, ...env },
       log,
       90_000,
@@ -89,7 +99,7 @@ export async function startHearth(
     dataDir,
     env,
     process: started.child,
-    cli: (args, input) => runCli(args, env, input),
+    cli: (args, input) => runCli(args, env, input, opts.built?.cli),
     async stop() {
       await started.stop();
       await rm(dataDir, { recursive: true, force: true });
