@@ -4,6 +4,7 @@ import type { Logger } from '../common/logger.js';
 import type { Engine } from './engines/engine.js';
 import { useTypeSchemas } from './fhir/type-schemas.js';
 import { warmUpValidator } from './fhir/validate.js';
+import { capabilityStatement } from './rest/metadata.js';
 import { bulkStoreEndpoint } from './bulk/index.js';
 import { ValidatorThread } from './bundle/validator-thread.js';
 import { nodeHandler } from './http/node-handler.js';
@@ -45,10 +46,17 @@ export interface Store {
   /**
    * Loads the R4 data types into the validator (~0.1 s of CPU, once) in small steps that keep the
    * event loop free; each resource type's definition loads when first used. Writes load them on
-   * first use anyway; store/main.ts calls this just after it starts serving, so reads are
-   * answered from the first moment and the first write usually finds the validator ready.
+   * first use anyway; store/main.ts calls this once its first requests are answered and a
+   * moment passes without a new one, so the first write usually finds the validator ready.
    */
   warmUp(): Promise<void>;
+  /**
+   * Builds the search definitions (the registry of R4 SearchParameters, ~0.1 s of CPU) by building
+   * the CapabilityStatement once. Metadata, every search and every write need them first;
+   * store/main.ts calls this as soon as it has said it is ready, while the rest of Hearth is still
+   * starting, so the first such request does not pay for it.
+   */
+  prepareSearch(): void;
 }
 
 /**
@@ -82,5 +90,8 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store> {
     dispatch: (req) => dispatch(req, context),
     context,
     warmUp: () => warmUpValidator(),
+    prepareSearch: () => {
+      capabilityStatement(context);
+    },
   };
 }

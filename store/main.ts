@@ -57,12 +57,48 @@ async function main(): Promise<void> {
   log.info({ address }, 'store listening');
   if (isMainThread) reportAsProcess(log, server, closeDatabase, address);
   else reportAsThread(log, server, closeDatabase, address);
-  // The validator loads after the first requests are answered (a write arriving earlier loads it).
-  setTimeout(() => {
+  // The search definitions next, while the rest of Hearth starts (a request arriving earlier waits
+  // for them only if it needs them). The validator loads once the first request has come and no
+  // new one has started for a moment: its larger steps (parsing a 2.5 MB definition file,
+  // indexing a 35 MB one) would otherwise delay the first answers. A write arriving before then
+  // loads what it needs itself.
+  setImmediate(() => {
+    try {
+      store.prepareSearch();
+    } catch (err) {
+      log.error({ err }, 'could not build the search definitions');
+    }
+  });
+  whenQuiet(server, WARM_UP_QUIET_MS, () => {
     store.warmUp().catch((err: unknown) => {
       log.error({ err }, 'could not load the validator');
     });
-  }, 200).unref();
+  });
+}
+
+/** How long the store waits without a new request before it loads the validator. */
+const WARM_UP_QUIET_MS = 250;
+
+/**
+ * Runs `task` once `server` has had a request and then no new one for `quietMs` (never while
+ * requests keep coming, nor before the first).
+ */
+function whenQuiet(server: Server, quietMs: number, task: () => void): void {
+  let last: number | undefined;
+  const seen = (): void => {
+    last = performance.now();
+  };
+  server.on('request', seen);
+  const check = (): void => {
+    const idle = last === undefined ? 0 : performance.now() - last;
+    if (idle < quietMs) {
+      setTimeout(check, quietMs - idle).unref();
+      return;
+    }
+    server.off('request', seen);
+    task();
+  };
+  setTimeout(check, quietMs).unref();
 }
 
 /** A store process: ready over IPC, stops on SIGTERM or when its parent goes away. */
