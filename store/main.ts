@@ -65,14 +65,21 @@ async function main(): Promise<void> {
   setImmediate(() => {
     try {
       store.prepareSearch();
+      log.debug('search definitions built');
     } catch (err) {
       log.error({ err }, 'could not build the search definitions');
     }
   });
   whenQuiet(server, WARM_UP_QUIET_MS, () => {
-    store.warmUp().catch((err: unknown) => {
-      log.error({ err }, 'could not load the validator');
-    });
+    log.debug('loading the validator');
+    store.warmUp().then(
+      () => {
+        log.debug('validator loaded');
+      },
+      (err: unknown) => {
+        log.error({ err }, 'could not load the validator');
+      },
+    );
   });
 }
 
