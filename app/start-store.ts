@@ -10,6 +10,7 @@ import {
   isStoreReady,
   STORE_STOP,
   type StoreReady,
+  type StoreThreadData,
 } from '../store/thread-protocol.js';
 
 /**
@@ -62,15 +63,13 @@ export function startStoreThread(
   startTimeoutMs = 60_000,
 ): Promise<StartedStore> {
   const socket = storeSocketPath(config.dataDir, socketName);
+  const workerData: StoreThreadData = {
+    config,
+    wiring: { socket, port: 0, internalSecret, fhirBaseUrl: config.fhirBaseUrl },
+  };
   const worker = moduleWorker(import.meta.url, '../store/main', {
-    env: {
-      ...env,
-      DATA_DIR: config.dataDir,
-      STORE_URL: config.storeUrl,
-      HEARTH_STORE_SOCKET: socket,
-      HEARTH_INTERNAL_SECRET: internalSecret,
-      HEARTH_FHIR_BASE_URL: config.fhirBaseUrl,
-    },
+    env,
+    workerData,
     resourceLimits: { maxOldGenerationSizeMb: heapLimitMib(config.maxBodyBytes) },
     semiSpaceMb: STORE_SEMI_SPACE_MIB,
   });

@@ -232,8 +232,3 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     exportS3,
   });
 }
-
-/** The SQLite file path of a `sqlite:` store URL, or undefined for another engine. */
-export function sqlitePath(storeUrl: string): string | undefined {
-  return storeUrl.startsWith('sqlite:') ? storeUrl.slice('sqlite:'.length) : undefined;
-}

@@ -2,28 +2,33 @@ import { chmodSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import v8 from 'node:v8';
-import { isMainThread, parentPort } from 'node:worker_threads';
-import { loadConfig } from '../common/config.js';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { Config } from '../common/config.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { closeGracefully, onShutdown } from '../common/shutdown.js';
 import { createStore } from './create-store.js';
 import { openEngine } from './engines/index.js';
-import { parseStoreProcessEnv } from './process-env.js';
-import { STORE_STOP, type StoreFailed, type StoreReady } from './thread-protocol.js';
+import type { StoreProcessEnv } from './process-env.js';
+import {
+  isStoreThreadData,
+  STORE_STOP,
+  type StoreFailed,
+  type StoreReady,
+} from './thread-protocol.js';
 import { storeIndexer, storeSearch } from './wiring.js';
 
 /**
  * The built-in store: opens the engine on DATA_DIR / STORE_URL, serves FHIR on a Unix socket
  * (HEARTH_STORE_SOCKET) or a loopback port (HEARTH_STORE_PORT) and reports `{ready, address}`.
- * Hearth runs it as a worker thread of its own process (app/start-store.ts): the thread has its
+ * Hearth runs it as a worker thread of its own process (app/start-store.ts, which passes the
+ * configuration and the wiring as `workerData` instead of the environment): the thread has its
  * own event loop and V8 heap, so a slow synchronous SQLite call never stalls sign-in or the
  * gateway, and it stops on the parent's stop message. Run as a process of its own (tests, or
  * `node dist/store/main.js`), it reports to its parent over IPC and stops on SIGTERM. Either way it
  * finishes in-flight requests and closes the database before it ends.
  */
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const wiring = parseStoreProcessEnv(process.env);
+  const { config, wiring } = await settings();
   const log = createLogger(config.logLevel, 'store');
   const engine = openEngine(config);
   const search = storeSearch(config);
@@ -106,6 +111,21 @@ function whenQuiet(server: Server, quietMs: number, task: () => void): void {
     task();
   };
   setTimeout(check, quietMs).unref();
+}
+
+/**
+ * A thread gets the configuration its parent parsed, and its wiring, as `workerData`; a process
+ * parses its environment (loading the schema library only then).
+ */
+async function settings(): Promise<{ config: Config; wiring: StoreProcessEnv }> {
+  if (isStoreThreadData(workerData)) {
+    return { config: Object.freeze(workerData.config), wiring: workerData.wiring };
+  }
+  const [{ loadConfig }, { parseStoreProcessEnv }] = await Promise.all([
+    import('../common/config.js'),
+    import('./process-env.js'),
+  ]);
+  return { config: loadConfig(), wiring: parseStoreProcessEnv(process.env) };
 }
 
 /** A store process: ready over IPC, stops on SIGTERM or when its parent goes away. */

@@ -1,6 +1,23 @@
 import type { ReadyMessage } from '../common/child-process.js';
+import type { Config } from '../common/config.js';
+import type { StoreProcessEnv } from './process-env.js';
 
 /** What the store thread (store/main.ts run by app/start-store.ts) and its parent say. */
+
+/**
+ * The thread's `workerData`: the configuration the parent parsed and validated, and the store's
+ * wiring, so the thread neither parses the environment again nor loads the schema library.
+ */
+export interface StoreThreadData {
+  config: Config;
+  wiring: StoreProcessEnv;
+}
+
+export function isStoreThreadData(data: unknown): data is StoreThreadData {
+  if (typeof data !== 'object' || data === null) return false;
+  const d = data as Partial<StoreThreadData>;
+  return typeof d.config === 'object' && d.config !== null && typeof d.wiring === 'object';
+}
 
 /** The parent's message asking the store thread to finish in-flight requests and stop. */
 export const STORE_STOP = 'stop';

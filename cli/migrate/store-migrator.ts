@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { sqlitePath } from '../../common/config.js';
+import { sqlitePath } from '../../common/store-url.js';
 import {
   copyTable,
   openEngine,

@@ -1,4 +1,5 @@
-import { sqlitePath, type Config } from '../../common/config.js';
+import type { Config } from '../../common/config.js';
+import { sqlitePath } from '../../common/store-url.js';
 import type { Engine } from './engine.js';
 import { openPostgresEngine } from './postgres/index.js';
 import { openSqliteEngine } from './sqlite/index.js';
