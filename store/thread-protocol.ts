@@ -15,7 +15,7 @@ export interface StoreThreadData {
 
 export function isStoreThreadData(data: unknown): data is StoreThreadData {
   if (typeof data !== 'object' || data === null) return false;
-  const d = data as Partial<StoreThreadData>;
+  const d = data as Record<string, unknown>;
   return typeof d.config === 'object' && d.config !== null && typeof d.wiring === 'object';
 }
 
