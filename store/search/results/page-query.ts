@@ -18,6 +18,8 @@ export interface PageQuery {
   limit: number;
   /** Select `m`, the highest row id, in the same statement (the first page's snapshot). */
   withMax: boolean;
+  /** What the page's rows come from (default `resource r`); its placeholders precede the WHERE's. */
+  from?: string;
 }
 
 /**
@@ -31,7 +33,7 @@ export function readPage(
   deadline: number,
 ): Promise<PageRow[]> {
   const keyCols = o.keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
-  const inner = `SELECT r.rid, ${keyCols} FROM resource r WHERE ${o.where}`;
+  const inner = `SELECT r.rid, ${keyCols} FROM ${o.from ?? 'resource r'} WHERE ${o.where}`;
   const page = `SELECT * FROM (${inner}) s WHERE ${o.after} ORDER BY ${orderBy(o.keys, o.reverse)} LIMIT ${b.p(o.limit)}`;
   const pageKeys = o.keys.map((_, i) => `p.k${i}`).join(', ');
   const sql = `SELECT r.rid, r.type, r.id, r.version, r.json, ${o.withMax ? MAX_RID : 'NULL'} AS m, ${pageKeys} FROM (${page}) p JOIN resource r ON r.rid = p.rid ORDER BY ${orderBy(o.keys, o.reverse, 'p.')}`;

@@ -131,20 +131,10 @@ export function clauseSql(b: SqlBuilder, clause: Clause, r: string, env: ClauseE
   // the chained or _has resources are not the confined rows (but a walk probes them row by row)
   if (env.correlate === true) env = { ...env, correlate: false };
   if (clause.kind === 'chain') {
-    const sp = spTest(b, x, r, clause.param, clause.anyType === true);
-    const targets = or(
-      clause.targets.map((target) =>
-        and([
-          `${t}.type = ${b.p(target.type)}`,
-          clauseSql(b, target.next, t, env),
-          constraintSql(b, target.type, t, env),
-        ]),
-      ),
-    );
-    const join = `sp_ref ${x} JOIN resource ${t} ON ${t}.type = ${x}.ttype AND ${t}.id = ${x}.tid`;
+    const { join, tests } = chainParts(b, clause, x, t, r, env);
     if (clause.anyType === true || correlate)
-      return `EXISTS (SELECT 1 FROM ${join} WHERE ${x}.rid = ${r}.rid AND ${sp} AND ${t}.deleted = 0 AND ${targets})`;
-    return `${r}.rid IN (SELECT ${x}.rid FROM ${join} WHERE ${sp} AND ${t}.deleted = 0 AND ${targets})`;
+      return `EXISTS (SELECT 1 FROM ${join} WHERE ${x}.rid = ${r}.rid AND ${tests})`;
+    return `${r}.rid IN (SELECT ${x}.rid FROM ${join} WHERE ${tests})`;
   }
   if (clause.onType !== undefined) {
     const sp = `${x}.sp = ${b.p(clause.param.key)} AND ${x}.ttype = ${b.p(clause.onType)}`;
@@ -153,6 +143,44 @@ export function clauseSql(b: SqlBuilder, clause: Clause, r: string, env: ClauseE
     return `${r}.id IN (SELECT ${x}.tid FROM sp_ref ${x} JOIN resource ${t} ON ${t}.rid = ${x}.rid WHERE ${sp} AND ${t}.deleted = 0 AND ${clauseSql(b, clause.next, t, env)} AND ${constraintSql(b, clause.type, t, env)})`;
   }
   return `EXISTS (SELECT 1 FROM sp_ref ${x} JOIN resource ${t} ON ${t}.rid = ${x}.rid WHERE ${x}.sp = ${b.p(clause.param.key)} AND ${x}.ttype = ${r}.type AND ${x}.tid = ${r}.id AND ${t}.deleted = 0 AND ${clauseSql(b, clause.next, t, env)} AND ${constraintSql(b, clause.type, t, env)})`;
+}
+
+/** A chain's join of references (`x`) to the chained resources (`t`), and its tests on both. */
+function chainParts(
+  b: SqlBuilder,
+  clause: Extract<Clause, { kind: 'chain' }>,
+  x: string,
+  t: string,
+  r: string,
+  env: ClauseEnv,
+): { join: string; tests: string } {
+  const sp = spTest(b, x, r, clause.param, clause.anyType === true);
+  const targets = or(
+    clause.targets.map((target) =>
+      and([
+        `${t}.type = ${b.p(target.type)}`,
+        clauseSql(b, target.next, t, env),
+        constraintSql(b, target.type, t, env),
+      ]),
+    ),
+  );
+  return {
+    join: `sp_ref ${x} JOIN resource ${t} ON ${t}.type = ${x}.ttype AND ${t}.id = ${x}.tid`,
+    tests: `${sp} AND ${t}.deleted = 0 AND ${targets}`,
+  };
+}
+
+/**
+ * The row ids a chain on one type lists, each once (`SELECT DISTINCT x.rid AS rid …`: the rows
+ * whose references name a chained resource that matches), for a search it drives alone (see
+ * lone-chain.ts); undefined for any other clause.
+ */
+export function chainListSql(b: SqlBuilder, clause: Clause, env: ClauseEnv): string | undefined {
+  if (clause.kind !== 'chain' || clause.anyType === true) return undefined;
+  const x = b.alias('l');
+  const t = b.alias('r');
+  const { join, tests } = chainParts(b, clause, x, t, 'r', env);
+  return `SELECT DISTINCT ${x}.rid AS rid FROM ${join} WHERE ${tests}`;
 }
 
 export function clausesSql(

@@ -11,7 +11,9 @@ import { TestStore, type Res } from './support/test-store.js';
  * Differential test of the walked pages (results/walk-page.ts): a search in row id order whose
  * clauses match many rows walks the rows of its type, drives from a clause that lists few, or
  * lists every match (`walk: false`); a search that is not walked drives from its narrowest
- * clause on SQLite (walk-plan.ts narrowDriver) or lists every match (`walk: false`). Every page of every plan, followed forwards from the first
+ * clause on SQLite (walk-plan.ts narrowDriver) or lists every match (`walk: false`); a lone chain
+ * reads its page from the chain's sorted list (lone-chain.ts) or, with `walk: false`, lists every
+ * match. Every page of every plan, followed forwards from the first
  * page and backwards from the last, must be the same: same resources, same order, same links
  * (cursors included), same total. Small windows make walks end mid-page, so the page continues
  * past the walk's edge, and cross the cursor's position.
@@ -39,6 +41,11 @@ const QUERIES = [
   'Observation?subject=Patient/p05&date=ge2021-01-01',
   'Observation?code=common&status=final&_sort=-date',
   'Observation?code=half&status=final&patient.gender=female',
+  // a lone chain: read from its sorted list (lone-chain.ts), each listed row tested in page order
+  'Observation?patient.gender=female',
+  'Observation?patient.gender=male',
+  'Observation?subject:Patient.organization.name=acme',
+  'Observation?patient.gender=other',
 ];
 
 const TUNINGS: [string, WalkTuning][] = [
@@ -167,7 +174,12 @@ describeOnEngines('store/search walked pages agree with listed matches', (engine
     assert.ok(listed.length >= 4);
   });
 
-  for (const url of [QUERIES[0] ?? '', QUERIES[9] ?? '', QUERIES[10] ?? ''])
+  for (const url of [
+    QUERIES[0] ?? '',
+    QUERIES[9] ?? '',
+    QUERIES[10] ?? '',
+    'Observation?patient.gender=female',
+  ])
     it(`pages ${url} inside an access constraint the same on every plan`, async () => {
       const listed = await allPages(store, url, false, CONSTRAINT);
       for (const [name, tuning] of TUNINGS)
