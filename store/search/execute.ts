@@ -18,7 +18,7 @@ import { constraintSql } from './sql/constraint-sql.js';
 import { afterSql, sortKeys } from './sql/order.js';
 import { MAX_RID, readPage, type PageRow } from './results/page-query.js';
 import { drivenWhere, walkPage } from './results/walk-page.js';
-import { LISTED_ROW, loneChain } from './results/lone-chain.js';
+import { loneChain } from './results/lone-chain.js';
 import { narrowDriver, WALK_DEFAULTS, walkWindow } from './results/walk-plan.js';
 
 const EVERYTHING_PARAMS = new Set(['start', 'end', '_since']);
@@ -140,26 +140,20 @@ async function run(
         driver === undefined && tuning !== false
           ? loneChain(q.dialect, b, input, req, env, keys)
           : undefined;
-      const matching =
-        lone !== undefined
-          ? lone.where
-          : driver === undefined
+      const page = lone ?? {
+        where:
+          driver === undefined
             ? baseWhere(b, input, req, env, everythingExtra)
-            : drivenWhere(b, input, req, env, driver);
-      const pageKeys = lone === undefined ? keys : LISTED_ROW;
-      const where = `${matching}${ridBound(b)}`;
+            : drivenWhere(b, input, req, env, driver),
+        keys,
+      };
+      const where = `${page.where}${ridBound(b)}`;
       const after =
         cursor === undefined || cursor.d === 'l'
           ? '1 = 1'
-          : afterSql(b, pageKeys, cursor.k, reverse);
+          : afterSql(b, page.keys, cursor.k, reverse);
       const withMax = maxRid === undefined;
-      const from = lone === undefined ? {} : { from: lone.from };
-      rows = await readPage(
-        q,
-        b,
-        { keys: pageKeys, where, after, reverse, limit, withMax, ...from },
-        deadline,
-      );
+      rows = await readPage(q, b, { ...page, where, after, reverse, limit, withMax }, deadline);
       if (withMax && rows[0] !== undefined) maxRid = Number(rows[0].m ?? 0);
     }
     more = rows.length > req.count;

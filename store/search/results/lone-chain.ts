@@ -7,7 +7,7 @@ import { chainListSql, type ClauseEnv } from '../sql/clause-sql.js';
 import type { SortKey } from '../sql/order.js';
 
 /** The page key of a search read from a chain's list: the listed row id (the same values as `r.rid`). */
-export const LISTED_ROW: SortKey[] = [{ expr: 'c.rid', desc: false, nullable: false }];
+const LISTED_ROW: SortKey[] = [{ expr: 'c.rid', desc: false, nullable: false }];
 
 /**
  * A type search in row id order whose one clause is a chain (`Observation?patient.family=…`) reads
@@ -19,7 +19,7 @@ export const LISTED_ROW: SortKey[] = [{ expr: 'c.rid', desc: false, nullable: fa
  * of the type, the access constraint, the time budget), so a listed row that fails only moves the
  * page on. PostgreSQL only: on SQLite, read this way a chain search through the gateway took
  * 6.2–6.7 ms at p50 instead of 5.1–6.1 (100 patients, alternated twice). Returns what the page
- * reads from and its WHERE, or undefined for any other search.
+ * reads from, its WHERE and its key, or undefined for any other search.
  */
 export function loneChain(
   dialect: Queryable['dialect'],
@@ -28,7 +28,7 @@ export function loneChain(
   req: SearchRequest,
   env: ClauseEnv,
   keys: readonly SortKey[],
-): { from: string; where: string } | undefined {
+): { from: string; where: string; keys: readonly SortKey[] } | undefined {
   const t = req.types[0];
   if (dialect !== 'postgres') return undefined;
   if (t === undefined || req.types.length !== 1 || input.types.length !== 1) return undefined;
@@ -48,5 +48,6 @@ export function loneChain(
   return {
     from: `(${list}) c JOIN resource r ON r.rid = c.rid`,
     where: baseWhere(b, input, { ...req, clauses: rest }, env, []),
+    keys: LISTED_ROW,
   };
 }
