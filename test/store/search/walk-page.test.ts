@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
+import type { Queryable } from '../../../store/engines/engine.js';
 import type { AccessConstraint } from '../../../store/protocol.js';
-import type { SearchPage } from '../../../store/search/index.js';
+import {
+  executeSearch,
+  searchRequestFromHttp,
+  type SearchPage,
+} from '../../../store/search/index.js';
 import type { WalkTuning } from '../../../store/search/search-input.js';
 import { WALK_DEFAULTS } from '../../../store/search/results/walk-plan.js';
 import { describeOnEngines } from '../../support/engines.js';
-import { BASE, search } from './support/run-search.js';
+import { BASE, LIMITS, search } from './support/run-search.js';
 import { TestStore, type Res } from './support/test-store.js';
 
 /**
@@ -172,6 +177,43 @@ describeOnEngines('store/search walked pages agree with listed matches', (engine
       ids.includes('match Observation/op24-late') && ids.includes('match Observation/op29-late'),
     );
     assert.ok(listed.length >= 4);
+  });
+
+  it(`reads a lone chain's page from its sorted list ${engine.name === 'postgres' ? 'on PostgreSQL' : 'only on PostgreSQL'}`, async () => {
+    // the statements the search runs, through the real executor on this engine
+    const statements: string[] = [];
+    const spy = new Proxy(store.engine, {
+      get(target, key, receiver) {
+        const v: unknown = Reflect.get(target, key, receiver);
+        if (key !== 'all' || typeof v !== 'function') return v;
+        return (sql: string, ...rest: unknown[]): unknown => {
+          statements.push(sql);
+          return (v as (...a: unknown[]) => unknown).call(target, sql, ...rest);
+        };
+      },
+    }) as Queryable;
+    const run = async (query: string, walk?: false): Promise<string[]> => {
+      statements.length = 0;
+      const input = searchRequestFromHttp({
+        method: 'GET',
+        path: 'Observation',
+        query,
+        baseUrl: BASE,
+      });
+      const page = await executeSearch(spy, input, {
+        ...LIMITS,
+        ...(walk === undefined ? {} : { walk }),
+      });
+      assert.ok(page.entries.length > 0, query);
+      return statements.filter((s) => s.includes('r.json'));
+    };
+    const listed = (sqls: string[]): boolean => sqls.some((s) => s.includes('(SELECT DISTINCT'));
+    const lone = await run('patient.gender=female&_count=3');
+    assert.equal(listed(lone), engine.name === 'postgres', lone.join('\n'));
+    // not a lone chain, or the plans switched off: the page is chosen from every match
+    assert.equal(listed(await run('patient.gender=female&status=final&_count=3')), false);
+    assert.equal(listed(await run('patient.gender=female&_sort=date&_count=3')), false);
+    assert.equal(listed(await run('patient.gender=female&_count=3', false)), false);
   });
 
   for (const url of [
