@@ -25,6 +25,8 @@ export interface WalkTuning {
   hasWindow: number;
   /** A clause listing fewer rows than this drives the search instead of a walk. */
   narrow: number;
+  /** The same for a `_has` on PostgreSQL (SQLite uses `narrow`; see walk-plan.ts). */
+  hasNarrow: number;
 }
 
 /** One search as the REST layer hands it over. */

@@ -55,9 +55,19 @@ const QUERIES = [
 
 const TUNINGS: [string, WalkTuning][] = [
   ['the default windows', WALK_DEFAULTS],
-  ['walks of four rows (two for _has), never driven', { leafWindow: 4, hasWindow: 2, narrow: 0 }],
-  ['walks of one row, never driven', { leafWindow: 1, hasWindow: 1, narrow: 0 }],
-  ['walks of four rows, driven below six rows', { leafWindow: 4, hasWindow: 2, narrow: 6 }],
+  [
+    'walks of four rows (two for _has), never driven',
+    { leafWindow: 4, hasWindow: 2, narrow: 0, hasNarrow: 0 },
+  ],
+  ['walks of one row, never driven', { leafWindow: 1, hasWindow: 1, narrow: 0, hasNarrow: 0 }],
+  [
+    'walks of four rows, driven below six rows',
+    { leafWindow: 4, hasWindow: 2, narrow: 6, hasNarrow: 6 },
+  ],
+  [
+    'walks of four rows, a _has driven below sixty rows on PostgreSQL',
+    { leafWindow: 4, hasWindow: 2, narrow: 0, hasNarrow: 60 },
+  ],
 ];
 
 const CONSTRAINT: AccessConstraint = {
@@ -214,6 +224,42 @@ describeOnEngines('store/search walked pages agree with listed matches', (engine
     assert.equal(listed(await run('patient.gender=female&status=final&_count=3')), false);
     assert.equal(listed(await run('patient.gender=female&_sort=date&_count=3')), false);
     assert.equal(listed(await run('patient.gender=female&_count=3', false)), false);
+  });
+
+  it(`drives a _has that lists fewer than hasNarrow rows ${engine.name === 'postgres' ? 'on PostgreSQL' : 'only on PostgreSQL'}`, async () => {
+    const statements: string[] = [];
+    const spy = new Proxy(store.engine, {
+      get(target, key, receiver) {
+        const v: unknown = Reflect.get(target, key, receiver);
+        if (key !== 'all' || typeof v !== 'function') return v;
+        return (sql: string, ...rest: unknown[]): unknown => {
+          statements.push(sql);
+          return (v as (...a: unknown[]) => unknown).call(target, sql, ...rest);
+        };
+      },
+    }) as Queryable;
+    // 'half' is on 15 Observations: under hasNarrow 60, over narrow 10
+    const driven = async (hasNarrow: number): Promise<boolean> => {
+      statements.length = 0;
+      const input = searchRequestFromHttp({
+        method: 'GET',
+        path: 'Patient',
+        query: '_has:Observation:patient:code=half&_count=3',
+        baseUrl: BASE,
+      });
+      const page = await executeSearch(spy, input, {
+        ...LIMITS,
+        walk: { leafWindow: 4, hasWindow: 2, narrow: 10, hasNarrow },
+      });
+      assert.equal(page.entries.length, 3);
+      const pages = statements.filter((s) => s.includes('r.json'));
+      // walked: each Patient tested through its referrers (then the rest of the page read from
+      // the list); driven: the referrers listed once, no Patient tested through its own
+      assert.ok(pages.some((s) => s.includes('r.id IN (SELECT')));
+      return !pages.some((s) => /\.tid = r\.id/.test(s));
+    };
+    assert.equal(await driven(60), engine.name === 'postgres');
+    assert.equal(await driven(10), false);
   });
 
   for (const url of [
