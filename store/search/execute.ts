@@ -85,6 +85,7 @@ async function run(
     depth: 0,
     baseUrl: input.baseUrl,
     now: Date.now(),
+    ...(q.dialect === 'postgres' ? { fence: ' OFFSET 0' } : {}),
   };
   if (input.everything !== undefined)
     await requireVisiblePatient(q, input.everything.id, env, deadline);

@@ -26,7 +26,18 @@ export interface ClauseEnv extends PredicateEnv {
    * chains and `_has` included, tests the row at hand through the indexes, down to the leaves.
    */
   walk?: boolean;
+  /**
+   * Ends each of a walk's per-row `EXISTS` subqueries (PostgreSQL: ` OFFSET 0`). PostgreSQL turns
+   * an `EXISTS` into a semi join, and may then hash every match of the clause instead of probing
+   * the walked rows: for `Observation?date=ge2026-01-01&date=lt2026-04-01` at 600 patients it
+   * hashed all 13,236 date rows from 2026 on (estimated 2,811) to test 1,024 Observations, 7.2 ms
+   * of an 8.4 ms statement. An `OFFSET` keeps the subquery a per-row probe.
+   */
+  fence?: string;
 }
+
+/** What closes a walk's per-row `EXISTS` (see ClauseEnv.fence). */
+const probeEnd = (env: ClauseEnv): string => (env.walk === true ? (env.fence ?? '') : '');
 
 function spTest(
   b: SqlBuilder,
@@ -115,7 +126,7 @@ function leafSql(
   const tests = or(values.map((v) => valuePredicate(b, param.type, x, v, modifier, env)));
   const budget = modifier === 'contains' ? ' AND hearth_budget() = 1' : '';
   if (negate || anyType || env.correlate === true || env.walk === true) {
-    const exists = `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${sp} AND ${tests}${budget})`;
+    const exists = `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${sp} AND ${tests}${budget}${probeEnd(env)})`;
     return negate ? `NOT ${exists}` : exists;
   }
   // uncorrelated: the planner can drive the search from the index when the value is selective
@@ -133,13 +144,13 @@ export function clauseSql(b: SqlBuilder, clause: Clause, r: string, env: ClauseE
   if (clause.kind === 'chain') {
     const { join, tests } = chainParts(b, clause, x, t, r, env);
     if (clause.anyType === true || correlate)
-      return `EXISTS (SELECT 1 FROM ${join} WHERE ${x}.rid = ${r}.rid AND ${tests})`;
+      return `EXISTS (SELECT 1 FROM ${join} WHERE ${x}.rid = ${r}.rid AND ${tests}${probeEnd(env)})`;
     return `${r}.rid IN (SELECT ${x}.rid FROM ${join} WHERE ${tests})`;
   }
   if (clause.onType !== undefined) {
     const sp = `${x}.sp = ${b.p(clause.param.key)} AND ${x}.ttype = ${b.p(clause.onType)}`;
     if (correlate)
-      return `EXISTS (SELECT 1 FROM sp_ref ${x} JOIN resource ${t} ON ${t}.rid = ${x}.rid WHERE ${sp} AND ${x}.tid = ${r}.id AND ${t}.deleted = 0 AND ${clauseSql(b, clause.next, t, env)} AND ${constraintSql(b, clause.type, t, env)})`;
+      return `EXISTS (SELECT 1 FROM sp_ref ${x} JOIN resource ${t} ON ${t}.rid = ${x}.rid WHERE ${sp} AND ${x}.tid = ${r}.id AND ${t}.deleted = 0 AND ${clauseSql(b, clause.next, t, env)} AND ${constraintSql(b, clause.type, t, env)}${probeEnd(env)})`;
     return `${r}.id IN (SELECT ${x}.tid FROM sp_ref ${x} JOIN resource ${t} ON ${t}.rid = ${x}.rid WHERE ${sp} AND ${t}.deleted = 0 AND ${clauseSql(b, clause.next, t, env)} AND ${constraintSql(b, clause.type, t, env)})`;
   }
   return `EXISTS (SELECT 1 FROM sp_ref ${x} JOIN resource ${t} ON ${t}.rid = ${x}.rid WHERE ${x}.sp = ${b.p(clause.param.key)} AND ${x}.ttype = ${r}.type AND ${x}.tid = ${r}.id AND ${t}.deleted = 0 AND ${clauseSql(b, clause.next, t, env)} AND ${constraintSql(b, clause.type, t, env)})`;

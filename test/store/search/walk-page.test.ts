@@ -171,6 +171,22 @@ describeOnEngines('store/search walked pages agree with listed matches', (engine
   });
   after(() => store.close());
 
+  /** The engine, recording the page statements (`all`) the executor runs on it. */
+  const recorder = (): { spy: Queryable; statements: string[] } => {
+    const statements: string[] = [];
+    const spy = new Proxy(store.engine, {
+      get(target, key, receiver) {
+        const v: unknown = Reflect.get(target, key, receiver);
+        if (key !== 'all' || typeof v !== 'function') return v;
+        return (sql: string, ...rest: unknown[]): unknown => {
+          statements.push(sql);
+          return (v as (...a: unknown[]) => unknown).call(target, sql, ...rest);
+        };
+      },
+    }) as Queryable;
+    return { spy, statements };
+  };
+
   for (const url of QUERIES)
     it(`pages ${url} the same on every plan`, async () => {
       const listed = await allPages(store, url, false);
@@ -191,17 +207,7 @@ describeOnEngines('store/search walked pages agree with listed matches', (engine
 
   it(`reads a lone chain's page from its sorted list ${engine.name === 'postgres' ? 'on PostgreSQL' : 'only on PostgreSQL'}`, async () => {
     // the statements the search runs, through the real executor on this engine
-    const statements: string[] = [];
-    const spy = new Proxy(store.engine, {
-      get(target, key, receiver) {
-        const v: unknown = Reflect.get(target, key, receiver);
-        if (key !== 'all' || typeof v !== 'function') return v;
-        return (sql: string, ...rest: unknown[]): unknown => {
-          statements.push(sql);
-          return (v as (...a: unknown[]) => unknown).call(target, sql, ...rest);
-        };
-      },
-    }) as Queryable;
+    const { spy, statements } = recorder();
     const run = async (query: string, walk?: false): Promise<string[]> => {
       statements.length = 0;
       const input = searchRequestFromHttp({
@@ -227,17 +233,7 @@ describeOnEngines('store/search walked pages agree with listed matches', (engine
   });
 
   it(`drives a _has that lists fewer than hasNarrow rows ${engine.name === 'postgres' ? 'on PostgreSQL' : 'only on PostgreSQL'}`, async () => {
-    const statements: string[] = [];
-    const spy = new Proxy(store.engine, {
-      get(target, key, receiver) {
-        const v: unknown = Reflect.get(target, key, receiver);
-        if (key !== 'all' || typeof v !== 'function') return v;
-        return (sql: string, ...rest: unknown[]): unknown => {
-          statements.push(sql);
-          return (v as (...a: unknown[]) => unknown).call(target, sql, ...rest);
-        };
-      },
-    }) as Queryable;
+    const { spy, statements } = recorder();
     // 'half' is on 15 Observations: under hasNarrow 60, over narrow 10
     const driven = async (hasNarrow: number): Promise<boolean> => {
       statements.length = 0;
@@ -260,6 +256,27 @@ describeOnEngines('store/search walked pages agree with listed matches', (engine
     };
     assert.equal(await driven(60), engine.name === 'postgres');
     assert.equal(await driven(10), false);
+  });
+
+  it(`keeps a walk's per-row EXISTS a probe ${engine.name === 'postgres' ? 'on PostgreSQL (OFFSET 0)' : '(no fence needed on SQLite)'}`, async () => {
+    const { spy, statements } = recorder();
+    for (const [path, query] of [
+      ['Observation', 'date=ge2021-01-01&date=lt2021-04-01&_count=3'],
+      ['Patient', '_has:Observation:patient:code=half&_count=3'],
+    ] as const) {
+      statements.length = 0;
+      const input = searchRequestFromHttp({ method: 'GET', path, query, baseUrl: BASE });
+      const page = await executeSearch(spy, input, {
+        ...LIMITS,
+        walk: { leafWindow: 4, hasWindow: 2, narrow: 0, hasNarrow: 0 },
+      });
+      assert.ok(page.entries.length > 0, query);
+      const walks = statements.filter((s) => s.includes('r.json') && s.includes('EXISTS'));
+      assert.ok(walks.length > 0, query);
+      // PostgreSQL would otherwise turn the EXISTS into a semi join it may hash (clause-sql.ts)
+      for (const sql of walks)
+        assert.equal(/OFFSET 0\)/.test(sql), engine.name === 'postgres', sql);
+    }
   });
 
   for (const url of [
