@@ -171,13 +171,13 @@ describeOnEngines('store/search walked pages agree with listed matches', (engine
   });
   after(() => store.close());
 
-  /** The engine, recording the page statements (`all`) the executor runs on it. */
+  /** The engine, recording the statements (`all` and `get`) the executor runs on it. */
   const recorder = (): { spy: Queryable; statements: string[] } => {
     const statements: string[] = [];
     const spy = new Proxy(store.engine, {
       get(target, key, receiver) {
         const v: unknown = Reflect.get(target, key, receiver);
-        if (key !== 'all' || typeof v !== 'function') return v;
+        if ((key !== 'all' && key !== 'get') || typeof v !== 'function') return v;
         return (sql: string, ...rest: unknown[]): unknown => {
           statements.push(sql);
           return (v as (...a: unknown[]) => unknown).call(target, sql, ...rest);
@@ -203,6 +203,34 @@ describeOnEngines('store/search walked pages agree with listed matches', (engine
       ids.includes('match Observation/op24-late') && ids.includes('match Observation/op29-late'),
     );
     assert.ok(listed.length >= 4);
+  });
+
+  it('walks on past each edge without a statement to find the next one', async () => {
+    const { spy, statements } = recorder();
+    const input = searchRequestFromHttp({
+      method: 'GET',
+      path: 'Observation',
+      query: 'date=ge2023-10-01&date=lt2024-01-01&_count=3',
+      baseUrl: BASE,
+    });
+    const page = await executeSearch(spy, input, {
+      ...LIMITS,
+      walk: { leafWindow: 2, hasWindow: 2, narrow: 0, hasNarrow: 0 },
+    });
+    assert.deepEqual(
+      page.entries.map((e) => e.id),
+      (await allPages(store, 'Observation?date=ge2023-10-01&date=lt2024-01-01', false))[0]?.ids.map(
+        (i) => i.split('/')[1],
+      ),
+    );
+    // the matches lie past several windows of two rows: each is one walk statement, its far end
+    // estimated from the last one's width rather than counted row by row
+    const walks = statements.filter((sql) => sql.includes('r.json'));
+    assert.ok(walks.length >= 3, `${walks.length} walks`);
+    assert.deepEqual(
+      statements.filter((sql) => sql.startsWith('SELECT w.rid')),
+      [],
+    );
   });
 
   it(`reads a lone chain's page from its sorted list ${engine.name === 'postgres' ? 'on PostgreSQL' : 'only on PostgreSQL'}`, async () => {
