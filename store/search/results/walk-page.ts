@@ -100,9 +100,10 @@ function walkRows(
  * one clause lists fewer than `narrow` rows, it drives. Otherwise the live rows of the type are
  * walked from the cursor, `window` of them at first, each tested through the indexes clause by
  * clause: the walk visits rows in page order, so what it finds are the page's first rows. When it
- * ends before the page is full, ranges of values walk on, each range of row ids eight times wider (listing
- * such clauses costs as much as walking every row of the type); a `_has` (whose test of a row walks
- * its referrers) reads the rest of the page past the edge from the narrowest clause's list.
+ * ends before the page is full, ranges of values walk on, each range of row ids eight times wider
+ * (listing such clauses costs as much as walking every row of the type); a `_has` (whose test of a
+ * row walks its referrers) reads the rest of the page past the edge from the narrowest clause's
+ * list.
  * Returns the rows (the page plus one when there is more) and the row id bound.
  */
 export async function walkPage(
