@@ -165,6 +165,35 @@ describeOnEngines(
       if (store.engine.dialect === 'sqlite') assert.equal(after, '1');
       else assert.ok(after !== '' && after > before, `${before} → ${after}`);
     });
+    it('refreshes statistics again once the store has grown by as many resources as it held', async () => {
+      // the statements that refresh statistics, as the keeper runs them on this engine
+      const refreshes: string[] = [];
+      const spy = new Proxy(store.engine, {
+        get(target, key, receiver) {
+          const v: unknown = Reflect.get(target, key, receiver);
+          if (key !== 'run' || typeof v !== 'function') return v;
+          return (sql: string, ...rest: unknown[]): unknown => {
+            if (/analy[sz]e|optimize/i.test(sql)) refreshes.push(sql);
+            return (v as (...a: unknown[]) => unknown).call(target, sql, ...rest);
+          };
+        },
+      });
+      await refreshStatistics(store.engine, true);
+      const resources = Number(
+        (await store.engine.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM resource'))?.n,
+      );
+      assert.ok(resources >= 2, `${resources} resources`);
+      // far fewer writes than `everyWrites`: only the growth rule can ask for a refresh
+      const keeper = new StatisticsKeeper(1_000_000, 3_600_000, 2);
+      await keeper.maybeRefresh(spy); // the first search reads how many resources the store holds
+      refreshes.length = 0;
+      for (let i = 0; i < Math.floor(resources / 2); i++) keeper.noteWrite();
+      await keeper.maybeRefresh(spy);
+      assert.deepEqual(refreshes, [], 'half as many writes as resources: no refresh yet');
+      for (let i = 0; i < resources; i++) keeper.noteWrite();
+      await keeper.maybeRefresh(spy);
+      assert.equal(refreshes.length > 0, true, 'grown by as many resources as it held');
+    });
     it('treats unknown or empty criteria in a conditional operation as a 400, never as match-all', async () => {
       await assert.rejects(
         conditionalTargets(store.engine, 'create', 'Patient', 'identifer=urn:mrn|1', opts),
