@@ -36,6 +36,26 @@ export interface PostgresAuditStoreOptions {
 const MIGRATE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('hearth:migrate'))";
 const HEAD = 'SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1';
 
+/**
+ * A batch as the columns its insert takes: the records' seq, recorded, events (as one JSON array
+ * of strings, see insertRows), prev_hash and hash, then the search rows' seq, span, param, value
+ * and ver.
+ */
+function batchValues(records: readonly RecordRow[], refs: readonly RefRow[]): unknown[] {
+  return [
+    records.map((r) => r.seq),
+    records.map((r) => r.recorded),
+    JSON.stringify(records.map((r) => r.event)),
+    records.map((r) => r.prev_hash),
+    records.map((r) => r.hash),
+    refs.map((r) => r.seq),
+    refs.map((r) => r.span),
+    refs.map((r) => r.param),
+    refs.map((r) => r.value),
+    refs.map((r) => r.ver),
+  ];
+}
+
 /** `$1, $2, …` for the `?` placeholders of the shared search SQL (which has no `?` literals). */
 function numbered(sql: string): string {
   let n = 0;
@@ -134,18 +154,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
        )
        INSERT INTO audit_ref (seq, span, param, value, ver)
        SELECT * FROM unnest($6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::text[])`,
-      values: [
-        records.map((r) => r.seq),
-        records.map((r) => r.recorded),
-        JSON.stringify(records.map((r) => r.event)),
-        records.map((r) => r.prev_hash),
-        records.map((r) => r.hash),
-        refs.map((r) => r.seq),
-        refs.map((r) => r.span),
-        refs.map((r) => r.param),
-        refs.map((r) => r.value),
-        refs.map((r) => r.ver),
-      ],
+      values: batchValues(records, refs),
     });
   };
   const storeCheckpoint = async (
@@ -177,20 +186,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
       const { rows } = await pool.query<{ head_seq: number; head_hash: string }>({
         name: 'hearth_audit_append_fn',
         text: 'SELECT head_seq, head_hash FROM audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
-        values: [
-          from.seq,
-          from.hash,
-          records.map((r) => r.seq),
-          records.map((r) => r.recorded),
-          JSON.stringify(records.map((r) => r.event)),
-          records.map((r) => r.prev_hash),
-          records.map((r) => r.hash),
-          refs.map((r) => r.seq),
-          refs.map((r) => r.span),
-          refs.map((r) => r.param),
-          refs.map((r) => r.value),
-          refs.map((r) => r.ver),
-        ],
+        values: [from.seq, from.hash, ...batchValues(records, refs)],
       });
       const moved = rows[0];
       if (moved === undefined) {

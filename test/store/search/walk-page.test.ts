@@ -172,7 +172,10 @@ describeOnEngines('store/search walked pages agree with listed matches', (engine
   after(() => store.close());
 
   /** The engine, recording the statements (`all` and `get`) the executor runs on it. */
-  const recorder = (): { spy: Queryable; statements: string[] } => {
+  const recorder = (): {
+    statements: string[];
+    execute: (path: string, query: string, walk?: WalkTuning | false) => Promise<SearchPage>;
+  } => {
     const statements: string[] = [];
     const spy = new Proxy(store.engine, {
       get(target, key, receiver) {
@@ -184,7 +187,17 @@ describeOnEngines('store/search walked pages agree with listed matches', (engine
         };
       },
     }) as Queryable;
-    return { spy, statements };
+    /** `GET [base]/<path>?<query>` through the executor on the recording engine, afresh. */
+    const execute = (
+      path: string,
+      query: string,
+      walk?: WalkTuning | false,
+    ): Promise<SearchPage> => {
+      statements.length = 0;
+      const input = searchRequestFromHttp({ method: 'GET', path, query, baseUrl: BASE });
+      return executeSearch(spy, input, { ...LIMITS, ...(walk === undefined ? {} : { walk }) });
+    };
+    return { statements, execute };
   };
 
   for (const url of QUERIES)
@@ -206,16 +219,12 @@ describeOnEngines('store/search walked pages agree with listed matches', (engine
   });
 
   it('walks on past each edge without a statement to find the next one', async () => {
-    const { spy, statements } = recorder();
-    const input = searchRequestFromHttp({
-      method: 'GET',
-      path: 'Observation',
-      query: 'date=ge2023-10-01&date=lt2024-01-01&_count=3',
-      baseUrl: BASE,
-    });
-    const page = await executeSearch(spy, input, {
-      ...LIMITS,
-      walk: { leafWindow: 2, hasWindow: 2, narrow: 0, hasNarrow: 0 },
+    const { statements, execute } = recorder();
+    const page = await execute('Observation', 'date=ge2023-10-01&date=lt2024-01-01&_count=3', {
+      leafWindow: 2,
+      hasWindow: 2,
+      narrow: 0,
+      hasNarrow: 0,
     });
     assert.deepEqual(
       page.entries.map((e) => e.id),
@@ -235,19 +244,9 @@ describeOnEngines('store/search walked pages agree with listed matches', (engine
 
   it(`reads a lone chain's page from its sorted list ${engine.name === 'postgres' ? 'on PostgreSQL' : 'only on PostgreSQL'}`, async () => {
     // the statements the search runs, through the real executor on this engine
-    const { spy, statements } = recorder();
+    const { statements, execute } = recorder();
     const run = async (query: string, walk?: false): Promise<string[]> => {
-      statements.length = 0;
-      const input = searchRequestFromHttp({
-        method: 'GET',
-        path: 'Observation',
-        query,
-        baseUrl: BASE,
-      });
-      const page = await executeSearch(spy, input, {
-        ...LIMITS,
-        ...(walk === undefined ? {} : { walk }),
-      });
+      const page = await execute('Observation', query, walk);
       assert.ok(page.entries.length > 0, query);
       return statements.filter((s) => s.includes('r.json'));
     };
@@ -261,19 +260,14 @@ describeOnEngines('store/search walked pages agree with listed matches', (engine
   });
 
   it(`drives a _has that lists fewer than hasNarrow rows ${engine.name === 'postgres' ? 'on PostgreSQL' : 'only on PostgreSQL'}`, async () => {
-    const { spy, statements } = recorder();
+    const { statements, execute } = recorder();
     // 'half' is on 15 Observations: under hasNarrow 60, over narrow 10
     const driven = async (hasNarrow: number): Promise<boolean> => {
-      statements.length = 0;
-      const input = searchRequestFromHttp({
-        method: 'GET',
-        path: 'Patient',
-        query: '_has:Observation:patient:code=half&_count=3',
-        baseUrl: BASE,
-      });
-      const page = await executeSearch(spy, input, {
-        ...LIMITS,
-        walk: { leafWindow: 4, hasWindow: 2, narrow: 10, hasNarrow },
+      const page = await execute('Patient', '_has:Observation:patient:code=half&_count=3', {
+        leafWindow: 4,
+        hasWindow: 2,
+        narrow: 10,
+        hasNarrow,
       });
       assert.equal(page.entries.length, 3);
       const pages = statements.filter((s) => s.includes('r.json'));
@@ -287,16 +281,16 @@ describeOnEngines('store/search walked pages agree with listed matches', (engine
   });
 
   it(`keeps a walk's per-row EXISTS a probe ${engine.name === 'postgres' ? 'on PostgreSQL (OFFSET 0)' : '(no fence needed on SQLite)'}`, async () => {
-    const { spy, statements } = recorder();
+    const { statements, execute } = recorder();
     for (const [path, query] of [
       ['Observation', 'date=ge2021-01-01&date=lt2021-04-01&_count=3'],
       ['Patient', '_has:Observation:patient:code=half&_count=3'],
     ] as const) {
-      statements.length = 0;
-      const input = searchRequestFromHttp({ method: 'GET', path, query, baseUrl: BASE });
-      const page = await executeSearch(spy, input, {
-        ...LIMITS,
-        walk: { leafWindow: 4, hasWindow: 2, narrow: 0, hasNarrow: 0 },
+      const page = await execute(path, query, {
+        leafWindow: 4,
+        hasWindow: 2,
+        narrow: 0,
+        hasNarrow: 0,
       });
       assert.ok(page.entries.length > 0, query);
       const walks = statements.filter((s) => s.includes('r.json') && s.includes('EXISTS'));
