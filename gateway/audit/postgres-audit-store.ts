@@ -7,10 +7,12 @@ import {
   chainEvents,
   EMPTY_HEAD,
   refsOf,
+  type ChainedBatch,
   type ChainHead,
   type RecordRow,
   type RefRow,
 } from './chain.js';
+import type { AuditEntry } from './entries.js';
 import {
   checkpointValues,
   signCheckpoint,
@@ -54,6 +56,16 @@ function batchValues(records: readonly RecordRow[], refs: readonly RefRow[]): un
     refs.map((r) => r.value),
     refs.map((r) => r.ver),
   ];
+}
+
+/** What an append of `batch` answers (`checkpoint`: signed in the same transaction). */
+function appended(batch: ChainedBatch, checkpoint?: Checkpoint): AppendResult {
+  return {
+    records: batch.records.length,
+    lines: batch.records.map((r) => r.event),
+    head: batch.head,
+    checkpoint,
+  };
 }
 
 /** `$1, $2, …` for the `?` placeholders of the shared search SQL (which has no `?` literals). */
@@ -177,7 +189,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
    * chain lock first instead.
    */
   const appendOptimistic = async (
-    entries: Parameters<AuditStore['append']>[0],
+    entries: readonly AuditEntry[],
   ): Promise<AppendResult | undefined> => {
     for (let attempt = 0; attempt < 3; attempt++) {
       const from = known;
@@ -191,12 +203,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
       const moved = rows[0];
       if (moved === undefined) {
         known = batch.head;
-        return {
-          records: records.length,
-          lines: records.map((r) => r.event),
-          head: batch.head,
-          checkpoint: undefined,
-        };
+        return appended(batch);
       }
       known = { seq: moved.head_seq, hash: moved.head_hash };
     }
@@ -224,12 +231,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
           await insertRows(c, batch.records, batch.refs);
           const checkpoint =
             sign === undefined ? undefined : await storeCheckpoint(c, sign, batch.head);
-          return {
-            records: batch.records.length,
-            lines: batch.records.map((r) => r.event),
-            head: batch.head,
-            checkpoint,
-          };
+          return appended(batch, checkpoint);
         }, true);
         known = result.head;
         return result;

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { AuditStore } from '../../gateway/audit/audit-store.js';
-import type { AuditEntry } from '../../gateway/audit/entries.js';
 import { openPostgresAuditStore } from '../../gateway/audit/postgres-audit-store.js';
 import { verifyAudit } from '../../gateway/audit/verify.js';
 import { freshSchema, TEST_POSTGRES_URL, type TestSchema } from '../support/postgres.js';
@@ -63,8 +62,6 @@ async function countingRelay(): Promise<{
   };
 }
 
-const entries = (i: number): AuditEntry[] => rest(i);
-
 describe('PostgreSQL audit append', () => {
   let schema: TestSchema;
   let relay: Awaited<ReturnType<typeof countingRelay>>;
@@ -89,9 +86,9 @@ describe('PostgreSQL audit append', () => {
 
   it('commits a batch in one round trip while this process holds the head', async () => {
     const store = open();
-    await store.append(entries(1), undefined);
+    await store.append(rest(1), undefined);
     const before = relay.roundTrips();
-    const result = await store.append(entries(2), undefined);
+    const result = await store.append(rest(2), undefined);
     assert.equal(relay.roundTrips() - before, 1);
     assert.equal(result.head.seq, 2);
     const verified = await verifyAudit(store, []);
@@ -102,15 +99,15 @@ describe('PostgreSQL audit append', () => {
   it('chains from the true head when another writer appended meanwhile, in two round trips', async () => {
     const a = open();
     const b = open();
-    await a.append(entries(1), undefined);
-    await b.append(entries(2), undefined);
+    await a.append(rest(1), undefined);
+    await b.append(rest(2), undefined);
     const before = relay.roundTrips();
     // a's head (seq 1) is stale: told the true one, it chains its batch again from seq 2
-    const result = await a.append(entries(3), undefined);
+    const result = await a.append(rest(3), undefined);
     assert.equal(relay.roundTrips() - before, 2);
     assert.equal(result.head.seq, 3);
-    await b.append(entries(4), undefined);
-    await Promise.all([a.append(entries(5), undefined), b.append(entries(6), undefined)]);
+    await b.append(rest(4), undefined);
+    await Promise.all([a.append(rest(5), undefined), b.append(rest(6), undefined)]);
     const verified = await verifyAudit(a, []);
     assert.equal(verified.ok, true, JSON.stringify(verified));
     assert.equal(verified.records, 6);

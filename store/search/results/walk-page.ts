@@ -111,7 +111,7 @@ export async function walkPage(
   o: WalkInput,
 ): Promise<{ rows: PageRow[]; maxRid: number }> {
   const { cursor, reverse, deadline } = o;
-  const plan = await survey(q, { ...o, narrow: o.tuning.narrow, hasNarrow: o.tuning.hasNarrow });
+  const plan = await survey(q, o);
   const { maxRid } = plan;
   const limit = o.req.count + 1;
   const has = (o.req.clauses.get(o.req.types[0] ?? '') ?? []).some((c) => c.kind === 'has');

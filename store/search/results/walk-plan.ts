@@ -90,8 +90,7 @@ export async function survey(
     maxRid: number | undefined;
     reverse: boolean;
     window: number;
-    narrow: number;
-    hasNarrow: number;
+    tuning: WalkTuning;
     deadline: number;
   },
 ): Promise<Survey> {
@@ -100,7 +99,8 @@ export async function survey(
   const counts: [number, string, number][] = [];
   for (const [i, clause] of (o.req.clauses.get(type) ?? []).entries()) {
     const rows = clauseRowsSql(b, clause, o.env);
-    const limit = clause.kind === 'has' && q.dialect === 'postgres' ? o.hasNarrow : o.narrow;
+    const limit =
+      clause.kind === 'has' && q.dialect === 'postgres' ? o.tuning.hasNarrow : o.tuning.narrow;
     if (rows !== undefined)
       counts.push([
         i,
