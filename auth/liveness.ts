@@ -36,49 +36,41 @@ interface Answer {
  * The per-request liveness check the gateway runs on every verified access token. It asks the auth
  * database (shared by every process on PostgreSQL), so a revocation, a disabled or removed user,
  * changed roles or a removed client made anywhere is refused on the very next request. Revoked ids
- * are cached locally, since those never become valid again.
+ * are cached locally, since those never become valid again. Where the database has a change stamp
+ * (SQLite's data_version: any commit by any connection or process moves it), the answer for the
+ * same claims object (the gateway keeps one per cached token) is reused while neither the stamp nor
+ * the current second has changed: the answer is a function of those alone.
  *
- * The checks made during one event-loop turn are answered together once the turn's callbacks have
- * run (TurnBatch): every request answered had arrived before the database was read, so a change
- * committed before any of them arrived is seen. Checks of the same claims object (the gateway keeps
- * one per cached token) in a turn share one answer. Where the database has a change stamp
- * (SQLite's data_version: any commit by any connection or process moves it), the turn reads it
- * once and reuses the claims object's last answer while neither the stamp nor the current second
- * has changed, as the answer is a function of those alone; without one (PostgreSQL) the turn asks
- * once per claims object. Under load one token's requests arrive several to a turn (about seven
- * in the bench's gateway reads): on PostgreSQL each used to cost a round trip of its own, on SQLite
- * a `PRAGMA data_version` (a shared-memory lock taken and released, a file stat).
+ * Without a stamp (PostgreSQL), the checks of one claims object made during an event-loop turn
+ * share one query, sent once the turn's callbacks have run (TurnBatch): every request it answers
+ * had arrived before the query was sent, so a change committed before any of them arrived is in the
+ * query's snapshot. Under load one token's requests arrive several to a turn; each used to cost a
+ * round trip of its own.
  */
 export class TokenLiveness {
   readonly #revoked = new Map<string, number>();
   readonly #answers = new WeakMap<AccessTokenClaims, Answer>();
-  /** The checks of a turn: one stamp read, then one answer per claims object. */
+  /** Without a change stamp: the checks of a turn, one query per claims object. */
   readonly #turn = new TurnBatch<AccessTokenClaims, boolean>(async (asked) => {
-    // Read before the queries run: a commit in between only makes the next turn ask again.
-    const stamp = this.db.changeStamp?.();
     const now = nowSeconds();
     return new Map(
-      await Promise.all(asked.map(async (c) => [c, await this.#answer(c, stamp, now)] as const)),
+      await Promise.all(asked.map(async (c) => [c, await this.#ask(c, now)] as const)),
     );
   }, false);
 
   constructor(private readonly db: AuthSql) {}
 
-  isAlive(claims: AccessTokenClaims): Promise<boolean> {
-    return this.#turn.get(claims);
-  }
-
-  async #answer(
-    claims: AccessTokenClaims,
-    stamp: number | undefined,
-    now: number,
-  ): Promise<boolean> {
-    if (stamp === undefined) return this.#ask(claims, now);
+  isAlive(claims: AccessTokenClaims): boolean | Promise<boolean> {
+    // Read before the query runs: a commit in between only makes the next call ask again.
+    const stamp = this.db.changeStamp?.();
+    if (stamp === undefined) return this.#turn.get(claims);
+    const now = nowSeconds();
     const known = this.#answers.get(claims);
     if (known !== undefined && known.stamp === stamp && known.at === now) return known.alive;
-    const alive = await this.#ask(claims, now);
-    this.#answers.set(claims, { stamp, at: now, alive });
-    return alive;
+    return this.#ask(claims, now).then((alive) => {
+      this.#answers.set(claims, { stamp, at: now, alive });
+      return alive;
+    });
   }
 
   async #ask(claims: AccessTokenClaims, now: number): Promise<boolean> {
