@@ -35,9 +35,25 @@ export class InvalidTokenError extends Error {
   override readonly name = 'InvalidTokenError';
 }
 
+/** The description a token that failed auth's liveness check is refused with. */
+export const NOT_ALIVE = 'the token has been revoked or its grant is no longer valid';
+
+/** A token whose signature and claims are verified, and auth's liveness check of it, under way. */
+export interface StartedVerification {
+  principal: Principal;
+  /** Whether auth says the token may still be used (never rejects: a failed check is false). */
+  alive: Promise<boolean>;
+}
+
 export interface TokenVerifier {
-  /** Verifies a bearer token; throws InvalidTokenError with a safe description. */
+  /** Verifies a bearer token, liveness included; throws InvalidTokenError with a safe description. */
   verify(token: string): Promise<Principal>;
+  /**
+   * Verifies the token's signature and claims (throwing InvalidTokenError as `verify` does) and
+   * starts the liveness check without waiting for it: the caller must not let anything leave before
+   * `alive` is true.
+   */
+  start(token: string): Promise<StartedVerification>;
 }
 
 function stringList(v: unknown): string[] {
@@ -94,45 +110,52 @@ export function createTokenVerifier(deps: TokenVerifierDeps): TokenVerifier {
   // a SHA-256 of ~1 kB per request (the rate limiter keeps tokens as keys too).
   const cache = new Map<string, Principal>();
   const max = deps.cacheSize ?? 10_000;
-  return {
-    async verify(token) {
-      const key = token;
-      let principal = cache.get(key);
-      if (principal !== undefined && principal.exp * 1000 <= Date.now()) {
-        cache.delete(key);
-        principal = undefined;
-      }
-      if (principal === undefined) {
-        try {
-          const { payload } = await jwtVerify(token, deps.getKey, {
-            issuer: deps.issuer,
-            audience: deps.audience,
-            algorithms: ALLOWED_ALGORITHMS,
-            typ: 'at+jwt',
-            clockTolerance: deps.clockToleranceSec ?? 30,
-            requiredClaims: ['exp', 'iat'],
-          });
-          principal = principalFromClaims(payload);
-        } catch (err) {
-          throw new InvalidTokenError(describe(err));
-        }
-        if (cache.size >= max) {
-          const oldest = cache.keys().next();
-          if (oldest.done !== true) cache.delete(oldest.value);
-        }
-        cache.set(key, principal);
-      }
-      let alive: boolean;
+  const start = async (token: string): Promise<StartedVerification> => {
+    const key = token;
+    let principal = cache.get(key);
+    if (principal !== undefined && principal.exp * 1000 <= Date.now()) {
+      cache.delete(key);
+      principal = undefined;
+    }
+    if (principal === undefined) {
       try {
-        const answer = deps.isTokenAlive(principal.claims);
-        alive = typeof answer === 'boolean' ? answer : await answer;
+        const { payload } = await jwtVerify(token, deps.getKey, {
+          issuer: deps.issuer,
+          audience: deps.audience,
+          algorithms: ALLOWED_ALGORITHMS,
+          typ: 'at+jwt',
+          clockTolerance: deps.clockToleranceSec ?? 30,
+          requiredClaims: ['exp', 'iat'],
+        });
+        principal = principalFromClaims(payload);
+      } catch (err) {
+        throw new InvalidTokenError(describe(err));
+      }
+      if (cache.size >= max) {
+        const oldest = cache.keys().next();
+        if (oldest.done !== true) cache.delete(oldest.value);
+      }
+      cache.set(key, principal);
+    }
+    const claims = principal.claims;
+    const alive = (async (): Promise<boolean> => {
+      let answer: boolean;
+      try {
+        const a = deps.isTokenAlive(claims);
+        answer = typeof a === 'boolean' ? a : await a;
       } catch {
-        alive = false;
+        answer = false;
       }
-      if (!alive) {
-        cache.delete(key);
-        throw new InvalidTokenError('the token has been revoked or its grant is no longer valid');
-      }
+      if (!answer) cache.delete(key);
+      return answer;
+    })();
+    return { principal, alive };
+  };
+  return {
+    start,
+    async verify(token) {
+      const { principal, alive } = await start(token);
+      if (!(await alive)) throw new InvalidTokenError(NOT_ALIVE);
       return principal;
     },
   };
