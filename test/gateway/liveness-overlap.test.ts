@@ -119,28 +119,21 @@ describe("gateway: a read overlaps the token's liveness check, and waits for its
     assert.match(String(r.headers['www-authenticate']), /error="invalid_token"/);
   });
 
-  it('does not let a write reach the store before the check answers', async () => {
-    const token = await h.keys.mint({ ...PATIENT_CLAIMS, jti: 'dead-3', scope: 'patient/*.*' });
-    const before = h.fhir.requests.length;
-    const res = send(token, 'post', '/fhir/Observation');
-    await until(1, before);
-    await new Promise((r) => setTimeout(r, 30));
-    assert.equal(h.fhir.requests.length, before, 'the write went on before the check answered');
-    pending.shift()?.answer(false);
-    const r = await res;
-    assert.equal(r.status, 401);
-    assert.equal(h.fhir.requests.length, before);
-  });
-
-  it('does not run an operation before the check answers', async () => {
-    const token = await h.keys.mint({ ...PATIENT_CLAIMS, jti: 'dead-4' });
-    const before = h.fhir.requests.length;
-    const res = send(token, 'get', '/fhir/Patient/123/$everything');
-    await until(1, before);
-    await new Promise((r) => setTimeout(r, 30));
-    assert.equal(h.fhir.requests.length, before, 'the operation went on before the check answered');
-    pending.shift()?.answer(false);
-    assert.equal((await res).status, 401);
-    assert.equal(h.fhir.requests.length, before);
-  });
+  const waiting: [string, string, 'get' | 'post', string, Record<string, string>][] = [
+    ['a write', 'dead-3', 'post', '/fhir/Observation', { scope: 'patient/*.*' }],
+    ['an operation', 'dead-4', 'get', '/fhir/Patient/123/$everything', {}],
+  ];
+  for (const [what, jti, method, path, claims] of waiting) {
+    it(`does not let ${what} reach the store before the check answers`, async () => {
+      const token = await h.keys.mint({ ...PATIENT_CLAIMS, ...claims, jti });
+      const before = h.fhir.requests.length;
+      const res = send(token, method, path);
+      await until(1, before);
+      await new Promise((r) => setTimeout(r, 30));
+      assert.equal(h.fhir.requests.length, before, `${what} went on before the check answered`);
+      pending.shift()?.answer(false);
+      assert.equal((await res).status, 401);
+      assert.equal(h.fhir.requests.length, before);
+    });
+  }
 });
