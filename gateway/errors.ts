@@ -60,3 +60,17 @@ export function renderError(ctx: GatewayContext, err: unknown, log: Logger): voi
   ctx.type = FHIR_JSON;
   ctx.state.audit.reason ??= fhir.issues[0]?.details?.text ?? fhir.issues[0]?.diagnostics;
 }
+
+/** Lets go of a response body not sent after all (a stream is destroyed, whatever it holds open). */
+export function dropBody(ctx: GatewayContext): void {
+  const body: unknown = ctx.body;
+  if (
+    body !== null &&
+    typeof body === 'object' &&
+    'destroy' in body &&
+    typeof body.destroy === 'function'
+  ) {
+    (body as { destroy(): void }).destroy();
+  }
+  ctx.body = null;
+}

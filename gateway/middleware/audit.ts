@@ -2,7 +2,7 @@ import type { Logger } from '../../common/logger.js';
 import type { RestAuditInput } from '../audit/events.js';
 import type { AuditTrail } from '../audit/trail.js';
 import { auditAction, auditSubtype, parseInteraction } from '../authz/interaction.js';
-import { FHIR_JSON, renderError } from '../errors.js';
+import { dropBody, FHIR_JSON, renderError } from '../errors.js';
 import type { GatewayContext, GatewayMiddleware } from '../state.js';
 import { serverError } from '../../store/fhir/outcome.js';
 
@@ -75,15 +75,7 @@ export function audit(deps: AuditStepDeps): GatewayMiddleware {
             { err, requestId: ctx.state.requestId },
             'audit write failed; response withheld',
           );
-          const body: unknown = ctx.body;
-          if (
-            body !== null &&
-            typeof body === 'object' &&
-            'destroy' in body &&
-            typeof body.destroy === 'function'
-          ) {
-            (body as { destroy(): void }).destroy();
-          }
+          dropBody(ctx);
           for (const h of ['etag', 'location', 'content-location', 'last-modified']) ctx.remove(h);
           const fail = serverError();
           ctx.status = 500;

@@ -1,7 +1,7 @@
 import { bearerToken, rememberBearer } from '../auth/bearer.js';
 import type { InternalTokens } from '../auth/internal-tokens.js';
 import { InvalidTokenError, NOT_ALIVE, type TokenVerifier } from '../auth/verify-token.js';
-import { invalidToken, noCredentials } from '../errors.js';
+import { dropBody, invalidToken, noCredentials } from '../errors.js';
 import type { GatewayContext, GatewayMiddleware } from '../state.js';
 
 /** Paths below the FHIR base that need no token. */
@@ -52,11 +52,7 @@ async function runBeforeAnswer(
   }
   if (!(await alive)) {
     for (const name of Object.keys(ctx.response.headers)) if (!headers.has(name)) ctx.remove(name);
-    const body: unknown = ctx.body;
-    if (body !== null && typeof body === 'object' && 'destroy' in body) {
-      if (typeof body.destroy === 'function') (body as { destroy(): void }).destroy();
-    }
-    ctx.body = null;
+    dropBody(ctx);
     ctx.state.audit = audit;
     throw invalidToken(realm, NOT_ALIVE);
   }
