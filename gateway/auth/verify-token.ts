@@ -46,12 +46,10 @@ export interface StartedVerification {
 }
 
 export interface TokenVerifier {
-  /** Verifies a bearer token, liveness included; throws InvalidTokenError with a safe description. */
-  verify(token: string): Promise<Principal>;
   /**
-   * Verifies the token's signature and claims (throwing InvalidTokenError as `verify` does) and
-   * starts the liveness check without waiting for it: the caller must not let anything leave before
-   * `alive` is true.
+   * Verifies a bearer token's signature and claims (throwing InvalidTokenError with a safe
+   * description) and starts auth's liveness check without waiting for it: the caller must not let
+   * anything leave before `alive` is true (a false one is refused with {@link NOT_ALIVE}).
    */
   start(token: string): Promise<StartedVerification>;
 }
@@ -151,12 +149,5 @@ export function createTokenVerifier(deps: TokenVerifierDeps): TokenVerifier {
     })();
     return { principal, alive };
   };
-  return {
-    start,
-    async verify(token) {
-      const { principal, alive } = await start(token);
-      if (!(await alive)) throw new InvalidTokenError(NOT_ALIVE);
-      return principal;
-    },
-  };
+  return { start };
 }
