@@ -83,8 +83,18 @@ describe('the store as a thread of the Hearth process', function () {
       socketPath: started.ready.address,
       method: 'PUT',
       path: '/fhir/Patient/inflight',
-      headers: { 'content-type': 'application/fhir+json', 'content-length': body.length },
+      // 100-continue: the store's answer to it says the request is parsed and in flight
+      headers: {
+        'content-type': 'application/fhir+json',
+        'content-length': body.length,
+        expect: '100-continue',
+      },
     });
+    const inFlight = new Promise<void>((resolve) =>
+      req.once('continue', () => {
+        resolve();
+      }),
+    );
     const response = new Promise<void>((resolve, reject) => {
       req.on('response', (res) => {
         let text = '';
@@ -97,8 +107,9 @@ describe('the store as a thread of the Hearth process', function () {
       });
       req.on('error', reject);
     });
+    req.flushHeaders();
+    await inFlight;
     req.write(body.slice(0, 10));
-    await new Promise((r) => setTimeout(r, 200));
     let stopped = false;
     const stopping = started.stop().then(() => {
       stopped = true;
