@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { canonicalJson } from '../../gateway/audit/canonical-json.js';
 import { restAuditEvents, type RestAuditInput } from '../../gateway/audit/events.js';
 import { openAuditStore } from '../../gateway/audit/open-audit-store.js';
-import { auditPgTarget } from '../../gateway/audit/postgres-target.js';
-import { AUDIT_DB_FILE, AuditTrail } from '../../gateway/audit/trail.js';
+import { AuditTrail } from '../../gateway/audit/trail.js';
 import type { AuditStore } from '../../gateway/audit/audit-store.js';
 import { verifyAudit } from '../../gateway/audit/verify.js';
-import { freshSchema, TEST_POSTGRES_URL } from '../support/postgres.js';
-import { silentLog, tempDir } from './support/temp.js';
+import { places, type Place } from './support/audit-places.js';
+import { silentLog } from './support/temp.js';
 
 const SITE = 'http://localhost:8080/fhir';
 const principal = {
@@ -50,80 +46,25 @@ function search(requestId: string, patients: string[]): AuditEvent[] {
   return restAuditEvents(searchInput(requestId, patients));
 }
 
-interface Place {
-  store(): AuditStore;
-  trail(): AuditTrail;
-  /** Raw SQL on the audit tables. */
-  sql(text: string): Promise<Record<string, unknown>[]>;
-  cleanup(): Promise<void>;
-}
+/** The place's audit store and trail (SQLite's store with its writer thread, as Hearth runs it). */
+const storeOf = (p: Place): AuditStore =>
+  openAuditStore({
+    dataDir: p.dir,
+    sync: 'normal',
+    ...(p.storeUrl === undefined ? { appendThread: true } : { storeUrl: p.storeUrl }),
+  });
+const trailOf = (p: Place): AuditTrail =>
+  new AuditTrail({ dataDir: p.dir, sync: 'normal', log: silentLog, storeUrl: p.storeUrl });
 
-function sqlitePlace(): Place {
-  const t = tempDir();
-  return {
-    store: () => openAuditStore({ dataDir: t.dir, sync: 'normal', appendThread: true }),
-    trail: () => new AuditTrail({ dataDir: t.dir, sync: 'normal', log: silentLog }),
-    sql: (text) => {
-      const db = new Database(path.join(t.dir, AUDIT_DB_FILE));
-      try {
-        if (text.startsWith('SELECT'))
-          return Promise.resolve(db.prepare(text).all() as Record<string, unknown>[]);
-        db.exec(text);
-        return Promise.resolve([]);
-      } finally {
-        db.close();
-      }
-    },
-    cleanup: () => {
-      t.cleanup();
-      return Promise.resolve();
-    },
-  };
-}
+/** What each engine's schema before search-row spans lacked. */
+const DROP_SPAN: Record<string, string> = {
+  sqlite: 'ALTER TABLE audit_ref DROP COLUMN span; ALTER TABLE audit_ref DROP COLUMN ver',
+  postgres:
+    'ALTER TABLE audit_ref DROP COLUMN span; ALTER TABLE audit_ref DROP COLUMN ver; UPDATE audit_schema_version SET version = 1',
+};
 
-function postgresPlace(): Place {
-  const t = tempDir();
-  const s = freshSchema();
-  const audit = auditPgTarget(s.url).schema;
-  return {
-    store: () => openAuditStore({ dataDir: t.dir, sync: 'normal', storeUrl: s.url }),
-    trail: () =>
-      new AuditTrail({ dataDir: t.dir, sync: 'normal', log: silentLog, storeUrl: s.url }),
-    sql: async (text) => {
-      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-      await c.connect();
-      try {
-        await c.query(`SET search_path TO "${audit}"`);
-        return (await c.query<Record<string, unknown>>(text)).rows;
-      } finally {
-        await c.end();
-      }
-    },
-    cleanup: async () => {
-      t.cleanup();
-      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS "${audit}" CASCADE`).finally(() => c.end());
-      await s.drop();
-    },
-  };
-}
-
-const places = [
-  {
-    name: 'sqlite',
-    open: sqlitePlace,
-    dropSpan: 'ALTER TABLE audit_ref DROP COLUMN span; ALTER TABLE audit_ref DROP COLUMN ver',
-  },
-  {
-    name: 'postgres',
-    open: postgresPlace,
-    dropSpan:
-      'ALTER TABLE audit_ref DROP COLUMN span; ALTER TABLE audit_ref DROP COLUMN ver; UPDATE audit_schema_version SET version = 1',
-  },
-];
-
-for (const { name, open, dropSpan } of places) {
+for (const { name, open } of places) {
+  const dropSpan = DROP_SPAN[name] ?? '';
   describe(`audit search rows shared by consecutive records (${name})`, () => {
     let t: Place;
     beforeEach(() => {
@@ -135,7 +76,7 @@ for (const { name, open, dropSpan } of places) {
       (await store.search({ count: 100, offset: 0, refs })).total;
 
     it('keeps one row for a value consecutive records share, and finds every record it covers', async () => {
-      const store = t.store();
+      const store = storeOf(t);
       try {
         await store.append(search('q1', ['a', 'b', 'c']), undefined);
         await store.append(search('q2', ['b']), undefined);
@@ -166,7 +107,7 @@ for (const { name, open, dropSpan } of places) {
     });
 
     it('stores a Patient read as ONE search row for its entity, patient and version, and finds it by each', async () => {
-      const store = t.store();
+      const store = storeOf(t);
       try {
         await store.append(
           restAuditEvents({
@@ -202,7 +143,7 @@ for (const { name, open, dropSpan } of places) {
     });
 
     it("stores a REST request's record as exactly the AuditEvents restAuditEvents builds, each chained", async () => {
-      const trail = t.trail();
+      const trail = trailOf(t);
       const input = searchInput('rr', ['a', 'b', 'c']);
       try {
         await trail.record(search('before', ['z']));
@@ -222,7 +163,7 @@ for (const { name, open, dropSpan } of places) {
         stored.slice(1).map((r) => r.event),
         expected.slice(1),
       );
-      const store = t.store();
+      const store = storeOf(t);
       try {
         assert.equal((await verifyAudit(store, [])).ok, true);
         assert.equal(await total(store, { entity: [['Patient/b']] }), 3);
@@ -232,7 +173,7 @@ for (const { name, open, dropSpan } of places) {
     });
 
     it('upgrades a trail written with one search row per record, whose rows keep their meaning', async () => {
-      const first = t.store();
+      const first = storeOf(t);
       try {
         await first.append(search('old', ['a', 'b']), undefined);
       } finally {
@@ -244,7 +185,7 @@ for (const { name, open, dropSpan } of places) {
       await t.sql(
         "INSERT INTO audit_ref (seq, param, value) VALUES (1, 'patient', 'Patient/a'), (2, 'patient', 'Patient/a'), (1, 'patient', 'Patient/b'), (2, 'patient', 'Patient/b'), (1, 'entity', 'Patient/a/_history/1'), (1, 'entity', 'Patient/a')",
       );
-      const store = t.store();
+      const store = storeOf(t);
       try {
         await store.append(search('new', ['b']), undefined);
         assert.equal(await total(store, { patient: [['Patient/a']] }), 2);

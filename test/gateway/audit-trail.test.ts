@@ -80,11 +80,11 @@ for (const { name, open } of places) {
     it('refuses UPDATE and DELETE on records through the database itself', async () => {
       await trail.checkpoint();
       await assert.rejects(
-        t.exec("UPDATE audit_record SET event = '{}' WHERE seq = 3"),
+        t.sql("UPDATE audit_record SET event = '{}' WHERE seq = 3"),
         /append-only/,
       );
-      await assert.rejects(t.exec('DELETE FROM audit_record WHERE seq = 3'), /append-only/);
-      await assert.rejects(t.exec('DELETE FROM audit_checkpoint'), /append-only/);
+      await assert.rejects(t.sql('DELETE FROM audit_record WHERE seq = 3'), /append-only/);
+      await assert.rejects(t.sql('DELETE FROM audit_checkpoint'), /append-only/);
     });
 
     it('detects an edited record and names it', async () => {

@@ -19,8 +19,8 @@ export interface Place {
   env: Record<string, string>;
   /** Runs SQL on the audit tables as an attacker would: append-only triggers out of the way. */
   tamper(sql: string[]): Promise<void>;
-  /** Runs SQL as an ordinary client (triggers in force). */
-  exec(sql: string): Promise<void>;
+  /** Runs SQL as an ordinary client (triggers in force); a SELECT's rows, else none. */
+  sql(text: string): Promise<Record<string, unknown>[]>;
   rows(): Promise<{ seq: number; event: string }[]>;
   cleanup(): Promise<void>;
 }
@@ -41,11 +41,13 @@ function sqlitePlace(): Place {
       db.close();
       return Promise.resolve();
     },
-    exec: async (sql) => {
+    sql: async (text) => {
       await Promise.resolve();
       const db = new Database(file);
       try {
-        db.exec(sql);
+        if (text.startsWith('SELECT')) return db.prepare(text).all() as Record<string, unknown>[];
+        db.exec(text);
+        return [];
       } finally {
         db.close();
       }
@@ -91,10 +93,7 @@ function postgresPlace(): Place {
         await c.query('ALTER TABLE audit_checkpoint DISABLE TRIGGER USER');
         for (const s of sql) await c.query(s);
       }),
-    exec: (sql) =>
-      withClient(async (c) => {
-        await c.query(sql);
-      }),
+    sql: (text) => withClient(async (c) => (await c.query<Record<string, unknown>>(text)).rows),
     rows: () =>
       withClient(
         async (c) =>
