@@ -52,26 +52,46 @@ export interface ChainedBatch {
 /**
  * Collects the search rows of consecutive records: a value that the previous record also had
  * extends that record's row, any other value starts a row of its own.
+ *
+ * A transaction may continue the runs of the one before it (`carried`: that transaction's last
+ * record's rows, as `open()` left them). A carried row that grows is listed in `extended`: it is
+ * already stored, so its new span is an UPDATE of the row, which touches no index entry (the
+ * index is on param, value and seq), instead of a new entry in a scattered leaf of the index.
  */
 export class RefSpans {
+  /** The rows this transaction inserts. */
   readonly rows: RefRow[] = [];
+  /** Rows of an earlier transaction whose span grew (stored already: update them). */
+  readonly extended = new Set<RefRow>();
+  private readonly carried: ReadonlySet<RefRow>;
   /** The previous record's rows, by param, value and version. */
-  private open = new Map<string, RefRow>();
+  private last: Map<string, RefRow>;
+
+  constructor(carried?: ReadonlyMap<string, RefRow>) {
+    this.last = new Map(carried);
+    this.carried = new Set(carried?.values());
+  }
 
   add(seq: number, refs: readonly AuditRef[]): void {
-    const open = new Map<string, RefRow>();
+    const next = new Map<string, RefRow>();
     for (const r of refs) {
       const key = `${r.param} ${r.ver} ${r.value}`;
-      let row = this.open.get(key);
+      let row = this.last.get(key);
       if (row !== undefined && row.seq + row.span === seq - 1) {
         row.span += 1;
+        if (this.carried.has(row)) this.extended.add(row);
       } else {
         row = { seq, span: 0, param: r.param, value: r.value, ver: r.ver };
         this.rows.push(row);
       }
-      open.set(key, row);
+      next.set(key, row);
     }
-    this.open = open;
+    this.last = next;
+  }
+
+  /** The last record's rows: what the next transaction may continue. */
+  open(): ReadonlyMap<string, RefRow> {
+    return this.last;
   }
 }
 

@@ -104,6 +104,12 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
       : db.prepare<Value[]>(
           'INSERT INTO audit_ref (seq, span, param, value, ver) VALUES (?, ?, ?, ?, ?)',
         );
+  const updateSpan =
+    opts.readonly === true
+      ? undefined
+      : db.prepare<Value[]>(
+          'UPDATE audit_ref SET span = ? WHERE param = ? AND value = ? AND seq = ? AND ver = ?',
+        );
   const insertCheckpoint =
     opts.readonly === true
       ? undefined
@@ -128,6 +134,9 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
   const insertRefs = (refs: readonly RefRow[]): void => {
     for (const r of refs) writable(insertRef).run(r.seq, r.span, r.param, r.value, r.ver);
   };
+  const extendRefs = (rows: Iterable<RefRow>): void => {
+    for (const r of rows) writable(updateSpan).run(r.span, r.param, r.value, r.seq, r.ver);
+  };
   const insertRows = (records: readonly RecordRow[], refs: readonly RefRow[]): void => {
     insertRecords(records);
     insertRefs(refs);
@@ -147,16 +156,31 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
           minIntervalMs: AUDIT_CHECKPOINT_INTERVAL_MS,
         })
       : undefined;
+  /**
+   * The head this connection's last append left and its last record's search rows: the next
+   * append continues those runs when the chain still ends there (no other process has appended
+   * since), so a value every record shares (the client, the action, the type) costs a row update
+   * per transaction instead of a new index entry.
+   */
+  let carry: { head: ChainHead; open: ReadonlyMap<string, RefRow> } | undefined;
   const appendGroups = (
     groups: readonly (readonly AuditEntry[])[],
     sign: CheckpointKey | undefined,
   ): AppendResult[] => {
-    const results = db
-      .transaction((): AppendResult[] => {
+    const carried = carry;
+    // Taken now: a transaction that fails may have grown the carried rows' spans in memory.
+    carry = undefined;
+    const { results, next } = db
+      .transaction(() => {
         // Inside the write transaction: another process may have appended since.
         let at = head();
-        // One set of search rows for the transaction: runs continue from batch to batch.
-        const spans = new RefSpans();
+        // One set of search rows for the transaction: runs continue from batch to batch, and
+        // from the previous transaction when it was this connection's and the chain ends there.
+        const spans = new RefSpans(
+          carried !== undefined && carried.head.seq === at.seq && carried.head.hash === at.hash
+            ? carried.open
+            : undefined,
+        );
         const results = groups.map((entries): AppendResult => {
           const batch = chainEvents(at, entries, spans);
           insertRecords(batch.records);
@@ -169,11 +193,13 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
           };
         });
         insertRefs(spans.rows);
+        extendRefs(spans.extended);
         const last = results.at(-1);
         if (sign !== undefined && last !== undefined) last.checkpoint = storeCheckpoint(sign);
-        return results;
+        return { results, next: { head: at, open: spans.open() } };
       })
       .immediate();
+    carry = next;
     checkpointer?.committed();
     return results;
   };
