@@ -134,8 +134,13 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
   const insertRefs = (refs: readonly RefRow[]): void => {
     for (const r of refs) writable(insertRef).run(r.seq, r.span, r.param, r.value, r.ver);
   };
+  /** Widens stored rows; one that is gone (someone deleted it) is written again whole. */
   const extendRefs = (rows: Iterable<RefRow>): void => {
-    for (const r of rows) writable(updateSpan).run(r.span, r.param, r.value, r.seq, r.ver);
+    for (const r of rows) {
+      if (writable(updateSpan).run(r.span, r.param, r.value, r.seq, r.ver).changes === 0) {
+        insertRefs([r]);
+      }
+    }
   };
   const insertRows = (records: readonly RecordRow[], refs: readonly RefRow[]): void => {
     insertRecords(records);

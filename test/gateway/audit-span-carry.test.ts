@@ -169,6 +169,24 @@ describe('audit search rows continued from one transaction to the next (sqlite)'
     }
   });
 
+  it('writes a carried row again whole when it was deleted from under the writer', async () => {
+    const store = openSqliteAuditStore({ dataDir: dir, sync: 'normal' });
+    try {
+      store.appendGroups([[read('svc', 'a')]], undefined);
+      store.appendGroups([[read('svc', 'b')]], undefined);
+      const db = new Database(path.join(dir, AUDIT_DB_FILE));
+      db.prepare("DELETE FROM audit_ref WHERE param = 'action'").run();
+      db.close();
+      store.appendGroups([[read('svc', 'c')]], undefined);
+      assert.deepEqual(rowsOf('action', 'R'), [[1, 2]]);
+      const found = await store.search({ count: 10, offset: 0, refs: { action: [['R']] } });
+      assert.equal(found.total, 3);
+      await assertRowsMatchRecords(store);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('the gateway writer thread continues runs across its group commits', async () => {
     const trail = new AuditTrail({ dataDir: dir, sync: 'normal', log: silentLog });
     await trail.ready();
