@@ -190,15 +190,25 @@ describe('postgres engine', function () {
     // Write skew: each reads the total, then inserts a row carrying it. Run serially, one of the
     // two rows must see the other; SERIALIZABLE aborts one attempt, the engine runs it again.
     const bothRead = { a: deferred(), b: deferred() };
+    const committed = { a: deferred(), b: deferred() };
+    const attempts = { a: 0, b: 0 };
     let calls = 0;
     const writer = (me: 'a' | 'b', other: 'a' | 'b') => async (tx: Tx) => {
       calls += 1;
+      attempts[me] += 1;
+      // The attempt run again starts once the other writer has committed: started at once, on a
+      // loaded machine it could read before the other's COMMIT and be aborted a second time.
+      if (attempts[me] > 1) await committed[other].promise;
       const row = await tx.get<{ s: number }>('SELECT coalesce(sum(v), 0) AS s FROM item');
       bothRead[me].resolve();
       await bothRead[other].promise;
       await tx.run('INSERT INTO item (k, v) VALUES (?, ?)', [me, 1 + (row?.s ?? 0)]);
     };
-    await Promise.all([engine.transaction(writer('a', 'b')), engine.transaction(writer('b', 'a'))]);
+    const run = (me: 'a' | 'b', other: 'a' | 'b') =>
+      engine.transaction(writer(me, other)).then(() => {
+        committed[me].resolve();
+      });
+    await Promise.all([run('a', 'b'), run('b', 'a')]);
     const values = (await engine.all<{ v: number }>('SELECT v FROM item ORDER BY v')).map(
       (r) => r.v,
     );
