@@ -162,12 +162,12 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
         })
       : undefined;
   /**
-   * The head this connection's last append left and its last record's search rows: the next
-   * append continues those runs when the chain still ends there (no other process has appended
-   * since), so a value every record shares (the client, the action, the type) costs a row update
-   * per transaction instead of a new index entry.
+   * This connection's last record's search rows: the next append continues those runs. A row
+   * widens only to the record right after the one it ends at (RefSpans), so when another process
+   * has appended since, nothing carried widens, and a value every record shares (the client, the
+   * action, the type) costs a row update per transaction instead of a new index entry.
    */
-  let carry: { head: ChainHead; open: ReadonlyMap<string, RefRow> } | undefined;
+  let carry: ReadonlyMap<string, RefRow> | undefined;
   const appendGroups = (
     groups: readonly (readonly AuditEntry[])[],
     sign: CheckpointKey | undefined,
@@ -180,12 +180,8 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
         // Inside the write transaction: another process may have appended since.
         let at = head();
         // One set of search rows for the transaction: runs continue from batch to batch, and
-        // from the previous transaction when it was this connection's and the chain ends there.
-        const spans = new RefSpans(
-          carried !== undefined && carried.head.seq === at.seq && carried.head.hash === at.hash
-            ? carried.open
-            : undefined,
-        );
+        // from this connection's previous transaction.
+        const spans = new RefSpans(carried);
         const results = groups.map((entries): AppendResult => {
           const batch = chainEvents(at, entries, spans);
           insertRecords(batch.records);
@@ -201,7 +197,7 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
         extendRefs(spans.extended);
         const last = results.at(-1);
         if (sign !== undefined && last !== undefined) last.checkpoint = storeCheckpoint(sign);
-        return { results, next: { head: at, open: spans.open() } };
+        return { results, next: spans.open() };
       })
       .immediate();
     carry = next;
