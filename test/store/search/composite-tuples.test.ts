@@ -58,9 +58,26 @@ const fixtures: Res[] = [
       { code: code([LOINC, '8462-4']) },
     ],
   },
+  {
+    // a code with text as well as a coding (Synthea's Observations): the text is searchable with
+    // code:text, never through a composite
+    resourceType: 'Observation',
+    id: 'o-text',
+    status: 'final',
+    code: { coding: [{ system: LOINC, code: '1920-8' }], text: 'AST' },
+    valueQuantity: { value: 24, unit: 'U/L', system: UCUM, code: 'U/L' },
+  },
+  {
+    // a code that is text alone: no composite can match it, so no composite holds a value
+    resourceType: 'Observation',
+    id: 'o-textonly',
+    status: 'final',
+    code: { text: 'free text' },
+    valueQuantity: { value: 7, unit: 'U/L', system: UCUM, code: 'U/L' },
+  },
 ];
 
-const WITH_CODE = ['o-cc', 'o-comp', 'o-qty', 'o-str'];
+const WITH_CODE = ['o-cc', 'o-comp', 'o-qty', 'o-str', 'o-text'];
 
 const cases: [string, string[]][] = [
   [`Observation?code-value-quantity=${LOINC}|2345-7$gt100`, ['o-qty']],
@@ -77,17 +94,26 @@ const cases: [string, string[]][] = [
   [`Observation?combo-code-value-quantity=${LOINC}|8480-6$130`, ['o-comp']],
   [`Observation?combo-code-value-quantity=${LOINC}|2345-7$120`, ['o-qty']],
   [`Observation?combo-code-value-concept=${LOINC}|2222-2$10828004`, ['o-cc']],
+  [`Observation?code-value-quantity=${LOINC}|1920-8$24`, ['o-text']],
+  [`Observation?combo-code-value-quantity=${LOINC}|1920-8$gt20`, ['o-text']],
+  [`Observation?code-value-quantity=free text$7`, []],
+  ['Observation?code:text=ast', ['o-text']],
+  ['Observation?code:text=free', ['o-textonly']],
   // :missing asks whether the first component selects anything, complete tuple or not
   ['Observation?code-value-date:missing=false', WITH_CODE],
-  ['Observation?code-value-date:missing=true', ['o-nocode']],
+  ['Observation?code-value-date:missing=true', ['o-nocode', 'o-textonly']],
   ['Observation?code-value-string:missing=false', WITH_CODE],
   ['Observation?code-value-quantity:missing=false', WITH_CODE],
-  ['Observation?code-value-quantity:missing=true', ['o-nocode']],
-  ['Observation?code-value-concept:missing=true', ['o-nocode']],
+  ['Observation?code-value-quantity:missing=true', ['o-nocode', 'o-textonly']],
+  ['Observation?code-value-concept:missing=true', ['o-nocode', 'o-textonly']],
+  ['Observation?code:missing=true', ['o-nocode']],
   ['Observation?combo-code-value-concept:missing=false', WITH_CODE],
   ['Observation?component-code-value-quantity:missing=false', ['o-comp']],
   ['Observation?component-code-value-concept:missing=false', ['o-comp']],
-  ['Observation?component-code-value-concept:missing=true', ['o-cc', 'o-nocode', 'o-qty', 'o-str']],
+  [
+    'Observation?component-code-value-concept:missing=true',
+    ['o-cc', 'o-nocode', 'o-qty', 'o-str', 'o-text', 'o-textonly'],
+  ],
 ];
 
 describeOnEngines('store/search composite tuples in the index', (engine) => {
@@ -112,5 +138,20 @@ describeOnEngines('store/search composite tuples in the index', (engine) => {
     assert.equal(await count('o-comp', 'Observation.component-code-value-quantity#0'), 1);
     assert.equal(await count('o-comp', 'Observation.component-code-value-concept#0'), 1);
     assert.equal(await count('o-nocode', 'Observation.code-value-quantity#0'), 0);
+  });
+
+  it('writes no component row without a system or code (a text, a display alone)', async () => {
+    const row = await store().engine.get<{ n: number | string }>(
+      `SELECT COUNT(*) AS n FROM sp_token
+        WHERE grp IS NOT NULL AND system IS NULL AND code IS NULL`,
+      [],
+    );
+    assert.equal(Number(row?.n ?? -1), 0);
+    const text = await store().engine.get<{ n: number | string }>(
+      `SELECT COUNT(*) AS n FROM sp_token t JOIN resource r ON r.rid = t.rid
+        WHERE r.id = 'o-text' AND t.sp = 'Observation.code' AND t.text IS NOT NULL`,
+      [],
+    );
+    assert.equal(Number(text?.n ?? -1), 1); // the code's own parameter keeps its text
   });
 });
