@@ -40,16 +40,6 @@ function lengthsInto(rows: IndexRows, into: number[]): void {
   for (let i = 0; i < TABLES.length; i++) into[i] = rows[TABLES[i] as Table].length;
 }
 
-/** The first row `rows` gained since `before` (lengths), and its table. */
-function firstAdded(rows: IndexRows, before: number[]): { table: Table; row: object } | undefined {
-  for (let i = 0; i < TABLES.length; i++) {
-    const table = TABLES[i] as Table;
-    const row = rows[table][before[i] ?? 0];
-    if (row !== undefined) return { table, row };
-  }
-  return undefined;
-}
-
 /** `key#0`, `key#1`… of a composite's components, made once per parameter. */
 const componentKeys = new WeakMap<SearchParam, string[]>();
 function keysOf(param: SearchParam): string[] {
@@ -68,8 +58,8 @@ function keysOf(param: SearchParam): string[] {
  * through every one of its components (the rows of one `grp`), so a tuple with a component
  * without rows never matches; in the sample data 150,000 of 565,000 index rows were such tuples'
  * first components (an Observation's code under `code-value-date`, `code-value-string`… when its
- * value is of another type). `:missing` asks whether the first component has any row, so where no
- * tuple is complete the first row of the first tuple that has one stays.
+ * value is of another type). A composite's value in a resource is a tuple, so `:missing=false`
+ * finds the resources with a complete one (their first component's rows).
  */
 function addTuples(
   rows: IndexRows,
@@ -77,29 +67,22 @@ function addTuples(
   tuples: Extracted[][][],
   grp: number,
 ): number {
-  let complete = false;
-  let head: { table: Table; row: object } | undefined;
   const keys = keysOf(param);
   const before: number[] = [];
   for (const tuple of tuples) {
     grp++;
     lengthsInto(rows, before);
     let whole = true;
-    for (let i = 0; i < param.components.length; i++) {
+    for (let i = 0; i < param.components.length && whole; i++) {
       const c = param.components[i];
       if (c === undefined) continue;
       const n = total(rows);
       addRows(rows, c.param.type, keys[i] ?? `${param.key}#${i}`, grp, tuple[i] ?? []);
       if (total(rows) === n) whole = false;
-      if (i === 0 && !complete && head === undefined) head = firstAdded(rows, before);
     }
-    if (whole) {
-      complete = true;
-      continue;
-    }
+    if (whole) continue;
     for (let i = 0; i < TABLES.length; i++) rows[TABLES[i] as Table].length = before[i] ?? 0;
   }
-  if (!complete && head !== undefined) (rows[head.table] as object[]).push(head.row);
   return grp;
 }
 
