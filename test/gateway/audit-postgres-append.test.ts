@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import pg from 'pg';
 import type { AddressInfo } from 'node:net';
 import type { AuditStore } from '../../gateway/audit/audit-store.js';
 import { openPostgresAuditStore } from '../../gateway/audit/postgres-audit-store.js';
@@ -112,5 +113,31 @@ describe('PostgreSQL audit append', () => {
     assert.equal(verified.ok, true, JSON.stringify(verified));
     assert.equal(verified.records, 6);
     assert.equal((await b.head()).seq, 6);
+  });
+
+  it('stores events compressed with LZ4, not pglz, where the server has it (PostgreSQL 14+ with lz4)', async () => {
+    const store = open();
+    // an event of about 2 kB: with its hashes the row passes the 2 kB TOAST threshold
+    await store.append(rest(1, ['Patient/a']), undefined);
+    const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await client.connect();
+    try {
+      const server = await client.query<{ v: number; lz4: boolean }>(
+        `SELECT current_setting('server_version_num')::int AS v,
+                EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression'
+                        AND 'lz4' = ANY (enumvals)) AS lz4`,
+      );
+      const { v, lz4 } = server.rows[0] ?? { v: 0, lz4: false };
+      const stored = await client.query<{ method: string | null; len: number }>(
+        `SELECT pg_column_compression(event) AS method, octet_length(event) AS len
+           FROM "${schema.schema}_audit".audit_record ORDER BY octet_length(event) DESC LIMIT 1`,
+      );
+      const row = stored.rows[0];
+      assert.ok(row !== undefined && row.len > 1900, `event of ${row?.len ?? 0} bytes`);
+      assert.equal(row.method, v >= 140000 && lz4 ? 'lz4' : 'pglz');
+    } finally {
+      await client.end();
+    }
+    assert.equal((await verifyAudit(store, [])).ok, true);
   });
 });
