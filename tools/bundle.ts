@@ -23,6 +23,7 @@ export const ENTRIES: Readonly<Record<string, string>> = {
   'store-main': 'store/main.ts',
   'validate-worker': 'store/bundle/validate-worker.ts',
   'sqlite-append-worker': 'gateway/audit/sqlite-append-worker.ts',
+  'postgres-append-worker': 'gateway/audit/postgres-append-worker.ts',
 };
 
 /**

@@ -2,7 +2,14 @@ import type { Worker } from 'node:worker_threads';
 import { moduleWorker } from '../../common/module-worker.js';
 import type { AppendResult } from './audit-store.js';
 import type { AuditEntry } from './entries.js';
-import type { AppendReply, AppendRequest, AppendWorkerData } from './sqlite-append-worker.js';
+import type { AppendReply, AppendRequest } from './append-worker-loop.js';
+import type { PostgresAppendWorkerData } from './postgres-append-worker.js';
+import type { SqliteAppendWorkerData } from './sqlite-append-worker.js';
+
+/** Which writer thread, and what it starts from. */
+export type AppendThreadOf =
+  | { entry: './sqlite-append-worker'; data: SqliteAppendWorkerData }
+  | { entry: './postgres-append-worker'; data: PostgresAppendWorkerData };
 
 interface Waiting {
   resolve(r: AppendResult): void;
@@ -10,8 +17,8 @@ interface Waiting {
 }
 
 /**
- * The main-thread end of the SQLite audit writer thread: `append` posts a batch and resolves when
- * the thread reports it committed. The thread starts with the store, is kept referenced only while
+ * The main-thread end of the audit writer thread (SQLite's or PostgreSQL's, see
+ * append-worker-loop.ts): `append` posts a batch and resolves when the thread reports it committed. The thread starts with the store, is kept referenced only while
  * a batch is in flight, and started afresh after a crash (whose batches are rejected: their
  * requests get the gateway's "no audit, no data" 500).
  */
@@ -20,7 +27,7 @@ export class AppendThread {
   private current: { worker: Worker; waiting: Map<number, Waiting> } | undefined;
   private nextId = 1;
 
-  constructor(private readonly data: AppendWorkerData) {
+  constructor(private readonly of: AppendThreadOf) {
     // Started at once, so it loads while the rest of Hearth starts, not on the first request.
     this.start();
   }
@@ -36,8 +43,8 @@ export class AppendThread {
   }
 
   private start(): { worker: Worker; waiting: Map<number, Waiting> } {
-    const worker = moduleWorker(import.meta.url, './sqlite-append-worker', {
-      workerData: this.data,
+    const worker = moduleWorker(import.meta.url, this.of.entry, {
+      workerData: this.of.data,
       // 2 MiB semi-spaces (the process has 8): under load its young generation filled 16 MiB of
       // garbage; with 2 the thread's heap is 18 MiB instead of 30 (main process RSS −10 MiB).
       semiSpaceMb: 2,

@@ -33,7 +33,7 @@ export interface AuditStore {
   readonly where: string;
   /**
    * Appends may be issued before the earlier ones resolve: they commit in the order they were
-   * issued (the SQLite writer thread), so the trail hands each batch over at once instead of
+   * issued (a writer thread), so the trail hands each batch over at once instead of
    * waiting for the previous commit's answer.
    */
   readonly pipelined?: boolean;

@@ -134,6 +134,35 @@ export function chainEvents(
   return { records, refs: refs.rows, head: prev };
 }
 
+/** One batch of a transaction that chains several (`chainGroups`): what its caller is answered. */
+export interface ChainedGroup {
+  /** Its records' canonical JSON, in order. */
+  lines: string[];
+  /** The head after its last record. */
+  head: ChainHead;
+}
+
+/**
+ * Chains several batches after `head`, in order, as one transaction stores them: one list of
+ * records, one set of search rows (`refs`, whose runs continue across the batches), and what each
+ * batch's caller is answered.
+ */
+export function chainGroups(
+  head: ChainHead,
+  groups: readonly (readonly AuditEntry[])[],
+  refs = new RefSpans(),
+): { records: RecordRow[]; refs: RefRow[]; groups: ChainedGroup[]; head: ChainHead } {
+  const records: RecordRow[] = [];
+  let at = head;
+  const chained = groups.map((entries): ChainedGroup => {
+    const batch = chainEvents(at, entries, refs);
+    for (const r of batch.records) records.push(r);
+    at = batch.head;
+    return { lines: batch.records.map((r) => r.event), head: at };
+  });
+  return { records, refs: refs.rows, groups: chained, head: at };
+}
+
 /**
  * A copy of `event` with `id`, placed among the other keys in canonical order (when they are in
  * it, as the gateway builds them), so canonicalJson can write the record natively.

@@ -11,9 +11,9 @@ export interface OpenAuditStoreOptions {
   storeUrl?: string | undefined;
   /** SQLite: open an existing database read-only (verify). */
   readonly?: boolean;
-  /** SQLite: appends on a writer thread (see openSqliteAuditStore). */
+  /** Appends on a writer thread (see openSqliteAuditStore, openPostgresAuditStore). */
   appendThread?: boolean;
-  /** SQLite writer thread: send each record's text back (AUDIT_NDJSON needs them; default true). */
+  /** Writer thread: send each record's text back (AUDIT_NDJSON needs them; default true). */
   threadLines?: boolean;
   onIdleError?: (err: Error) => void;
 }
@@ -27,6 +27,8 @@ export function openAuditStore(opts: OpenAuditStoreOptions): AuditStore {
     return openPostgresAuditStore({
       storeUrl: opts.storeUrl,
       ...(opts.onIdleError === undefined ? {} : { onIdleError: opts.onIdleError }),
+      ...(opts.appendThread === undefined ? {} : { appendThread: opts.appendThread }),
+      ...(opts.threadLines === undefined ? {} : { threadLines: opts.threadLines }),
     });
   }
   return openSqliteAuditStore({

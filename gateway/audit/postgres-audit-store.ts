@@ -3,11 +3,12 @@ import type { AuditEvent } from '@medplum/fhirtypes';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { AppendResult, AuditStore } from './audit-store.js';
+import { AppendThread } from './append-thread.js';
 import {
-  chainEvents,
+  chainGroups,
   EMPTY_HEAD,
   refsOf,
-  type ChainedBatch,
+  type ChainedGroup,
   type ChainHead,
   type RecordRow,
   type RefRow,
@@ -32,6 +33,25 @@ export interface PostgresAuditStoreOptions {
   poolSize?: number;
   /** Errors of idle pooled connections (a server restart). */
   onIdleError?: (err: Error) => void;
+  /**
+   * Run appends on a writer thread with its own connection (the gateway's trail), so chaining a
+   * batch and encoding it for the driver do not take the event loop. Everything else stays here.
+   */
+  appendThread?: boolean;
+  /** With `appendThread`: the thread sends each record's text back (default true). */
+  threadLines?: boolean;
+}
+
+/** The PostgreSQL store, with the grouped append its writer thread uses. */
+export interface PostgresAuditStore extends AuditStore {
+  /**
+   * Appends each group's events, in order, in ONE transaction, signing the final head with
+   * `sign`; one result per group (a checkpoint only in the last).
+   */
+  appendGroups(
+    groups: readonly (readonly AuditEntry[])[],
+    sign: CheckpointKey | undefined,
+  ): Promise<AppendResult[]>;
 }
 
 /** The lock every Hearth migration takes (store/engines/postgres/migrate.ts uses the same). */
@@ -58,14 +78,17 @@ function batchValues(records: readonly RecordRow[], refs: readonly RefRow[]): un
   ];
 }
 
-/** What an append of `batch` answers (`checkpoint`: signed in the same transaction). */
-function appended(batch: ChainedBatch, checkpoint?: Checkpoint): AppendResult {
-  return {
-    records: batch.records.length,
-    lines: batch.records.map((r) => r.event),
-    head: batch.head,
-    checkpoint,
-  };
+/** What the appends of one transaction answer (`checkpoint`, signed in it, goes to the last). */
+function answers(
+  groups: readonly ChainedGroup[],
+  checkpoint: Checkpoint | undefined,
+): AppendResult[] {
+  return groups.map((g, i) => ({
+    records: g.lines.length,
+    lines: g.lines,
+    head: g.head,
+    checkpoint: i === groups.length - 1 ? checkpoint : undefined,
+  }));
 }
 
 /** `$1, $2, …` for the `?` placeholders of the shared search SQL (which has no `?` literals). */
@@ -79,14 +102,16 @@ function numbered(sql: string): string {
  * append is one READ COMMITTED transaction that first takes the chain's advisory transaction lock
  * (`pg_advisory_xact_lock(hashtext('hearth:audit-chain'), hashtext(schema))`), then reads the head
  * and inserts the batch and its search rows: every process, and every Hearth on the database,
- * appends to one ordered chain. A batch is chained from the head this process last wrote or saw
+ * appends to one ordered chain. A batch is chained from the head this store last wrote or saw
  * and sent in one statement (`audit_append`, see postgres-schema.ts), which inserts it only if that
  * is still the head: one round trip and one commit, where BEGIN with the lock and the head read,
  * the insert and COMMIT took three (a bare append of one record with 30 search rows: p50 2.1–2.4
  * → 1.4–1.6 ms, p95 3.4–5.2 → 2.0–2.5 ms on this project's VM). When another writer appended in
- * between, it returns the true head, and the batch is chained again from there.
+ * between, it returns the true head, and the batch is chained again from there. The gateway's
+ * trail appends through a writer thread (`appendThread`, postgres-append-worker.ts), which holds a
+ * store of its own.
  */
-export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditStore {
+export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): PostgresAuditStore {
   const target = auditPgTarget(opts.storeUrl);
   const schema = target.schema;
   const pool = new pg.Pool({
@@ -181,34 +206,56 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
     );
     return cp;
   };
-  /** The head after this process's last append, or the one `audit_append` last reported. */
+  /** The newest head this connection wrote or was told of (heads only grow). */
   let known: ChainHead = EMPTY_HEAD;
-  /**
-   * One batch in one round trip: chained from `known`, inserted by `audit_append` if that is still
-   * the head. Undefined after a few heads moved on under it (writers racing): the caller takes the
-   * chain lock first instead.
-   */
-  const appendOptimistic = async (
-    entries: readonly AuditEntry[],
-  ): Promise<AppendResult | undefined> => {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const from = known;
-      const batch = chainEvents(from, entries);
-      const { records, refs } = batch;
-      const { rows } = await pool.query<{ head_seq: number; head_hash: string }>({
-        name: 'hearth_audit_append_fn',
-        text: 'SELECT head_seq, head_hash FROM audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
-        values: [from.seq, from.hash, ...batchValues(records, refs)],
-      });
-      const moved = rows[0];
-      if (moved === undefined) {
-        known = batch.head;
-        return appended(batch);
-      }
-      known = { seq: moved.head_seq, hash: moved.head_hash };
-    }
-    return undefined;
+  const learn = (head: ChainHead): void => {
+    if (head.seq >= known.seq) known = head;
   };
+  /**
+   * Appends `groups` in one transaction: chained from `known` and sent as one statement, up to
+   * three times while other writers move the head, then under the chain lock (at once when a
+   * checkpoint is to be signed, in the same transaction).
+   */
+  const appendGroups = (
+    groups: readonly (readonly AuditEntry[])[],
+    sign: CheckpointKey | undefined,
+  ): Promise<AppendResult[]> =>
+    afterReady(async () => {
+      if (sign === undefined && groups.some((g) => g.length > 0)) {
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const from = known;
+          const chained = chainGroups(from, groups);
+          const { rows } = await pool.query<{ head_seq: number; head_hash: string }>({
+            name: 'hearth_audit_append_fn',
+            text: 'SELECT head_seq, head_hash FROM audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
+            values: [from.seq, from.hash, ...batchValues(chained.records, chained.refs)],
+          });
+          const moved = rows[0];
+          if (moved === undefined) {
+            learn(chained.head);
+            return answers(chained.groups, undefined);
+          }
+          learn({ seq: moved.head_seq, hash: moved.head_hash });
+        }
+      }
+      const { chained, checkpoint } = await inTx(async (c, head) => {
+        const chained = chainGroups(head, groups);
+        await insertRows(c, chained.records, chained.refs);
+        const checkpoint =
+          sign === undefined ? undefined : await storeCheckpoint(c, sign, chained.head);
+        return { chained, checkpoint };
+      }, true);
+      learn(chained.head);
+      return answers(chained.groups, checkpoint);
+    });
+  const thread =
+    opts.appendThread === true
+      ? new AppendThread({
+          entry: './postgres-append-worker',
+          data: { storeUrl: opts.storeUrl, lines: opts.threadLines ?? true },
+        })
+      : undefined;
+
   const storedKey = async (): Promise<JsonWebKey | undefined> => {
     const rows = await query<{ private_jwk: string }>(
       'SELECT private_jwk FROM audit_signing_key WHERE id = 1',
@@ -219,23 +266,14 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
   return {
     engine: 'postgres',
     where: `PostgreSQL schema ${schema}`,
-    append: (entries, sign) =>
-      afterReady(async () => {
-        // a checkpoint is signed in the same transaction, under the lock
-        if (sign === undefined && entries.length > 0) {
-          const done = await appendOptimistic(entries);
-          if (done !== undefined) return done;
-        }
-        const result = await inTx(async (c, head): Promise<AppendResult> => {
-          const batch = chainEvents(head, entries);
-          await insertRows(c, batch.records, batch.refs);
-          const checkpoint =
-            sign === undefined ? undefined : await storeCheckpoint(c, sign, batch.head);
-          return appended(batch, checkpoint);
-        }, true);
-        known = result.head;
-        return result;
-      }),
+    pipelined: thread !== undefined,
+    async append(entries, sign) {
+      if (thread !== undefined) return thread.append(entries, sign !== undefined);
+      const [result] = await appendGroups([entries], sign);
+      if (result === undefined) throw new Error('audit append produced no result');
+      return result;
+    },
+    appendGroups,
     checkpoint: (key) => afterReady(() => inTx((c, head) => storeCheckpoint(c, key, head), true)),
     head: async () => (await query<ChainHead>(HEAD))[0] ?? EMPTY_HEAD,
     latestCheckpointSeq: async () =>
@@ -327,6 +365,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): AuditSt
       }
     },
     close: async () => {
+      await thread?.close();
       await ready.catch(() => undefined);
       await pool.end();
     },

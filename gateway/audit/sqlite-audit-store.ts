@@ -9,7 +9,7 @@ import { openAuditDb, type AuditDb } from './audit-db.js';
 import type { AppendResult, AuditStore } from './audit-store.js';
 import type { AuditEntry } from './entries.js';
 import {
-  chainEvents,
+  chainGroups,
   EMPTY_HEAD,
   refsOf,
   RefSpans,
@@ -150,9 +150,8 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
   const thread =
     opts.appendThread === true && opts.readonly !== true
       ? new AppendThread({
-          dataDir: opts.dataDir,
-          sync: opts.sync,
-          lines: opts.threadLines ?? true,
+          entry: './sqlite-append-worker',
+          data: { dataDir: opts.dataDir, sync: opts.sync, lines: opts.threadLines ?? true },
         })
       : undefined;
   const checkpointer =
@@ -177,22 +176,17 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
     carry = undefined;
     const { results, next } = db
       .transaction(() => {
-        // Inside the write transaction: another process may have appended since.
-        let at = head();
-        // One set of search rows for the transaction: runs continue from batch to batch, and
-        // from this connection's previous transaction.
+        // Inside the write transaction: another process may have appended since. One set of
+        // search rows for the transaction: runs continue from batch to batch, and from this
+        // connection's previous transaction.
         const spans = new RefSpans(carried);
-        const results = groups.map((entries): AppendResult => {
-          const batch = chainEvents(at, entries, spans);
-          insertRecords(batch.records);
-          at = batch.head;
-          return {
-            records: batch.records.length,
-            lines: batch.records.map((r) => r.event),
-            head: at,
-            checkpoint: undefined,
-          };
-        });
+        const chained = chainGroups(head(), groups, spans);
+        insertRecords(chained.records);
+        const results = chained.groups.map((g): AppendResult => ({
+          ...g,
+          records: g.lines.length,
+          checkpoint: undefined,
+        }));
         insertRefs(spans.rows);
         extendRefs(spans.extended);
         const last = results.at(-1);

@@ -32,8 +32,8 @@ export interface AuditTrailOptions {
   /** Most records committed in one transaction (one `record` call is never split, whatever its size). */
   maxBatch?: number;
   /**
-   * SQLite: commit on a writer thread so the event loop serves requests during a commit (default
-   * true; ignored when `store` is given and on PostgreSQL, whose driver never blocks the loop).
+   * Commit on a writer thread so the event loop serves requests during a commit and does not chain
+   * the batches (default true; ignored when `store` is given).
    */
   appendThread?: boolean;
 }
@@ -51,7 +51,7 @@ interface Pending {
  * true head under the store's chain lock, so together they build one chain. `record()` resolves
  * once the event is durable. Group commit: what is recorded while the previous commit runs (or in
  * one event-loop turn) is committed together, one transaction and one fsync per batch. A
- * pipelined store (the SQLite writer thread) is handed each event-loop turn's batch at once and
+ * pipelined store (one with a writer thread) is handed each event-loop turn's batch at once and
  * merges those that wait behind a running commit, so no commit waits for this loop to turn.
  */
 export class AuditTrail {
