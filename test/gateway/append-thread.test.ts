@@ -14,6 +14,25 @@ import { tempDir } from './support/temp.js';
 const event = (what: string) =>
   adminAuditEvent({ activity: 'test', action: 'E', success: true, site: 'urn:test', what: [what] });
 
+/**
+ * A long first commit (2,000 events), then 49 one-event batches sent while it runs (they wait on the
+ * thread's port): each is answered in the order sent, with its own lines.
+ */
+async function bigThenSmall(thread: AppendThread): Promise<void> {
+  const big = Array.from({ length: 2000 }, (_, i) => event(`big ${i}`));
+  const sent = [thread.append(big, false)];
+  for (let i = 0; i < 49; i++) sent.push(thread.append([event(`small ${i}`)], false));
+  const results = await Promise.all(sent);
+  assert.deepEqual(
+    results.map((r) => r.head.seq),
+    [2000, ...Array.from({ length: 49 }, (_, i) => 2001 + i)],
+  );
+  assert.deepEqual(
+    results.map((r) => r.lines.length),
+    [2000, ...Array.from({ length: 49 }, () => 1)],
+  );
+}
+
 describe('audit: SQLite writer thread', () => {
   it('answers each batch once it is committed, in order, on one chain', async () => {
     const t = tempDir();
@@ -51,19 +70,7 @@ describe('audit: SQLite writer thread', () => {
       data: { dataDir: t.dir, sync: 'normal', lines: true },
     });
     try {
-      // A long first commit; the 49 batches sent meanwhile wait on the thread's port.
-      const big = Array.from({ length: 2000 }, (_, i) => event(`big ${i}`));
-      const sent = [thread.append(big, false)];
-      for (let i = 0; i < 49; i++) sent.push(thread.append([event(`small ${i}`)], false));
-      const results = await Promise.all(sent);
-      assert.deepEqual(
-        results.map((r) => r.head.seq),
-        [2000, ...Array.from({ length: 49 }, (_, i) => 2001 + i)],
-      );
-      assert.deepEqual(
-        results.map((r) => r.lines.length),
-        [2000, ...Array.from({ length: 49 }, () => 1)],
-      );
+      await bigThenSmall(thread);
       const db = new Database(path.join(t.dir, AUDIT_DB_FILE), { readonly: true });
       try {
         // Every event has action E: one search row per transaction (a run cannot span two).
@@ -155,18 +162,7 @@ describe('audit: PostgreSQL writer thread', () => {
     });
     const store = openAuditStore({ dataDir: '.', sync: 'normal', storeUrl: schema.url });
     try {
-      const big = Array.from({ length: 2000 }, (_, i) => event(`big ${i}`));
-      const sent = [thread.append(big, false)];
-      for (let i = 0; i < 49; i++) sent.push(thread.append([event(`small ${i}`)], false));
-      const results = await Promise.all(sent);
-      assert.deepEqual(
-        results.map((r) => r.head.seq),
-        [2000, ...Array.from({ length: 49 }, (_, i) => 2001 + i)],
-      );
-      assert.deepEqual(
-        results.map((r) => r.lines.length),
-        [2000, ...Array.from({ length: 49 }, () => 1)],
-      );
+      await bigThenSmall(thread);
       // Every event has action E: one search row per transaction (runs do not cross them here).
       const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
       await client.connect();
