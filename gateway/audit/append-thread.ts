@@ -18,9 +18,10 @@ interface Waiting {
 
 /**
  * The main-thread end of the audit writer thread (SQLite's or PostgreSQL's, see
- * append-worker-loop.ts): `append` posts a batch and resolves when the thread reports it committed. The thread starts with the store, is kept referenced only while
- * a batch is in flight, and started afresh after a crash (whose batches are rejected: their
- * requests get the gateway's "no audit, no data" 500).
+ * append-worker-loop.ts): `append` posts a batch and resolves when the thread reports it
+ * committed. The thread starts with the store, is kept referenced only while a batch is in
+ * flight, and started afresh after a crash (whose batches are rejected: their requests get the
+ * gateway's "no audit, no data" 500).
  */
 export class AppendThread {
   /** The running thread and the batches it was sent and has not answered yet. */

@@ -1,7 +1,7 @@
 import type { JsonWebKey } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { AuditEntry } from './entries.js';
-import type { ChainHead, RecordRow } from './chain.js';
+import type { ChainedGroup, ChainHead, RecordRow } from './chain.js';
 import type { Checkpoint, CheckpointRow } from './checkpoint.js';
 import type { AuditPage, AuditQuery } from './search.js';
 import type { CheckpointKey } from './signing-key.js';
@@ -18,6 +18,19 @@ export interface AppendResult {
   head: ChainHead;
   /** The checkpoint written in the same transaction, when one was asked for. */
   checkpoint: Checkpoint | undefined;
+}
+
+/** What the appends of one transaction answer (`checkpoint`, signed in it, goes to the last). */
+export function groupResults(
+  groups: readonly ChainedGroup[],
+  checkpoint: Checkpoint | undefined,
+): AppendResult[] {
+  return groups.map((g, i) => ({
+    records: g.lines.length,
+    lines: g.lines,
+    head: g.head,
+    checkpoint: i === groups.length - 1 ? checkpoint : undefined,
+  }));
 }
 
 /**

@@ -2,13 +2,12 @@ import type { JsonWebKey } from 'node:crypto';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
-import type { AppendResult, AuditStore } from './audit-store.js';
+import { groupResults, type AppendResult, type AuditStore } from './audit-store.js';
 import { AppendThread } from './append-thread.js';
 import {
   chainGroups,
   EMPTY_HEAD,
   refsOf,
-  type ChainedGroup,
   type ChainHead,
   type RecordRow,
   type RefRow,
@@ -76,19 +75,6 @@ function batchValues(records: readonly RecordRow[], refs: readonly RefRow[]): un
     refs.map((r) => r.value),
     refs.map((r) => r.ver),
   ];
-}
-
-/** What the appends of one transaction answer (`checkpoint`, signed in it, goes to the last). */
-function answers(
-  groups: readonly ChainedGroup[],
-  checkpoint: Checkpoint | undefined,
-): AppendResult[] {
-  return groups.map((g, i) => ({
-    records: g.lines.length,
-    lines: g.lines,
-    head: g.head,
-    checkpoint: i === groups.length - 1 ? checkpoint : undefined,
-  }));
 }
 
 /** `$1, $2, …` for the `?` placeholders of the shared search SQL (which has no `?` literals). */
@@ -233,7 +219,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): Postgre
           const moved = rows[0];
           if (moved === undefined) {
             learn(chained.head);
-            return answers(chained.groups, undefined);
+            return groupResults(chained.groups, undefined);
           }
           learn({ seq: moved.head_seq, hash: moved.head_hash });
         }
@@ -246,7 +232,7 @@ export function openPostgresAuditStore(opts: PostgresAuditStoreOptions): Postgre
         return { chained, checkpoint };
       }, true);
       learn(chained.head);
-      return answers(chained.groups, checkpoint);
+      return groupResults(chained.groups, checkpoint);
     });
   const thread =
     opts.appendThread === true

@@ -6,7 +6,7 @@ import type { SqliteSync } from '../../common/config.js';
 import { Checkpointer } from '../../common/sqlite-checkpointer.js';
 import { AppendThread } from './append-thread.js';
 import { openAuditDb, type AuditDb } from './audit-db.js';
-import type { AppendResult, AuditStore } from './audit-store.js';
+import { groupResults, type AppendResult, type AuditStore } from './audit-store.js';
 import type { AuditEntry } from './entries.js';
 import {
   chainGroups,
@@ -182,16 +182,11 @@ export function openSqliteAuditStore(opts: SqliteAuditStoreOptions): SqliteAudit
         const spans = new RefSpans(carried);
         const chained = chainGroups(head(), groups, spans);
         insertRecords(chained.records);
-        const results = chained.groups.map((g): AppendResult => ({
-          ...g,
-          records: g.lines.length,
-          checkpoint: undefined,
-        }));
         insertRefs(spans.rows);
         extendRefs(spans.extended);
-        const last = results.at(-1);
-        if (sign !== undefined && last !== undefined) last.checkpoint = storeCheckpoint(sign);
-        return { results, next: spans.open() };
+        const checkpoint =
+          sign !== undefined && groups.length > 0 ? storeCheckpoint(sign) : undefined;
+        return { results: groupResults(chained.groups, checkpoint), next: spans.open() };
       })
       .immediate();
     carry = next;
