@@ -6,7 +6,7 @@ import type {
   SearchParam,
   SearchParameterResource,
 } from './search-param.js';
-import { branchesForType } from './split-expression.js';
+import { branchesForType, splitUnion } from './split-expression.js';
 
 const PARAM_TYPES = new Set<string>([
   'string',
@@ -87,6 +87,7 @@ export class SearchRegistry {
         if (existing === undefined || !existing.custom || param.custom) map.set(def.code, param);
       }
     }
+    for (const map of this.byType.values()) findUnions(map);
   }
 
   private build(
@@ -122,6 +123,68 @@ export class SearchRegistry {
 
   list(resourceType: string): SearchParam[] {
     return [...(this.byType.get(resourceType)?.values() ?? [])];
+  }
+}
+
+/** The branches of a parameter's expression for its type (`build` joined them with ` | `). */
+const branchesOf = (p: SearchParam): string[] =>
+  p.expression === undefined ? [] : splitUnion(p.expression);
+
+/** Whether `q`'s tuples are `p`'s for the nodes of `q`'s branches (the same component paths). */
+function sameComponents(p: SearchParam, q: SearchParam): boolean {
+  return (
+    p.components.length === q.components.length &&
+    p.components.every((c, i) => {
+      const d = q.components[i];
+      return d !== undefined && c.expression === d.expression && c.param.type === d.param.type;
+    })
+  );
+}
+
+/**
+ * Marks the shipped parameters of one type whose expression is the union of other shipped
+ * parameters' (their branches cover its branches exactly, each once), e.g. Observation's `combo-*`:
+ * `combo-code` = `code` | `component-code`, `combo-code-value-quantity` = `code-value-quantity` |
+ * `component-code-value-quantity`. Such a parameter's rows would repeat its members' (about a
+ * quarter of a generated Observation's index rows), so it has none and search reads the members'.
+ * A union's values are the set of its members' (FHIRPath `|` drops duplicates; search tests
+ * whether some row matches, so duplicates never change a result). Custom parameters are never a
+ * union nor a member: a custom `code` makes `combo-code` index its own rows again (after the
+ * reindex that activates it, which rebuilds every row). Reference parameters are left alone.
+ */
+function findUnions(map: Map<string, SearchParam>): void {
+  const found = new Map<string, SearchParam[]>();
+  const all = [...map.values()];
+  for (const p of all) {
+    if (p.custom || p.type === 'reference' || p.type === 'special') continue;
+    const own = branchesOf(p);
+    if (own.length < 2) continue;
+    const wanted = new Set(own);
+    const candidates = all
+      .filter((q) => q !== p && !q.custom && q.type === p.type)
+      .map((q) => ({ q, branches: branchesOf(q) }))
+      .filter(
+        ({ q, branches }) =>
+          branches.length > 0 &&
+          branches.length < own.length &&
+          branches.every((b) => wanted.has(b)) &&
+          (p.type !== 'composite' || sameComponents(p, q)),
+      )
+      .sort((a, b) => b.branches.length - a.branches.length || a.q.code.localeCompare(b.q.code));
+    const covered = new Set<string>();
+    const members: SearchParam[] = [];
+    for (const { q, branches } of candidates) {
+      if (branches.some((b) => covered.has(b))) continue;
+      for (const b of branches) covered.add(b);
+      members.push(q);
+    }
+    if (members.length >= 2 && covered.size === wanted.size) found.set(p.code, members);
+  }
+  // a member that is itself a union stands for its own members (they have fewer branches)
+  const flat = (q: SearchParam): SearchParam[] => found.get(q.code)?.flatMap(flat) ?? [q];
+  for (const [code, members] of found) {
+    const p = map.get(code);
+    if (p !== undefined) map.set(code, { ...p, union: members.flatMap(flat) });
   }
 }
 

@@ -32,6 +32,17 @@ export interface SearchParam {
   readonly components: readonly ParamComponent[];
   /** True for a parameter from a SearchParameter resource stored on this server. */
   readonly custom: boolean;
+  /**
+   * The parameters this one is the union of, when its expression's branches are exactly theirs
+   * (`Observation.combo-code` = `code` | `component-code`): its own rows are never written and
+   * search reads theirs (see `SearchRegistry`). Undefined for every other parameter.
+   */
+  readonly union?: readonly SearchParam[];
+}
+
+/** The keys of the index rows a parameter's values are in: its own, or its union's members'. */
+export function rowKeys(param: SearchParam): string[] {
+  return param.union?.map((m) => m.key) ?? [param.key];
 }
 
 /** The raw fields of an R4 SearchParameter resource that search reads. */

@@ -7,7 +7,7 @@ import { splitSystem, splitUnescaped } from '../query/values.js';
 import { and, or, type SqlBuilder } from './builder.js';
 import { constraintSql } from './constraint-sql.js';
 import { datePredicate, valuePredicate, type PredicateEnv } from './predicates.js';
-import { TABLE_OF } from './tables.js';
+import { spKeyTest, TABLE_OF } from './tables.js';
 
 export interface ClauseEnv extends PredicateEnv {
   registry: SearchRegistry;
@@ -47,9 +47,8 @@ function spTest(
   anyType: boolean,
   suffix = '',
 ): string {
-  return anyType
-    ? `${x}.sp = ${r}.type || ${b.p(`.${param.code}${suffix}`)}`
-    : `${x}.sp = ${b.p(param.key + suffix)}`;
+  if (anyType) return `${x}.sp = ${r}.type || ${b.p(`.${param.code}${suffix}`)}`;
+  return spKeyTest(b, x, param, suffix);
 }
 
 function missingSql(
@@ -78,6 +77,8 @@ function compositeSql(
   raw: string,
   env: ClauseEnv,
 ): string {
+  // a union's tuples are its members' (each member's components are in the same order)
+  if (param.union !== undefined) return or(param.union.map((m) => compositeSql(b, r, m, raw, env)));
   const parts = splitUnescaped(raw, '$');
   if (parts.length !== param.components.length)
     throw badRequest(`'${raw}' needs ${param.components.length} parts joined by $`);
@@ -218,7 +219,7 @@ export function clauseRowsSql(b: SqlBuilder, clause: Clause, env: ClauseEnv): st
   const table = TABLE_OF[param.type];
   if (table === undefined) return undefined;
   const x = b.alias('n');
-  const sp = `${x}.sp = ${b.p(param.key)}`;
+  const sp = spKeyTest(b, x, param);
   const tests = or(values.map((v) => valuePredicate(b, param.type, x, v, modifier, env)));
   return `SELECT ${x}.rid FROM ${table} ${x} WHERE ${sp} AND ${tests}`;
 }

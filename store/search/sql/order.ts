@@ -3,7 +3,7 @@ import { badRequest } from '../../fhir/outcome.js';
 import type { SearchRegistry } from '../definitions/registry.js';
 import type { SortRule } from '../query/request.js';
 import type { SqlBuilder } from './builder.js';
-import { TABLE_OF } from './tables.js';
+import { spKeyTest, TABLE_OF } from './tables.js';
 
 /** One sort key: an SQL expression on the resource alias, and its direction. */
 export interface SortKey {
@@ -48,7 +48,7 @@ export function sortKeys(
       const sp =
         type === undefined
           ? `s.sp = ${r}.type || ${b.p(`.${param.code}`)}`
-          : `s.sp = ${b.p(param.key)}`;
+          : spKeyTest(b, 's', param);
       const fn = rule.desc ? `MAX(s.${cols[1]})` : `MIN(s.${cols[0]})`;
       keys.push({
         expr: `(SELECT ${fn} FROM ${table} s WHERE s.rid = ${r}.rid AND ${sp})`,

@@ -1,4 +1,5 @@
-import type { ParamType } from '../definitions/search-param.js';
+import { rowKeys, type ParamType, type SearchParam } from '../definitions/search-param.js';
+import type { SqlBuilder } from './builder.js';
 
 export const TABLE_OF: Partial<Record<ParamType, string>> = {
   string: 'sp_string',
@@ -9,3 +10,11 @@ export const TABLE_OF: Partial<Record<ParamType, string>> = {
   number: 'sp_number',
   uri: 'sp_uri',
 };
+
+/** `x.sp` is one of the keys of `param`'s rows (its union's members' for a union). */
+export function spKeyTest(b: SqlBuilder, x: string, param: SearchParam, suffix = ''): string {
+  const keys = rowKeys(param);
+  return keys.length === 1
+    ? `${x}.sp = ${b.p(`${keys[0] ?? ''}${suffix}`)}`
+    : `${x}.sp IN (${b.list(keys.map((k) => k + suffix))})`;
+}
