@@ -84,10 +84,18 @@ function toTokens(rows: IndexRows, sp: string, grp: number | null, v: Extracted)
     (v.type === undefined && 'text' in value && !('value' in value))
   ) {
     const codings = Array.isArray(value.coding) ? (value.coding as unknown[]) : [];
+    const first = rows.token.length;
     for (const c of codings)
       if (isObj(c)) addToken(rows, sp, grp, str(c.system), str(c.code), str(c.display));
     const text = str(value.text);
-    if (text !== null) addToken(rows, sp, grp, null, null, text);
+    // The text has a row of its own (no system or code) unless a coding's row holds the same
+    // normalised text as its display: every search on that row (`:text` only reads the text)
+    // finds the resource already. Generated and Synthea data repeat the display as the text, a
+    // quarter of all token rows.
+    if (text === null || grp !== null) return; // a component's row never holds text
+    const norm = normalizeString(text);
+    for (let i = first; i < rows.token.length; i++) if (rows.token[i]?.text === norm) return;
+    rows.token.push({ sp, grp, system: null, code: null, text: norm });
     return;
   }
   if (v.type === 'Identifier' || (v.type === undefined && 'value' in value && !('code' in value))) {
