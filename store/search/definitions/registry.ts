@@ -128,7 +128,11 @@ export class SearchRegistry {
 
 /** The branches of a parameter's expression for its type (`build` joined them with ` | `). */
 const branchesOf = (p: SearchParam): string[] =>
-  p.expression === undefined ? [] : splitUnion(p.expression);
+  p.expression === undefined
+    ? []
+    : p.expression.includes('|')
+      ? splitUnion(p.expression)
+      : [p.expression];
 
 /** Whether `q`'s tuples are `p`'s for the nodes of `q`'s branches (the same component paths). */
 function sameComponents(p: SearchParam, q: SearchParam): boolean {
@@ -154,18 +158,17 @@ function sameComponents(p: SearchParam, q: SearchParam): boolean {
  */
 function findUnions(map: Map<string, SearchParam>): void {
   const found = new Map<string, SearchParam[]>();
-  const all = [...map.values()];
-  for (const p of all) {
-    if (p.custom || p.type === 'reference' || p.type === 'special') continue;
-    const own = branchesOf(p);
+  const all = [...map.values()]
+    .filter((q) => !q.custom && q.type !== 'reference' && q.type !== 'special')
+    .map((q) => ({ q, branches: branchesOf(q) }))
+    .filter(({ branches }) => branches.length > 0);
+  for (const { q: p, branches: own } of all) {
     if (own.length < 2) continue;
     const wanted = new Set(own);
     const candidates = all
-      .filter((q) => q !== p && !q.custom && q.type === p.type)
-      .map((q) => ({ q, branches: branchesOf(q) }))
       .filter(
         ({ q, branches }) =>
-          branches.length > 0 &&
+          q.type === p.type &&
           branches.length < own.length &&
           branches.every((b) => wanted.has(b)) &&
           (p.type !== 'composite' || sameComponents(p, q)),
