@@ -55,6 +55,13 @@ const fixtures: Res[] = [
     ],
   },
   { resourceType: 'Observation', id: 'o-none', status: 'final' },
+  {
+    resourceType: 'DiagnosticReport',
+    id: 'dr1',
+    status: 'final',
+    code: cc(LOINC, '9999-9'),
+    result: [{ reference: 'Observation/o-comp' }],
+  },
 ];
 
 const cases: [string, string[]][] = [
@@ -86,6 +93,10 @@ const cases: [string, string[]][] = [
   ['Observation?combo-code-value-concept:missing=true', ['o-both', 'o-none']],
   ['Patient?_has:Observation:patient:combo-code=2000-2', ['p1']],
   ['Patient?_has:Observation:subject:combo-code=3000-3', ['p2']],
+  [`Patient?_has:Observation:patient:combo-code-value-quantity=${LOINC}|2000-2$20`, ['p1']],
+  ['DiagnosticReport?result.combo-code=4000-4', ['dr1']],
+  ['DiagnosticReport?result.combo-code=1000-1', []],
+  [`DiagnosticReport?result.combo-code-value-concept=4000-4$222`, ['dr1']],
 ];
 
 describeOnEngines('store/search union parameters (combo-*)', (engine) => {
