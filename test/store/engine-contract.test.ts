@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openSqliteEngine } from '../../store/engines/sqlite/index.js';
@@ -35,6 +35,36 @@ describe('sqlite engine', () => {
       assert.equal(after.transactions - before.transactions, 40);
       assert.ok(after.commits - before.commits <= 2, `commits: ${after.commits - before.commits}`);
       assert.equal(engine.dialect, 'sqlite');
+    } finally {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('checkpoints the WAL at most once per interval, copying the commits in between together', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hearth-engine-'));
+    const file = path.join(dir, 'fhir.db');
+    const engine = openSqliteEngine({ file, checkpoint: { startAtWalBytes: 0 } });
+    const waitFor = async (ok: () => boolean, ms: number): Promise<void> => {
+      const deadline = Date.now() + ms;
+      while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    };
+    try {
+      await engine.migrate(['CREATE TABLE t (x TEXT NOT NULL)']);
+      await waitFor(() => engine.stats().checkpoints >= 1, 5000);
+      assert.equal(engine.stats().checkpoints, 1, 'the first commit is checkpointed at once');
+      const started = Date.now();
+      // one after the other: with a checkpoint per commit, each would start one
+      for (let i = 0; i < 20; i++)
+        await engine.transaction((tx) => tx.run('INSERT INTO t VALUES (?)', ['x'.repeat(2000)]));
+      if (Date.now() - started < 400)
+        assert.equal(engine.stats().checkpoints, 1, 'none before the interval ends');
+      const walBefore = statSync(`${file}-wal`).size;
+      assert.ok(walBefore > 20 * 2000, `the WAL holds the 20 commits (${walBefore} bytes)`);
+      await waitFor(() => engine.stats().checkpoints >= 2, 5000);
+      assert.equal(engine.stats().checkpoints, 2, 'one checkpoint copied the 20 commits');
+      const rows = await engine.all<{ n: number }>('SELECT count(*) AS n FROM t');
+      assert.equal(rows[0]?.n, 20);
     } finally {
       await engine.close();
       rmSync(dir, { recursive: true, force: true });

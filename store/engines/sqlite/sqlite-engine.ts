@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Engine, QueryOptions, RunResult, SqlValue, Tx } from '../engine.js';
 import { isBusy } from './begin-immediate.js';
-import { Checkpointer } from '../../../common/sqlite-checkpointer.js';
+import { Checkpointer, type CheckpointerOptions } from '../../../common/sqlite-checkpointer.js';
 import { Connection, queryable } from './connection.js';
 import { GroupCommitter } from './group-commit.js';
 
@@ -30,12 +30,17 @@ export interface SqliteEngineOptions {
    * in the process's RSS.
    */
   cacheKiB?: number;
+  /**
+   * The writer's WAL checkpointer (common/sqlite-checkpointer.ts); by default at most one
+   * checkpoint per {@link CHECKPOINT_INTERVAL_MS}. Tests lower its start threshold.
+   */
+  checkpoint?: CheckpointerOptions;
 }
 
 export interface SqliteEngine extends Engine {
   readonly file: string;
   /** Commits and transactions so far (transactions / commits = the group-commit batch size). */
-  stats(): { commits: number; transactions: number };
+  stats(): { commits: number; transactions: number; checkpoints: number };
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 15_000;
@@ -46,6 +51,18 @@ const DEFAULT_BUSY_TIMEOUT_MS = 15_000;
 const WRITER_BUSY_TIMEOUT_MS = 10;
 
 const DEFAULT_CACHE_KIB = 16_384;
+
+/**
+ * The least time from one WAL checkpoint of the store's database to the next (the commits in
+ * between are copied back together, each page once, with one fsync of the database file). A
+ * checkpoint after every COMMIT copied the pages a Bundle's transaction shares with the next one
+ * (index interior pages, the tails of the rid-ordered indexes) once per Bundle, and its fsyncs of
+ * `fhir.db` competed with the audit trail's: ingest of 600 patients, alternated twice, 2,619 /
+ * 2,408 → 2,761 / 2,591 resources/s, all threads' CPU 593 / 642 → 557 / 594 µs per resource, the
+ * gateway's wait for a Bundle's audit record p50 11.7 / 12.8 → 5.8 / 5.9 ms. A lone commit after a
+ * quiet spell is still checkpointed at once; durability is the COMMIT's (it syncs the WAL).
+ */
+const CHECKPOINT_INTERVAL_MS = 500;
 
 /**
  * Where a connection keeps temporary data. The reader sorts and materialises in memory (searches).
@@ -87,7 +104,10 @@ export function openSqliteEngine(opts: SqliteEngineOptions): SqliteEngine {
   writer.db.pragma(`busy_timeout = ${Math.min(busyTimeoutMs, WRITER_BUSY_TIMEOUT_MS)}`);
   // WAL readers wait only in rare moments (WAL recovery): the blocking timeout is fine there.
   const reader = new Connection(open(opts.file, opts, busyTimeoutMs, 'MEMORY'));
-  const checkpointer = new Checkpointer(writer.db, opts.file);
+  const checkpointer = new Checkpointer(writer.db, opts.file, {
+    minIntervalMs: CHECKPOINT_INTERVAL_MS,
+    ...opts.checkpoint,
+  });
   const committer = new GroupCommitter(writer, busyTimeoutMs, checkpointer);
   const read = queryable(reader, () => {
     if (closed) throw new Error('engine is closed');
@@ -122,7 +142,11 @@ export function openSqliteEngine(opts: SqliteEngineOptions): SqliteEngine {
         }
       });
     },
-    stats: () => ({ commits: committer.commits, transactions: committer.transactions }),
+    stats: () => ({
+      commits: committer.commits,
+      transactions: committer.transactions,
+      checkpoints: checkpointer.checkpoints,
+    }),
     async close(): Promise<void> {
       if (closed) return;
       await committer.drain();
