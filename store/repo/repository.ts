@@ -83,7 +83,7 @@ function turnReads(db: Queryable): TurnBatch<string, ResourceRow | undefined> {
  * across processes (no-op on SQLite); anything else writing these rows must take it too.
  */
 export class Repository {
-  /** Rows read ahead for a transaction (`prefetch`), each handed out once. */
+  /** Rows read ahead for a transaction (`prefetch`), each served until the transaction writes it. */
   private readonly ahead = new WeakMap<Queryable, Map<string, ResourceRow | undefined>>();
   /** Per PostgreSQL engine (reads outside transactions): a turn's reads in one query. */
   private readonly turnReads = new WeakMap<Queryable, TurnBatch<string, ResourceRow | undefined>>();
@@ -96,11 +96,7 @@ export class Repository {
   read(db: Queryable, type: string, id: string): Promise<ResourceRow | undefined> {
     const ahead = this.ahead.get(db);
     const key = `${type}/${id}`;
-    if (ahead?.has(key) === true) {
-      const row = ahead.get(key);
-      ahead.delete(key); // once: what this transaction writes next is read from the database
-      return Promise.resolve(row);
-    }
+    if (ahead?.has(key) === true) return Promise.resolve(ahead.get(key));
     if (db.dialect === 'postgres' && !isTx(db)) {
       let turn = this.turnReads.get(db);
       if (turn === undefined) {
@@ -113,10 +109,12 @@ export class Repository {
   }
 
   /**
-   * Reads the current rows of `keys` (`Type/id`) in one query, for the next `read` of each in `tx`
+   * Reads the current rows of `keys` (`Type/id`) in one query, for the reads of each in `tx`
    * (PostgreSQL, where each read is a round trip; SQLite reads in-process and skips this). Call
-   * only once `tx` holds their locks (`lockKeys`), so nobody else changes them meanwhile; every
-   * change inside `tx` reads its row first, which takes it from here.
+   * only once `tx` holds their locks (`lockKeys`), so nobody else changes them meanwhile. A row is
+   * served until this repository writes its resource in `tx` (`written`); reads after that go to
+   * the database and see the write. An update under an access constraint reads its row twice (the
+   * check, then the write): each read of a transaction Bundle's PUT entries was a round trip.
    */
   async prefetch(tx: Tx, keys: readonly string[]): Promise<void> {
     if (tx.dialect !== 'postgres' || keys.length === 0) return;
@@ -124,6 +122,11 @@ export class Repository {
     const ahead = new Map<string, ResourceRow | undefined>(keys.map((k) => [k, undefined]));
     for (const row of rows) ahead.set(`${row.type}/${row.id}`, row);
     this.ahead.set(tx, ahead);
+  }
+
+  /** `type/id` has changed in `tx`: its row read ahead no longer holds. */
+  private written(tx: Tx, type: string, id: string): void {
+    this.ahead.get(tx)?.delete(`${type}/${id}`);
   }
 
   /** The current, not deleted version: 404 when it never existed, 410 when deleted. */
@@ -202,6 +205,7 @@ export class Repository {
       { type, id, version, lastUpdated, method, json },
       inline,
     );
+    this.written(tx, type, id);
     if (inline === undefined) await this.indexer.index(tx, rid, plain, current === undefined);
     const created = current === undefined || current.deleted !== 0;
     const written: Written = {
@@ -238,6 +242,7 @@ export class Repository {
       lastUpdated,
       current.rid,
     ]);
+    this.written(tx, type, id);
     await tx.run(
       'INSERT INTO history (rid, type, id, version, last_updated, method, json) VALUES (?, ?, ?, ?, ?, ?, NULL)',
       [current.rid, type, id, version, lastUpdated, 'DELETE'],
@@ -259,6 +264,7 @@ export class Repository {
     await this.indexer.unindex(tx, current.rid);
     const h = await tx.run('DELETE FROM history WHERE rid = ?', [current.rid]);
     await tx.run('DELETE FROM resource WHERE rid = ?', [current.rid]);
+    this.written(tx, type, id);
     const previous =
       current.deleted === 0 ? (JSON.parse(current.json) as Record<string, unknown>) : undefined;
     return previous === undefined ? { versions: h.changes } : { versions: h.changes, previous };

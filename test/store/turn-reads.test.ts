@@ -118,4 +118,64 @@ describe('store: PostgreSQL reads of one event-loop turn share one query', funct
     });
     assert.equal(queries.length, 2);
   });
+
+  it("serves a transaction's rows read ahead until the transaction writes them", async () => {
+    type Params = readonly (string | number | null)[];
+    await pg
+      .transaction(async (tx) => {
+        // every statement of the transaction, counted (Object.create keeps lockKey, runMany…)
+        const txCounted = Object.assign(Object.create(tx) as typeof tx, {
+          get: (sql: string, params?: Params) => {
+            queries.push(sql);
+            return tx.get(sql, params);
+          },
+          all: (sql: string, params?: Params) => {
+            queries.push(sql);
+            return tx.all(sql, params);
+          },
+          run: (sql: string, params?: Params) => {
+            queries.push(sql);
+            return tx.run(sql, params);
+          },
+        });
+        await txCounted.lockKeys(['Patient/p1', 'Patient/p2', 'Patient/none']);
+        await repo.prefetch(txCounted, ['Patient/p1', 'Patient/p2', 'Patient/none']);
+        assert.equal(queries.length, 1, 'one query reads them all');
+        queries = [];
+        // an update under an access constraint reads its row for the check, then to write it
+        const before = await repo.read(txCounted, 'Patient', 'p1');
+        assert.equal((await repo.read(txCounted, 'Patient', 'p1'))?.version, before?.version);
+        assert.equal(await repo.read(txCounted, 'Patient', 'none'), undefined);
+        assert.deepEqual(queries, [], 'read ahead: no round trip');
+        const written = await repo.put(
+          txCounted,
+          'Patient',
+          'p1',
+          { resourceType: 'Patient', id: 'p1', active: true },
+          'PUT',
+        );
+        assert.equal(written.version, (before?.version ?? 0) + 1);
+        assert.ok(
+          !queries.some((q) => /WHERE type = \? AND id = \?/.test(q)),
+          `the write read its row ahead: ${queries.join(' | ')}`,
+        );
+        queries = [];
+        // after the write, the transaction reads what it wrote, not the row read ahead
+        const after = await repo.read(txCounted, 'Patient', 'p1');
+        assert.ok(after !== undefined);
+        assert.equal(after.version, written.version);
+        assert.match(after.json, /"active":true/);
+        assert.equal(queries.length, 1);
+        assert.equal((await repo.read(txCounted, 'Patient', 'p2'))?.id, 'p2');
+        assert.equal(queries.length, 1, 'p2 is still read ahead');
+        await repo.remove(txCounted, 'Patient', 'p2');
+        queries = [];
+        assert.equal((await repo.read(txCounted, 'Patient', 'p2'))?.deleted, 1);
+        assert.equal(queries.length, 1, 'a deleted row is read again');
+        throw new Error('roll back');
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof Error) || err.message !== 'roll back') throw err;
+      });
+  });
 });
