@@ -185,6 +185,26 @@ async function runTransaction(
     ...posts.filter((e) => !conditionalPosts.has(e)),
     ...ordered.filter((e) => ORDER[e.method] >= 2),
   ];
+  // Each entry's insert is sent without waiting for it (PostgreSQL; see Repository.writeBehind):
+  // an entry is prepared while the one before it is written. `marks` tells whose they are.
+  ctx.repo.writeBehind(tx);
+  const marks: { e: ParsedEntry; upTo: number }[] = [];
+  // Awaits the inserts sent so far: the first that failed fails its entry (the ones after it only
+  // met the transaction aborted).
+  const settleWrites = async (): Promise<void> => {
+    const sent = ctx.repo.writesBehind(tx);
+    let from = 0;
+    for (const { e, upTo } of marks) {
+      for (let i = from; i < upTo; i++) {
+        try {
+          await sent[i];
+        } catch (err) {
+          throw entryFailure(e, err);
+        }
+      }
+      from = upTo;
+    }
+  };
   let turnAt = performance.now();
   for (const e of sequence) {
     if (performance.now() - turnAt >= TURN_EVERY_MS) {
@@ -208,8 +228,12 @@ async function runTransaction(
     try {
       res = await dispatch(req, ctx);
     } catch (err) {
+      // an insert sent earlier may have failed first (PostgreSQL then refuses what follows)
+      marks.push({ e, upTo: ctx.repo.writesBehind(tx).length });
+      await settleWrites();
       throw entryFailure(e, err);
     }
+    marks.push({ e, upTo: ctx.repo.writesBehind(tx).length });
     if (e.method !== 'GET' && e.method !== 'HEAD') {
       const ids = new Set([
         entryTarget(e, req),
@@ -239,6 +263,7 @@ async function runTransaction(
     fullUrls[e.index] =
       d === undefined || e.method === 'GET' ? undefined : `${ctx.baseUrl}/${d.type}/${d.id}`;
   }
+  await settleWrites();
   return { responses, fullUrls };
 }
 

@@ -15,7 +15,6 @@ import {
 
 /** A version the store has just written. */
 export interface Written {
-  rid: number;
   type: string;
   id: string;
   version: number;
@@ -85,6 +84,8 @@ function turnReads(db: Queryable): TurnBatch<string, ResourceRow | undefined> {
 export class Repository {
   /** Rows read ahead for a transaction (`prefetch`), each served until the transaction writes it. */
   private readonly ahead = new WeakMap<Queryable, Map<string, ResourceRow | undefined>>();
+  /** Transactions whose inserts are sent without waiting (`writeBehind`): the inserts sent. */
+  private readonly behind = new WeakMap<Tx, Promise<unknown>[]>();
   /** Per PostgreSQL engine (reads outside transactions): a turn's reads in one query. */
   private readonly turnReads = new WeakMap<Queryable, TurnBatch<string, ResourceRow | undefined>>();
 
@@ -122,6 +123,23 @@ export class Repository {
     const ahead = new Map<string, ResourceRow | undefined>(keys.map((k) => [k, undefined]));
     for (const row of rows) ahead.set(`${row.type}/${row.id}`, row);
     this.ahead.set(tx, ahead);
+  }
+
+  /**
+   * From now on an insert in `tx` (PostgreSQL, where it is one statement with its index rows) is
+   * sent without waiting for its answer: a transaction's statements run one after the other on its
+   * connection, so whatever the transaction runs next sees the insert, and the caller prepares its
+   * next write while PostgreSQL runs this one. In a transaction Bundle each entry's insert was a
+   * round trip the store thread waited for, and PostgreSQL waited for the store thread's next one.
+   * The caller awaits `writesBehind(tx)` before the transaction ends, and attributes a failure.
+   */
+  writeBehind(tx: Tx): void {
+    if (tx.dialect === 'postgres') this.behind.set(tx, []);
+  }
+
+  /** The inserts `tx` has sent without waiting (see `writeBehind`), in order. */
+  writesBehind(tx: Tx): readonly Promise<unknown>[] {
+    return this.behind.get(tx) ?? [];
   }
 
   /** `type/id` has changed in `tx`: its row read ahead no longer holds. */
@@ -199,17 +217,20 @@ export class Repository {
       current === undefined && tx.dialect === 'postgres'
         ? await this.indexer.inline?.(tx, plain)
         : undefined;
-    const rid = await writeVersion(
-      tx,
-      current?.rid,
-      { type, id, version, lastUpdated, method, json },
-      inline,
-    );
-    this.written(tx, type, id);
-    if (inline === undefined) await this.indexer.index(tx, rid, plain, current === undefined);
+    const next = { type, id, version, lastUpdated, method, json };
+    const behind = inline === undefined ? undefined : this.behind.get(tx);
+    if (behind !== undefined) {
+      const sent = writeVersion(tx, undefined, next, inline);
+      sent.catch(() => undefined); // its caller awaits it (writesBehind)
+      behind.push(sent);
+      this.written(tx, type, id);
+    } else {
+      const rid = await writeVersion(tx, current?.rid, next, inline);
+      this.written(tx, type, id);
+      if (inline === undefined) await this.indexer.index(tx, rid, plain, current === undefined);
+    }
     const created = current === undefined || current.deleted !== 0;
     const written: Written = {
-      rid,
       type,
       id,
       version,

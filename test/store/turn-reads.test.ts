@@ -178,4 +178,32 @@ describe('store: PostgreSQL reads of one event-loop turn share one query', funct
         if (!(err instanceof Error) || err.message !== 'roll back') throw err;
       });
   });
+
+  it("sends a transaction's inserts behind when asked, and reads after them see them", async () => {
+    await pg
+      .transaction(async (tx) => {
+        // an insert that carries its index rows (Indexer.inline, here none) is one statement
+        const indexing = new Repository({
+          ...noIndexing,
+          inline: () => Promise.resolve({ ctes: ['wb AS (SELECT rid FROM r)'], params: [] }),
+        });
+        indexing.writeBehind(tx);
+        let answered = false;
+        await indexing.put(tx, 'Patient', 'wb-1', { resourceType: 'Patient', id: 'wb-1' }, 'PUT');
+        const [sent] = indexing.writesBehind(tx);
+        assert.ok(sent !== undefined, 'the insert went behind');
+        void sent.then(() => {
+          answered = true;
+        });
+        assert.equal(answered, false, 'put returned before PostgreSQL answered the insert');
+        // queued after the insert on the transaction's connection
+        assert.equal((await indexing.read(tx, 'Patient', 'wb-1'))?.version, 1);
+        assert.equal(answered, true);
+        throw new Error('roll back');
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof Error) || err.message !== 'roll back') throw err;
+      });
+    assert.equal(await repo.read(pg, 'Patient', 'wb-1'), undefined);
+  });
 });

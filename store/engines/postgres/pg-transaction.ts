@@ -93,7 +93,10 @@ export class PgTransaction {
         this.enqueue(async () => {
           for (const params of rows) await this.query(sql, params, {});
         }),
-      lockKey: (key: string) => this.enqueue(() => this.lock(key)),
+      // A key this transaction holds already needs nothing: not even a wait behind the statements
+      // queued before (a transaction Bundle's entries lock what lockKeys took; see writeBehind).
+      lockKey: (key: string) =>
+        this.locked.has(key) ? Promise.resolve() : this.enqueue(() => this.lock(key)),
       lockKeys: (keys: readonly string[]) => this.enqueue(() => this.lockMany(keys)),
     };
   }

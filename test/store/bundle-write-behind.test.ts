@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../common/config.js';
+import { createSearchProvider, searchIndexer } from '../../store/search/index.js';
+import { describeOnEngines } from '../support/engines.js';
+import { testStore, type TestStore } from './helpers.js';
+
+interface ResponseEntry {
+  resource?: Record<string, unknown> & { id: string };
+  response: { status: string };
+}
+
+const transaction = (entry: unknown[]) => ({ resourceType: 'Bundle', type: 'transaction', entry });
+
+/**
+ * A transaction Bundle's inserts are sent without waiting for each (PostgreSQL: the next entry is
+ * prepared while the previous one is written; see Repository.writeBehind). What later entries read
+ * must still see them, and a failing insert must still fail the whole Bundle.
+ */
+describeOnEngines(
+  'store REST: transaction Bundles whose inserts are written behind',
+  function (engine) {
+    this.timeout(20_000);
+    let t: TestStore;
+    before(async () => {
+      const config = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://fhir.test' });
+      t = await testStore(
+        {},
+        { indexer: searchIndexer, search: createSearchProvider(config) },
+        engine,
+      );
+    });
+    after(async () => {
+      await t.close();
+    });
+
+    it('lets later entries read and search what earlier ones wrote', async () => {
+      const identifier = [{ system: 'urn:test:wb', value: 'w-1' }];
+      const res = await t.api.post('/').send(
+        transaction([
+          {
+            resource: { resourceType: 'Patient', id: 'wb-1', name: [{ family: 'Behind' }] },
+            request: { method: 'PUT', url: 'Patient/wb-1' },
+          },
+          {
+            fullUrl: 'urn:uuid:2b0c3c1e-4d0a-4c53-9a43-0f6a8a2b5e01',
+            resource: { resourceType: 'Patient', identifier },
+            request: { method: 'POST', url: 'Patient' },
+          },
+          {
+            resource: {
+              resourceType: 'Observation',
+              status: 'final',
+              code: { text: 'behind' },
+              subject: { reference: 'Patient/wb-1' },
+            },
+            request: { method: 'POST', url: 'Observation' },
+          },
+          { request: { method: 'GET', url: 'Patient/wb-1' } },
+          { request: { method: 'GET', url: 'Patient?identifier=urn:test:wb|w-1' } },
+          { request: { method: 'GET', url: 'Observation?subject=Patient/wb-1' } },
+        ]),
+      );
+      assert.equal(res.status, 200, res.text);
+      const entries = res.body.entry as ResponseEntry[];
+      assert.deepEqual(
+        entries.map((e) => e.response.status),
+        ['201 Created', '201 Created', '201 Created', '200 OK', '200 OK', '200 OK'],
+      );
+      const [, post, , read, byIdentifier, bySubject] = entries;
+      assert.ok(post && read && byIdentifier && bySubject);
+      assert.equal(read.resource?.id, 'wb-1');
+      const ids = (r: ResponseEntry) =>
+        ((r.resource as { entry?: { resource: { id: string } }[] }).entry ?? []).map(
+          (e) => e.resource.id,
+        );
+      assert.deepEqual(ids(byIdentifier), [post.resource?.id]);
+      assert.equal(ids(bySubject).length, 1, 'the index rows written with the Observation');
+    });
+
+    if (engine.name === 'postgres')
+      it('fails the whole Bundle when an insert fails, and writes none of it', async () => {
+        await t.engine.run(
+          `CREATE OR REPLACE FUNCTION wb_refuse() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN IF NEW.id = 'wb-refused' THEN RAISE EXCEPTION 'wb: refused'; END IF; RETURN NEW; END $$`,
+        );
+        await t.engine.run(
+          'CREATE TRIGGER wb_refuse BEFORE INSERT ON resource FOR EACH ROW EXECUTE FUNCTION wb_refuse()',
+        );
+        try {
+          const entries = ['wb-a', 'wb-refused', 'wb-c'].map((id) => ({
+            resource: { resourceType: 'Patient', id },
+            request: { method: 'PUT', url: `Patient/${id}` },
+          }));
+          const res = await t.api
+            .post('/')
+            .send(transaction([...entries, { request: { method: 'GET', url: 'Patient/wb-a' } }]));
+          assert.equal(res.status, 500, res.text);
+          assert.equal(res.body.resourceType, 'OperationOutcome');
+          assert.doesNotMatch(res.text, /current transaction is aborted/);
+          for (const id of ['wb-a', 'wb-refused', 'wb-c'])
+            assert.equal((await t.api.get(`/Patient/${id}`)).status, 404, id);
+          // the store goes on
+          const again = await t.api.post('/').send(transaction(entries.slice(0, 1)));
+          assert.equal(again.status, 200, again.text);
+        } finally {
+          await t.engine.run('DROP TRIGGER wb_refuse ON resource');
+        }
+      });
+  },
+);
