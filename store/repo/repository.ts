@@ -113,7 +113,7 @@ export class Repository {
    * Reads the current rows of `keys` (`Type/id`) in one query, for the reads of each in `tx`
    * (PostgreSQL, where each read is a round trip; SQLite reads in-process and skips this). Call
    * only once `tx` holds their locks (`lockKeys`), so nobody else changes them meanwhile. A row is
-   * served until this repository writes its resource in `tx` (`written`); reads after that go to
+   * served until this repository writes its resource in `tx` (`dropAhead`); reads after that go to
    * the database and see the write. An update under an access constraint reads its row twice (the
    * check, then the write): each read of a transaction Bundle's PUT entries was a round trip.
    */
@@ -143,7 +143,7 @@ export class Repository {
   }
 
   /** `type/id` has changed in `tx`: its row read ahead no longer holds. */
-  private written(tx: Tx, type: string, id: string): void {
+  private dropAhead(tx: Tx, type: string, id: string): void {
     this.ahead.get(tx)?.delete(`${type}/${id}`);
   }
 
@@ -223,12 +223,11 @@ export class Repository {
       const sent = writeVersion(tx, undefined, next, inline);
       sent.catch(() => undefined); // its caller awaits it (writesBehind)
       behind.push(sent);
-      this.written(tx, type, id);
     } else {
       const rid = await writeVersion(tx, current?.rid, next, inline);
-      this.written(tx, type, id);
       if (inline === undefined) await this.indexer.index(tx, rid, plain, current === undefined);
     }
+    this.dropAhead(tx, type, id);
     const created = current === undefined || current.deleted !== 0;
     const written: Written = {
       type,
@@ -263,7 +262,7 @@ export class Repository {
       lastUpdated,
       current.rid,
     ]);
-    this.written(tx, type, id);
+    this.dropAhead(tx, type, id);
     await tx.run(
       'INSERT INTO history (rid, type, id, version, last_updated, method, json) VALUES (?, ?, ?, ?, ?, ?, NULL)',
       [current.rid, type, id, version, lastUpdated, 'DELETE'],
@@ -285,7 +284,7 @@ export class Repository {
     await this.indexer.unindex(tx, current.rid);
     const h = await tx.run('DELETE FROM history WHERE rid = ?', [current.rid]);
     await tx.run('DELETE FROM resource WHERE rid = ?', [current.rid]);
-    this.written(tx, type, id);
+    this.dropAhead(tx, type, id);
     const previous =
       current.deleted === 0 ? (JSON.parse(current.json) as Record<string, unknown>) : undefined;
     return previous === undefined ? { versions: h.changes } : { versions: h.changes, previous };
