@@ -6,7 +6,7 @@ import type {
   SearchParam,
   SearchParameterResource,
 } from './search-param.js';
-import { branchesForType, splitUnion } from './split-expression.js';
+import { branchesForType, rewriteBranch, splitUnion } from './split-expression.js';
 
 const PARAM_TYPES = new Set<string>([
   'string',
@@ -87,7 +87,11 @@ export class SearchRegistry {
         if (existing === undefined || !existing.custom || param.custom) map.set(def.code, param);
       }
     }
-    for (const map of this.byType.values()) findUnions(map);
+    for (const map of this.byType.values()) {
+      // first: a union's members are then the composites that read their components' rows
+      findComponentRows(map);
+      findUnions(map);
+    }
   }
 
   private build(
@@ -188,6 +192,73 @@ function findUnions(map: Map<string, SearchParam>): void {
   for (const [code, members] of found) {
     const p = map.get(code);
     if (p !== undefined) map.set(code, { ...p, union: members.flatMap(flat) });
+  }
+}
+
+/** A branch without the parentheses around it: `(Observation.value.ofType(Quantity))`. */
+function bare(branch: string): string {
+  let b = branch.trim();
+  while (b.startsWith('(') && b.endsWith(')') && balanced(b.slice(1, -1)))
+    b = b.slice(1, -1).trim();
+  return b;
+}
+
+/** Whether every `)` in `s` closes a `(` before it (so outer parentheses wrap all of it). */
+function balanced(s: string): boolean {
+  let depth = 0;
+  for (const ch of s) {
+    if (ch === '(') depth++;
+    else if (ch === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
+/**
+ * Whether `branch` can never give a row of a `type` parameter: a SampledData has neither the
+ * `value` nor the `low`/`high` that a quantity row is made from (`toQuantities` in
+ * indexing/to-rows.ts), so `value-quantity`'s `Observation.value as SampledData` writes none.
+ */
+const rowless = (type: ParamType, branch: string): boolean =>
+  type === 'quantity' && /\.ofType\(SampledData\)$/.test(bare(branch));
+
+/** The branches of an expression as a comparable key (order and parentheses aside). */
+const branchKey = (branches: readonly string[]): string => branches.map(bare).sort().join(' | ');
+
+/**
+ * Marks the shipped composites on the resource itself (expression `Observation`: one tuple per
+ * resource) whose every component selects exactly what another shipped parameter of the
+ * component's type selects, e.g. `Observation.code-value-quantity` (`code` = the `code`
+ * parameter's `Observation.code`, `value.as(Quantity)` = `value-quantity`'s `(Observation.value as
+ * Quantity)`, whose other branch, on SampledData, writes no rows). Such a composite's rows would repeat those parameters' (a resource's one tuple is
+ * its values of each), so it has none and search tests the resource's rows of each: every
+ * component must match one of them, as a tuple's components must. Composites on a repeating
+ * element (`component-code-value-quantity`, on `Observation.component`) keep their own rows,
+ * whose `grp` pairs a component's code with that component's value. Custom parameters are never
+ * either side (as with unions: a custom `code` makes `code-value-quantity` write its own rows
+ * again after the reindex that activates it).
+ */
+function findComponentRows(map: Map<string, SearchParam>): void {
+  const byBranches = new Map<string, SearchParam>();
+  for (const q of map.values()) {
+    if (q.custom || q.union !== undefined || q.type === 'composite' || q.type === 'special')
+      continue;
+    const branches = branchesOf(q).filter((b) => !rowless(q.type, b));
+    if (branches.length > 0) byBranches.set(`${q.type} ${branchKey(branches)}`, q);
+  }
+  for (const [code, p] of map) {
+    if (p.type !== 'composite' || p.custom || p.union !== undefined) continue;
+    if (p.expression === undefined || bare(p.expression) !== p.resourceType) continue;
+    const sources: SearchParam[] = [];
+    for (const c of p.components) {
+      const branches = splitUnion(c.expression).map((b) =>
+        rewriteBranch(`${p.resourceType}.${bare(b)}`),
+      );
+      const q = byBranches.get(`${c.param.type} ${branchKey(branches)}`);
+      if (q === undefined) break;
+      sources.push(q);
+    }
+    if (sources.length === p.components.length && sources.length > 0)
+      map.set(code, { ...p, componentRows: sources });
   }
 }
 

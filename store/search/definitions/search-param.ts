@@ -38,6 +38,13 @@ export interface SearchParam {
    * search reads theirs (see `SearchRegistry`). Undefined for every other parameter.
    */
   readonly union?: readonly SearchParam[];
+  /**
+   * For a composite on the resource itself (one tuple per resource) whose every component selects
+   * exactly what another shipped parameter does (`Observation.code-value-quantity`: `code` and
+   * `value-quantity`): those parameters, one per component. Its own rows are never written and
+   * search reads theirs (see `SearchRegistry`). Undefined for every other parameter.
+   */
+  readonly componentRows?: readonly SearchParam[];
 }
 
 /** The keys of the index rows a parameter's values are in: its own, or its union's members'. */

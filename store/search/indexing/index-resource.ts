@@ -91,8 +91,13 @@ export function extractRows(ctx: SearchContext, resource: ResourceLike): Extract
   const rows = emptyRows();
   let grp = 0;
   for (const param of ctx.registry.list(resource.resourceType)) {
-    // a union's rows are its members' (SearchRegistry)
-    if (RESOURCE_COLUMN_PARAMS.has(param.code) || param.union !== undefined) continue;
+    // a union's rows are its members', a root composite's its components' sources' (SearchRegistry)
+    if (
+      RESOURCE_COLUMN_PARAMS.has(param.code) ||
+      param.union !== undefined ||
+      param.componentRows !== undefined
+    )
+      continue;
     if (param.type !== 'composite') {
       const fn = ctx.extractor(param);
       if (fn !== null) addRows(rows, param.type, param.key, null, evaluate(fn, resource));

@@ -60,14 +60,45 @@ function missingSql(
 ): string {
   if (value !== 'true' && value !== 'false')
     throw badRequest(`:missing takes true or false, not '${value}'`);
-  const table =
-    param.type === 'composite'
-      ? TABLE_OF[param.components[0]?.param.type ?? 'token']
-      : TABLE_OF[param.type];
-  if (table === undefined) throw badRequest(`'${param.code}' has no :missing`);
-  const x = b.alias('m');
-  const exists = `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${spTest(b, x, r, param, anyType, param.type === 'composite' ? '#0' : '')})`;
+  let exists: string;
+  if (param.type === 'composite' && !anyType) {
+    exists = compositeExists(b, r, param);
+  } else {
+    const table =
+      param.type === 'composite'
+        ? TABLE_OF[param.components[0]?.param.type ?? 'token']
+        : TABLE_OF[param.type];
+    if (table === undefined) throw badRequest(`'${param.code}' has no :missing`);
+    const x = b.alias('m');
+    exists = `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${spTest(b, x, r, param, anyType, param.type === 'composite' ? '#0' : '')})`;
+  }
   return value === 'true' ? `NOT ${exists}` : exists;
+}
+
+/**
+ * Whether `r` has a (whole) tuple of the composite `param`: rows of its first component (only
+ * whole tuples are written), of each of its components' sources (`componentRows`: a resource's one
+ * tuple is whole when each has a value), or, for a union, of one of its members'. A token
+ * source's row counts only with a system or code: a component never has a row without both (a
+ * concept's text, see addToken in indexing/to-rows.ts), and such a row matches no composite value.
+ */
+function compositeExists(b: SqlBuilder, r: string, param: SearchParam): string {
+  if (param.union !== undefined) return or(param.union.map((m) => compositeExists(b, r, m)));
+  const parts = param.componentRows?.map((q) => ({ param: q, key: q.key })) ?? [
+    { param: param.components[0]?.param, key: `${param.key}#0` },
+  ];
+  return and(
+    parts.map((part) => {
+      const table = part.param === undefined ? undefined : TABLE_OF[part.param.type];
+      if (table === undefined) throw badRequest(`'${param.code}' has no :missing`);
+      const x = b.alias('m');
+      const coded =
+        param.componentRows !== undefined && part.param?.type === 'token'
+          ? ` AND (${x}.system IS NOT NULL OR ${x}.code IS NOT NULL)`
+          : '';
+      return `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${x}.sp = ${b.p(part.key)}${coded})`;
+    }),
+  );
 }
 
 function compositeSql(
@@ -82,7 +113,9 @@ function compositeSql(
   const parts = splitUnescaped(raw, '$');
   if (parts.length !== param.components.length)
     throw badRequest(`'${raw}' needs ${param.components.length} parts joined by $`);
-  // r.rid IN (first component's rows, each joined to the next component of the same tuple)
+  // r.rid IN (first component's rows, each joined to the next component of the same tuple; a root
+  // composite's one tuple is the resource's rows of each component's source, see componentRows)
+  const sources = param.componentRows;
   let sql = '';
   let first: string | undefined;
   let prev: string | undefined;
@@ -94,8 +127,9 @@ function compositeSql(
     const head =
       first === undefined || prev === undefined
         ? `${r}.rid IN (SELECT ${x}.rid FROM ${table} ${x} WHERE `
-        : ` AND EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${first}.rid AND ${x}.grp = ${prev}.grp AND `;
-    sql += `${head}${x}.sp = ${b.p(`${param.key}#${i}`)} AND ${valuePredicate(b, c.param.type, x, parts[i] ?? '', undefined, env)}`;
+        : ` AND EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${first}.rid AND ${sources === undefined ? `${x}.grp = ${prev}.grp AND ` : ''}`;
+    const key = sources?.[i]?.key ?? `${param.key}#${i}`;
+    sql += `${head}${x}.sp = ${b.p(key)} AND ${valuePredicate(b, c.param.type, x, parts[i] ?? '', undefined, env)}`;
     closers.push(')');
     first ??= x;
     prev = x;
