@@ -91,6 +91,7 @@ export class SearchRegistry {
       // first: a union's members are then the composites that read their components' rows
       findComponentRows(map);
       findUnions(map);
+      findReferenceSubsets(map);
     }
   }
 
@@ -259,6 +260,33 @@ function findComponentRows(map: Map<string, SearchParam>): void {
     }
     if (sources.length === p.components.length && sources.length > 0)
       map.set(code, { ...p, componentRows: sources });
+  }
+}
+
+/**
+ * Marks the shipped reference parameters that select another shipped reference parameter's
+ * references to one type: `Observation.patient` is `Observation.subject.where(resolve() is
+ * Patient)`, `Encounter.practitioner` is `Encounter.participant.individual.where(resolve() is
+ * Practitioner)`. Such a parameter's rows would repeat the other's rows whose target type is that
+ * type (a reference row's type is parsed from the same text the `where` tests, see
+ * `parseReference` in indexing/to-rows.ts; an identifier's row carries it too), so it has none and
+ * search reads those. Custom parameters are never either side.
+ */
+function findReferenceSubsets(map: Map<string, SearchParam>): void {
+  const byExpression = new Map<string, SearchParam>();
+  for (const q of map.values())
+    if (q.type === 'reference' && !q.custom && q.expression !== undefined)
+      byExpression.set(q.expression, q);
+  for (const [code, p] of map) {
+    if (p.type !== 'reference' || p.custom || p.expression === undefined) continue;
+    const at = p.expression.lastIndexOf('.where(');
+    if (at < 0) continue;
+    const source = byExpression.get(p.expression.slice(0, at));
+    const type = p.target.length === 1 ? p.target[0] : undefined;
+    if (source === undefined || source === p || type === undefined) continue;
+    if (rewriteBranch(`${source.expression ?? ''}.where(resolve() is ${type})`) !== p.expression)
+      continue;
+    map.set(code, { ...p, rowsOf: { param: source, targetType: type } });
   }
 }
 

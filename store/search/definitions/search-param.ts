@@ -45,6 +45,13 @@ export interface SearchParam {
    * search reads theirs (see `SearchRegistry`). Undefined for every other parameter.
    */
   readonly componentRows?: readonly SearchParam[];
+  /**
+   * For a reference parameter that selects another's references to one type
+   * (`Observation.patient` = `Observation.subject.where(resolve() is Patient)`): that parameter and
+   * the type. Its own rows are never written; search reads that parameter's rows to the type (see
+   * `SearchRegistry`). Undefined for every other parameter.
+   */
+  readonly rowsOf?: { readonly param: SearchParam; readonly targetType: string };
 }
 
 /** The keys of the index rows a parameter's values are in: its own, or its union's members'. */

@@ -91,11 +91,13 @@ export function extractRows(ctx: SearchContext, resource: ResourceLike): Extract
   const rows = emptyRows();
   let grp = 0;
   for (const param of ctx.registry.list(resource.resourceType)) {
-    // a union's rows are its members', a root composite's its components' sources' (SearchRegistry)
+    // a union's rows are its members', a root composite's its components' sources', a reference
+    // subset's its source's (SearchRegistry)
     if (
       RESOURCE_COLUMN_PARAMS.has(param.code) ||
       param.union !== undefined ||
-      param.componentRows !== undefined
+      param.componentRows !== undefined ||
+      param.rowsOf !== undefined
     )
       continue;
     if (param.type !== 'composite') {
@@ -108,7 +110,14 @@ export function extractRows(ctx: SearchContext, resource: ResourceLike): Extract
   const patients = new Set<string>();
   if (resource.resourceType === 'Patient' && resource.id !== undefined) patients.add(resource.id);
   const params = PATIENT_COMPARTMENT.get(resource.resourceType) ?? [];
-  const keys = new Set(params.map((p) => `${resource.resourceType}.${p}`));
+  // a parameter without rows of its own (`patient`) is its source's rows to Patient (rowsOf)
+  const keys = new Set(
+    params.map(
+      (p) =>
+        ctx.registry.get(resource.resourceType, p)?.rowsOf?.param.key ??
+        `${resource.resourceType}.${p}`,
+    ),
+  );
   for (const r of rows.reference) {
     if (keys.has(r.sp) && r.ttype === 'Patient' && r.tid !== null) patients.add(r.tid);
   }

@@ -135,7 +135,8 @@ function toDates(rows: IndexRows, sp: string, grp: number | null, v: Extracted):
     toDates(rows, sp, grp, { type: 'Period', value: repeat.boundsPeriod, node: null });
 }
 
-const REF = /^(?:(.*)\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/;
+// The `/_history/…` tail as search's `resolve() is T` test (definitions/split-expression.ts) reads it.
+const REF = /^(?:(.*)\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/.*)?$/;
 
 /** `Patient/1`, `http://x/fhir/Patient/1`, `Patient/1/_history/2` → type and id. */
 export function parseReference(
@@ -169,15 +170,18 @@ function toReferences(rows: IndexRows, sp: string, grp: number | null, v: Extrac
   }
   if (!isObj(value)) return;
   const ref = str(value.reference);
+  const parsed = ref === null || ref.startsWith('#') ? undefined : parseReference(ref);
   if (ref !== null && !ref.startsWith('#')) {
-    const parsed = parseReference(ref);
     if (parsed !== undefined)
       push(parsed.type, parsed.id, parsed.base === undefined ? null : ref, null, null);
     else push(null, null, ref, null, null);
   }
   if (isObj(value.identifier)) {
+    // With the type its reference names (never an id: it names no resource by itself), so a
+    // parameter that reads this one's references to one type (`patient` of `subject`, see
+    // rowsOf in definitions/search-param.ts) finds `:identifier` where its own rows would have.
     const ident = value.identifier;
-    push(null, null, null, str(ident.system), str(ident.value));
+    push(parsed?.type ?? null, null, null, str(ident.system), str(ident.value));
   }
 }
 

@@ -4,6 +4,7 @@ import type { IncludeSpec } from '../query/request.js';
 import { or, SqlBuilder } from '../sql/builder.js';
 import type { ClauseEnv } from '../sql/clause-sql.js';
 import { constraintSql } from '../sql/constraint-sql.js';
+import { spKeyTest } from '../sql/tables.js';
 
 export interface Row {
   rid: number;
@@ -54,7 +55,7 @@ async function forward(
     spec.targetType !== undefined ? [spec.targetType] : spec.params.flatMap((p) => p.target);
   // placeholders are bound in text order
   let sql = `SELECT DISTINCT t.rid FROM sp_ref x JOIN resource t ON t.type = x.ttype AND t.id = x.tid
-    WHERE x.rid IN (${b.list(from.map((s) => s.rid))}) AND x.sp IN (${b.list(spec.params.map((p) => p.key))}) AND t.deleted = 0 AND hearth_budget() = 1`;
+    WHERE x.rid IN (${b.list(from.map((s) => s.rid))}) AND ${or(spec.params.map((p) => spKeyTest(b, 'x', p)))} AND t.deleted = 0 AND hearth_budget() = 1`;
   if (spec.targetType !== undefined) sql += ` AND t.type = ${b.p(spec.targetType)}`;
   sql += ` AND ${constraintForTypes(b, targets.length > 0 ? targets : undefined, 't', env)}`;
   sql += ` ORDER BY t.rid LIMIT ${b.p(limit)}`;
@@ -74,7 +75,7 @@ async function reverse(
   const byType = new Map<string, string[]>();
   for (const s of sources) byType.set(s.type, [...(byType.get(s.type) ?? []), s.id]);
   let sql = `SELECT DISTINCT t.rid FROM sp_ref x JOIN resource t ON t.rid = x.rid
-    WHERE x.sp IN (${b.list(spec.params.map((p) => p.key))})`;
+    WHERE ${or(spec.params.map((p) => spKeyTest(b, 'x', p)))}`;
   sql += ` AND ${or([...byType].map(([type, ids]) => `(x.ttype = ${b.p(type)} AND x.tid IN (${b.list(ids)}))`))}`;
   sql += ` AND t.deleted = 0 AND hearth_budget() = 1 AND ${constraintSql(b, spec.sourceType, 't', env)} ORDER BY t.rid LIMIT ${b.p(limit)}`;
   return q.all<Row>(withRows(sql), b.params, { deadline, planEach: true });

@@ -183,12 +183,12 @@ export function clauseSql(b: SqlBuilder, clause: Clause, r: string, env: ClauseE
     return `${r}.rid IN (SELECT ${x}.rid FROM ${join} WHERE ${tests})`;
   }
   if (clause.onType !== undefined) {
-    const sp = `${x}.sp = ${b.p(clause.param.key)} AND ${x}.ttype = ${b.p(clause.onType)}`;
+    const sp = `${spKeyTest(b, x, clause.param)} AND ${x}.ttype = ${b.p(clause.onType)}`;
     if (correlate)
       return `EXISTS (SELECT 1 FROM sp_ref ${x} JOIN resource ${t} ON ${t}.rid = ${x}.rid WHERE ${sp} AND ${x}.tid = ${r}.id AND ${t}.deleted = 0 AND ${clauseSql(b, clause.next, t, env)} AND ${constraintSql(b, clause.type, t, env)}${probeEnd(env)})`;
     return `${r}.id IN (SELECT ${x}.tid FROM sp_ref ${x} JOIN resource ${t} ON ${t}.rid = ${x}.rid WHERE ${sp} AND ${t}.deleted = 0 AND ${clauseSql(b, clause.next, t, env)} AND ${constraintSql(b, clause.type, t, env)})`;
   }
-  return `EXISTS (SELECT 1 FROM sp_ref ${x} JOIN resource ${t} ON ${t}.rid = ${x}.rid WHERE ${x}.sp = ${b.p(clause.param.key)} AND ${x}.ttype = ${r}.type AND ${x}.tid = ${r}.id AND ${t}.deleted = 0 AND ${clauseSql(b, clause.next, t, env)} AND ${constraintSql(b, clause.type, t, env)})`;
+  return `EXISTS (SELECT 1 FROM sp_ref ${x} JOIN resource ${t} ON ${t}.rid = ${x}.rid WHERE ${spKeyTest(b, x, clause.param)} AND ${x}.ttype = ${r}.type AND ${x}.tid = ${r}.id AND ${t}.deleted = 0 AND ${clauseSql(b, clause.next, t, env)} AND ${constraintSql(b, clause.type, t, env)})`;
 }
 
 /** A chain's join of references (`x`) to the chained resources (`t`), and its tests on both. */

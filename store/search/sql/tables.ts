@@ -11,8 +11,14 @@ export const TABLE_OF: Partial<Record<ParamType, string>> = {
   uri: 'sp_uri',
 };
 
-/** `x.sp` is one of the keys of `param`'s rows (its union's members' for a union). */
+/**
+ * `x` is one of `param`'s rows: `x.sp` is one of its keys (its union's members' for a union), or,
+ * for a reference parameter that selects another's references to one type (`rowsOf`), `x` is
+ * that parameter's row to that type.
+ */
 export function spKeyTest(b: SqlBuilder, x: string, param: SearchParam, suffix = ''): string {
+  if (param.rowsOf !== undefined)
+    return `(${x}.sp = ${b.p(param.rowsOf.param.key)} AND ${x}.ttype = ${b.p(param.rowsOf.targetType)})`;
   const keys = rowKeys(param);
   return keys.length === 1
     ? `${x}.sp = ${b.p(`${keys[0] ?? ''}${suffix}`)}`
