@@ -3,9 +3,11 @@ import type { DialectName } from '../engines/engine.js';
 
 /**
  * The search index: one table per parameter type, keyed by the resource's `rid` and the
- * parameter key (`Observation.code`; composite components `Observation.code-value-quantity#0`
- * with `grp` tying the components of one tuple together), the Patient compartment, and the
- * search generation (custom parameters active since the last reindex).
+ * parameter key (`Observation.code`; composite components
+ * `Observation.component-code-value-quantity#0` with `grp` tying the components of one tuple
+ * together), the Patient compartment, and the search generation (custom parameters active since
+ * the last reindex). Parameters whose rows would repeat others' write none (unions, composites on
+ * the resource itself, references to one type of another's: see definitions/registry.ts).
  */
 export function searchSchema(dialect: DialectName): string[] {
   const d = dialectOf(dialect);
