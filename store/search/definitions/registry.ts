@@ -230,13 +230,13 @@ const branchKey = (branches: readonly string[]): string => branches.map(bare).so
  * resource) whose every component selects exactly what another shipped parameter of the
  * component's type selects, e.g. `Observation.code-value-quantity` (`code` = the `code`
  * parameter's `Observation.code`, `value.as(Quantity)` = `value-quantity`'s `(Observation.value as
- * Quantity)`, whose other branch, on SampledData, writes no rows). Such a composite's rows would repeat those parameters' (a resource's one tuple is
- * its values of each), so it has none and search tests the resource's rows of each: every
- * component must match one of them, as a tuple's components must. Composites on a repeating
- * element (`component-code-value-quantity`, on `Observation.component`) keep their own rows,
- * whose `grp` pairs a component's code with that component's value. Custom parameters are never
- * either side (as with unions: a custom `code` makes `code-value-quantity` write its own rows
- * again after the reindex that activates it).
+ * Quantity)`, whose other branch, on SampledData, writes no rows). Such a composite's rows would
+ * repeat those parameters' (a resource's one tuple is its values of each), so it has none and
+ * search tests the resource's rows of each: every component must match one of them, as a tuple's
+ * components must. Composites on a repeating element (`component-code-value-quantity`, on
+ * `Observation.component`) keep their own rows, whose `grp` pairs a component's code with that
+ * component's value. Custom parameters are never either side (as with unions: a custom `code`
+ * makes `code-value-quantity` write its own rows again after the reindex that activates it).
  */
 function findComponentRows(map: Map<string, SearchParam>): void {
   const byBranches = new Map<string, SearchParam>();
