@@ -1,6 +1,7 @@
 import type { SqlValue, Tx } from '../../engines/engine.js';
 import { loadContext, type SearchContext } from '../context.js';
 import { PATIENT_COMPARTMENT } from '../definitions/patient-compartment.js';
+import type { SearchRegistry } from '../definitions/registry.js';
 import type { SearchParam } from '../definitions/search-param.js';
 import { INDEX_TABLES } from '../schema.js';
 import type { Extracted } from './compile-expression.js';
@@ -86,6 +87,30 @@ function addTuples(
   return grp;
 }
 
+/** Per registry and type: the row keys of the type's Patient compartment parameters. */
+const compartmentKeyCache = new WeakMap<SearchRegistry, Map<string, ReadonlySet<string>>>();
+
+/**
+ * The keys of the rows that put a resource of `type` in a Patient compartment: its compartment
+ * parameters' keys, where a parameter without rows of its own (`patient`) stands for its source's
+ * (rowsOf; its rows to Patient are the ones that count). Made once per registry and type.
+ */
+function compartmentKeys(registry: SearchRegistry, type: string): ReadonlySet<string> {
+  let byType = compartmentKeyCache.get(registry);
+  if (byType === undefined)
+    compartmentKeyCache.set(registry, (byType = new Map<string, ReadonlySet<string>>()));
+  let keys = byType.get(type);
+  if (keys === undefined) {
+    keys = new Set(
+      (PATIENT_COMPARTMENT.get(type) ?? []).map(
+        (p) => registry.get(type, p)?.rowsOf?.param.key ?? `${type}.${p}`,
+      ),
+    );
+    byType.set(type, keys);
+  }
+  return keys;
+}
+
 /** Every index row of `resource` under the context's parameters, and its Patient compartments. */
 export function extractRows(ctx: SearchContext, resource: ResourceLike): Extraction {
   const rows = emptyRows();
@@ -109,15 +134,7 @@ export function extractRows(ctx: SearchContext, resource: ResourceLike): Extract
   }
   const patients = new Set<string>();
   if (resource.resourceType === 'Patient' && resource.id !== undefined) patients.add(resource.id);
-  const params = PATIENT_COMPARTMENT.get(resource.resourceType) ?? [];
-  // a parameter without rows of its own (`patient`) is its source's rows to Patient (rowsOf)
-  const keys = new Set(
-    params.map(
-      (p) =>
-        ctx.registry.get(resource.resourceType, p)?.rowsOf?.param.key ??
-        `${resource.resourceType}.${p}`,
-    ),
-  );
+  const keys = compartmentKeys(ctx.registry, resource.resourceType);
   for (const r of rows.reference) {
     if (keys.has(r.sp) && r.ttype === 'Patient' && r.tid !== null) patients.add(r.tid);
   }

@@ -60,17 +60,15 @@ function missingSql(
 ): string {
   if (value !== 'true' && value !== 'false')
     throw badRequest(`:missing takes true or false, not '${value}'`);
+  // (a search over several types, anyType, is on a Resource-level parameter: never a composite)
   let exists: string;
-  if (param.type === 'composite' && !anyType) {
+  if (param.type === 'composite') {
     exists = compositeExists(b, r, param);
   } else {
-    const table =
-      param.type === 'composite'
-        ? TABLE_OF[param.components[0]?.param.type ?? 'token']
-        : TABLE_OF[param.type];
+    const table = TABLE_OF[param.type];
     if (table === undefined) throw badRequest(`'${param.code}' has no :missing`);
     const x = b.alias('m');
-    exists = `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${spTest(b, x, r, param, anyType, param.type === 'composite' ? '#0' : '')})`;
+    exists = `EXISTS (SELECT 1 FROM ${table} ${x} WHERE ${x}.rid = ${r}.rid AND ${spTest(b, x, r, param, anyType)})`;
   }
   return value === 'true' ? `NOT ${exists}` : exists;
 }
