@@ -96,9 +96,15 @@ export function validateFhirResource(value: unknown): OutcomeIssue[] {
       if (i.severity === 'error' || i.severity === 'fatal') out.push(fromMedplum(i));
     }
   } catch (err) {
-    if (!(err instanceof OperationOutcomeError)) throw err;
-    for (const i of err.outcome.issue) {
-      if (i.severity === 'error' || i.severity === 'fatal') out.push(fromMedplum(i));
+    if (err instanceof OperationOutcomeError) {
+      for (const i of err.outcome.issue) {
+        if (i.severity === 'error' || i.severity === 'fatal') out.push(fromMedplum(i));
+      }
+    } else {
+      // the validator gives up on some malformed input (`"_gender": "x"`: "Primitive extension
+      // must be an object"; a string where it merges a primitive's extension): the resource's fault
+      const why = err instanceof Error ? err.message : String(err);
+      out.push(issue('error', 'structure', `the resource could not be validated: ${why}`));
     }
   }
   out.push(...checkRequiredBindings(res as Record<string, unknown> & { resourceType: string }));

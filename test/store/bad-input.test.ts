@@ -26,6 +26,27 @@ describeOnEngines('store REST: validation and bad input', function (engine) {
     assert.ok(expressions.includes('Patient.foo'));
   });
 
+  it('rejects a malformed primitive extension with 400, alone and in a transaction', async () => {
+    const bad = [
+      { resourceType: 'Patient', gender: 'male', _gender: 'x' },
+      { resourceType: 'Patient', name: [{ given: ['a'], _given: 'b' }] },
+    ];
+    for (const body of bad) {
+      const res = await t.api.post('/Patient').send(body);
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(res.body.issue[0].code, 'structure');
+      const tx = await t.api.post('/').send({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [body, body, body, body].map((resource) => ({
+          resource,
+          request: { method: 'POST', url: 'Patient' },
+        })),
+      });
+      assert.equal(tx.status, 400, JSON.stringify(tx.body));
+    }
+  });
+
   it('rejects a missing required element', async () => {
     const res = await t.api
       .post('/Observation')
