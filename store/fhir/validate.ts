@@ -1,6 +1,7 @@
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { issue, type OutcomeIssue } from './outcome.js';
+import { quickAccept } from './quick-accept.js';
 import { checkRequiredBindings } from './required-bindings.js';
 import { isResourceType, isValidId } from './resource-types.js';
 import {
@@ -91,6 +92,9 @@ export function validateFhirResource(value: unknown): OutcomeIssue[] {
   if (out.length > 0) return out;
   useTypeSchemas();
   loadTypesUsedBy(res);
+  if (quickAccepts(res)) {
+    return checkRequiredBindings(res as Record<string, unknown> & { resourceType: string });
+  }
   try {
     for (const i of validateResource(res as unknown as Resource)) {
       if (i.severity === 'error' || i.severity === 'fatal') out.push(fromMedplum(i));
@@ -109,6 +113,15 @@ export function validateFhirResource(value: unknown): OutcomeIssue[] {
   }
   out.push(...checkRequiredBindings(res as Record<string, unknown> & { resourceType: string }));
   return out;
+}
+
+/** {@link quickAccept}, where a resource nested too deep for its recursion is the validator's. */
+function quickAccepts(res: Record<string, unknown>): boolean {
+  try {
+    return quickAccept(res);
+  } catch {
+    return false;
+  }
 }
 
 function fromMedplum(i: {
