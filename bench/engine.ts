@@ -11,8 +11,15 @@ import { measureLatency } from './latency.js';
 import type { LoadSpec } from './load.js';
 import type { BenchOptions } from './options.js';
 import { postgresSchema } from './postgres-schema.js';
-import { PeakRss } from './process-tree.js';
-import type { EngineSection, SearchRow, WorkersRow } from './report.js';
+import {
+  PeakRss,
+  cpuBetween,
+  cpuOf,
+  postgresPids,
+  treeCpu,
+  type CpuSample,
+} from './process-tree.js';
+import type { EngineSection, IngestCpu, SearchRow, WorkersRow } from './report.js';
 import { searchMix } from './search-mix.js';
 import { sample, throughput, type Config } from './throughput.js';
 import { backendServices, patientGranularToken } from './tokens.js';
@@ -63,7 +70,11 @@ export async function benchEngine(
     rss.phase = 'ingest';
     const source = o.data === undefined ? { patients: o.patients } : { dir: o.data };
     const prepared = await prepareBundles(datasetBundles(source));
+    const hearthPid = current.pid;
+    const pgPids = engine === 'postgres' ? postgresPids() : [];
+    const cpuBefore = { hearth: treeCpu(hearthPid), postgres: cpuOf(pgPids) };
     const ingested = await ingest(fhirBase, systemToken, prepared, o.ingestConcurrency);
+    const ingestCpu = cpuPerResource(cpuBefore, hearthPid, pgPids, ingested.resources);
     prepared.length = 0;
     const auth = async (): Promise<Record<string, string>> => ({
       authorization: `Bearer ${await systemToken()}`,
@@ -224,6 +235,7 @@ export async function benchEngine(
       },
       search,
       ingest: ingested,
+      ingestCpu,
       coldStartMs,
       coldStartFreshMs,
       peakRssBytes,
@@ -242,4 +254,21 @@ export async function benchEngine(
       process.stderr.write(`bench: could not drop the PostgreSQL schema: ${String(err)}\n`);
     });
   }
+}
+
+/** Hearth's (and PostgreSQL's) CPU since `before`, per resource ingested. */
+function cpuPerResource(
+  before: { hearth: CpuSample; postgres: CpuSample },
+  hearthPid: number,
+  pgPids: readonly number[],
+  resources: number,
+): IngestCpu {
+  const per = (us: number): number => us / Math.max(1, resources);
+  const hearth = cpuBetween(before.hearth, treeCpu(hearthPid));
+  return {
+    hearthUs: per(hearth.totalUs),
+    busiestThreadUs: per(hearth.busiestThreadUs),
+    postgresUs:
+      pgPids.length === 0 ? null : per(cpuBetween(before.postgres, cpuOf(pgPids)).totalUs),
+  };
 }

@@ -102,3 +102,84 @@ export class PeakRss {
     clearInterval(this.timer);
   }
 }
+
+/** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux's usual builds). */
+const TICKS_PER_SECOND = 100;
+
+/** The CPU a set of processes has used so far, from /proc (µs of user and system time). */
+export interface CpuSample {
+  /** Summed over the processes and all their threads. */
+  totalUs: number;
+  /** Per thread, keyed `pid/tid`. */
+  threads: Map<string, number>;
+}
+
+/** utime + stime (µs) of a `stat` line; its command may hold spaces and parentheses. */
+function statCpuUs(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
+}
+
+/** The processes of a tree (pids), root first. */
+function treePids(rootPid: number): number[] {
+  return treeRss(rootPid).processes.map((p) => p.pid);
+}
+
+/** CPU used so far by the given processes, per thread. */
+export function cpuOf(pids: readonly number[]): CpuSample {
+  const threads = new Map<string, number>();
+  let totalUs = 0;
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // exited
+    }
+    for (const tid of tids) {
+      try {
+        const us = statCpuUs(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+        threads.set(`${pid}/${tid}`, us);
+        totalUs += us;
+      } catch {
+        // the thread exited while we read
+      }
+    }
+  }
+  return { totalUs, threads };
+}
+
+/** CPU used so far by a process and its descendants. */
+export function treeCpu(rootPid: number): CpuSample {
+  return cpuOf(treePids(rootPid));
+}
+
+/** The PostgreSQL server's processes on this machine (`postgres` by command name). */
+export function postgresPids(): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/comm`, 'utf8').trim() === 'postgres') out.push(Number(name));
+    } catch {
+      // exited
+    }
+  }
+  return out;
+}
+
+/** What `after` used beyond `before`: in all, and on the thread that used the most. */
+export function cpuBetween(
+  before: CpuSample,
+  after: CpuSample,
+): { totalUs: number; busiestThreadUs: number } {
+  let totalUs = 0;
+  let busiestThreadUs = 0;
+  // threads that exited in between are left out; threads started in between count whole
+  for (const [key, us] of after.threads) {
+    const used = us - (before.threads.get(key) ?? 0);
+    totalUs += used;
+    busiestThreadUs = Math.max(busiestThreadUs, used);
+  }
+  return { totalUs, busiestThreadUs };
+}

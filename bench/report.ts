@@ -27,6 +27,16 @@ export interface WorkersRow {
   ratioToCeiling: number;
 }
 
+/** Where an ingest's CPU went, per resource ingested (µs): less noisy than a rate on a shared VM. */
+export interface IngestCpu {
+  /** Every thread of Hearth's processes. */
+  hearthUs: number;
+  /** The Hearth thread that used the most (the store thread, which runs the transactions). */
+  busiestThreadUs: number;
+  /** PostgreSQL's server processes (every `postgres` process on the machine); null on SQLite. */
+  postgresUs: number | null;
+}
+
 /** Everything measured on one engine (SQLite or PostgreSQL), on its own copy of the dataset. */
 export interface EngineSection {
   engine: 'sqlite' | 'postgres';
@@ -42,6 +52,8 @@ export interface EngineSection {
   };
   search: SearchRow[];
   ingest: IngestResult;
+  /** CPU (user + system, from /proc) per resource ingested, µs. */
+  ingestCpu: IngestCpu;
   coldStartMs: number;
   coldStartFreshMs: number;
   /** Hearth's own processes (PostgreSQL's server processes are not counted). */
@@ -132,6 +144,11 @@ function formatEngine(r: EngineSection, lines: string[]): void {
   lines.push(
     `ingest (transaction Bundles over HTTP, everything on): ${round(r.ingest.resourcesPerSecond, 0)} resources/s ` +
       `(${r.ingest.resources} resources in ${r.ingest.bundles} bundles, ${round(r.ingest.seconds, 1)} s, ${r.ingest.failedBundles} failed${r.ingest.firstError === null ? '' : `: ${r.ingest.firstError.slice(0, 120)}`})`,
+  );
+  const cpu = r.ingestCpu;
+  lines.push(
+    `  CPU per resource ingested: Hearth ${round(cpu.hearthUs, 0)} µs (busiest thread ${round(cpu.busiestThreadUs, 0)})` +
+      (cpu.postgresUs === null ? '' : `, PostgreSQL ${round(cpu.postgresUs, 0)} µs`),
   );
   if (r.bulk !== null)
     lines.push(

@@ -140,6 +140,14 @@ describe('npm run bench --quick', function () {
       };
       assert.ok(ingest.resources > 0 && ingest.resourcesPerSecond > 0);
       assert.equal(ingest.failedBundles, 0);
+      // and the CPU it took: Hearth's threads, the busiest of them, PostgreSQL's processes
+      const cpu = e.ingestCpu as { hearthUs: number; busiestThreadUs: number; postgresUs: number };
+      assert.ok(
+        cpu.busiestThreadUs > 0 && cpu.hearthUs >= cpu.busiestThreadUs,
+        JSON.stringify(cpu),
+      );
+      if (e.engine === 'sqlite') assert.equal(cpu.postgresUs, null);
+      else assert.ok(cpu.postgresUs > 0, JSON.stringify(cpu));
       assert.ok((e.coldStartMs as number) > 0);
       assert.ok((e.peakRssBytes as number) > 0);
       // one process: the gateway, auth and the store's thread
@@ -163,5 +171,9 @@ describe('npm run bench --quick', function () {
     assert.match(stdout, /^== SQLite \(default\)/m);
     assert.match(stdout, /^== PostgreSQL/m);
     assert.match(stdout, /^gateway, system token, WORKERS=2/m);
+    assert.match(
+      stdout,
+      /^ {2}CPU per resource ingested: Hearth \d+ µs \(busiest thread \d+\), PostgreSQL \d+ µs$/m,
+    );
   });
 });
