@@ -1,5 +1,6 @@
 import {
   UCUM,
+  capitalize,
   evalFhirPathTyped,
   fhirTypeToJsType,
   parseFhirPath,
@@ -82,10 +83,6 @@ function invariantsOf(constraints: InternalSchemaElement['constraints']): FhirPa
   return out;
 }
 
-function capitalize(code: string): string {
-  return code.charAt(0).toUpperCase() + code.slice(1);
-}
-
 const UNSUPPORTED: TypePlan = {
   supported: false,
   isResource: false,
@@ -110,6 +107,7 @@ function makePlan(schema: InternalTypeSchema): TypePlan {
     ) {
       return UNSUPPORTED;
     }
+    // the JSON names the validator tries (`value[x]` with `dateTime`: `valueDateTime`)
     const keys = el.type.map((t) => (choice ? last.replace('[x]', capitalize(t.code)) : last));
     const element: ElementPlan = {
       min: el.min,
