@@ -4,7 +4,10 @@
  * placeholders (the PostgreSQL engine numbers them) and is always parameterised.
  */
 
-export type SqlValue = string | number | bigint | null | Uint8Array;
+export type SqlScalar = string | number | bigint | null | Uint8Array;
+
+/** A parameter: a scalar, or on PostgreSQL only an array of them (`?::text[]`). */
+export type SqlValue = SqlScalar | readonly (string | number | null)[];
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -52,6 +55,23 @@ export interface Tx extends Queryable {
    * row; PostgreSQL one after another.
    */
   runMany(sql: string, rows: readonly (readonly SqlValue[])[]): Promise<void>;
+  /**
+   * PostgreSQL (where every statement is a round trip, and a statement's fixed cost is most of a
+   * small insert's): `item` joins the items `batch` writes in one statement. That statement is sent
+   * before anything else this transaction runs or ends with, once `batch.max` items wait, at the
+   * end of the event-loop turn, or at once with `now`. Resolves when it has run; rejects with its
+   * error (every item of it: the caller attributes). SQLite has no round trips to save and leaves
+   * it out.
+   */
+  enlist?<I>(batch: StatementBatch<I>, item: I, now?: boolean): Promise<void>;
+}
+
+/** A statement that writes several items at once (see `Tx.enlist`). */
+export interface StatementBatch<I> {
+  /** The most items one statement carries. */
+  readonly max: number;
+  /** The statement writing `items`, in their order. */
+  statement(items: readonly I[]): { sql: string; params: SqlValue[] };
 }
 
 export interface Engine extends Queryable {

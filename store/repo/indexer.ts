@@ -17,18 +17,24 @@ export interface Indexer {
   unindex(tx: Tx, rid: number): Promise<void>;
   /**
    * PostgreSQL, for a resource row about to be inserted with a new rid: the index of `resource` as
-   * data-modifying CTEs of that INSERT (each reads the new rid from the CTE `r`), so the write and
-   * its index take one round trip; it then stands for the `index` call. Undefined (or no method):
-   * the store calls `index` after the write.
+   * rows the statement inserting it writes too (`InlineIndex`), so the write and its index take
+   * one statement, shared by the inserts of a transaction Bundle; it then stands for the `index`
+   * call. Undefined (or no method): the store calls `index` after the write.
    */
   inline?(tx: Tx, resource: Record<string, unknown>): Promise<InlineIndex | undefined>;
 }
 
-/** Index rows written by the statement that inserts the resource (see `Indexer.inline`). */
+/**
+ * Index rows written by the statement that inserts their resource (see `Indexer.inline`). That
+ * statement inserts several resources, numbered from 1 in the CTE `v` (columns `n`, `rid`), and
+ * `k` holds their rids in that order (`k.rids`, an array). `ctes[i]` (`name AS (…)`, the same
+ * texts for every resource) writes the rows of `tables[i]`, gathered from every resource of the
+ * statement: its one `?` is bound to a JSON array of those rows, each prefixed with its resource's
+ * number (`[n, …row]`).
+ */
 export interface InlineIndex {
-  /** `name AS (…)` clauses, their `?` placeholders bound to `params` in order. */
-  ctes: string[];
-  params: SqlValue[];
+  ctes: readonly string[];
+  tables: readonly (readonly SqlValue[])[][];
 }
 
 /**

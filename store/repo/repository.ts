@@ -7,6 +7,7 @@ import type { Indexer } from './indexer.js';
 import { withServerMeta } from './meta.js';
 import {
   HISTORY_COLUMNS,
+  insertsWithIndex,
   writeVersion,
   RESOURCE_COLUMNS,
   type HistoryRow,
@@ -127,14 +128,15 @@ export class Repository {
 
   /**
    * From now on an insert in `tx` (PostgreSQL, where it is one statement with its index rows) is
-   * sent without waiting for its answer: a transaction's statements run one after the other on its
-   * connection, so whatever the transaction runs next sees the insert, and the caller prepares its
-   * next write while PostgreSQL runs this one. In a transaction Bundle each entry's insert was a
-   * round trip the store thread waited for, and PostgreSQL waited for the store thread's next one.
-   * The caller awaits `writesBehind(tx)` before the transaction ends, and attributes a failure.
+   * not waited for: it joins the inserts around it in one statement (`Tx.enlist`), sent before
+   * whatever the transaction runs next (which so sees it) or at the end of the event-loop turn,
+   * and the caller prepares its next write while PostgreSQL runs it. In a transaction Bundle each
+   * entry's insert was a round trip the store thread waited for, and PostgreSQL waited for the
+   * store thread's next one. The caller awaits `writesBehind(tx)` before the transaction ends, and
+   * attributes a failure.
    */
   writeBehind(tx: Tx): void {
-    if (tx.dialect === 'postgres') this.behind.set(tx, []);
+    if (tx.enlist !== undefined) this.behind.set(tx, []);
   }
 
   /** The inserts `tx` has sent without waiting (see `writeBehind`), in order. */
@@ -212,20 +214,24 @@ export class Repository {
     const stored = withServerMeta(resource, id, version, lastUpdated);
     const json = stringifyJson(stored);
     const plain = plainView(stored) as Record<string, unknown>;
-    // an insert on PostgreSQL carries its index rows (one round trip); else index after writing
+    // an insert on PostgreSQL carries its index rows (one statement, shared with the inserts
+    // around it in a transaction Bundle); else index after writing
     const inline =
-      current === undefined && tx.dialect === 'postgres'
+      current === undefined && tx.enlist !== undefined
         ? await this.indexer.inline?.(tx, plain)
         : undefined;
     const next = { type, id, version, lastUpdated, method, json };
-    const behind = inline === undefined ? undefined : this.behind.get(tx);
-    if (behind !== undefined) {
-      const sent = writeVersion(tx, undefined, next, inline);
-      sent.catch(() => undefined); // its caller awaits it (writesBehind)
-      behind.push(sent);
+    if (inline !== undefined && tx.enlist !== undefined) {
+      const behind = this.behind.get(tx);
+      const sent = tx.enlist(insertsWithIndex, { ...next, inline }, behind === undefined);
+      if (behind === undefined) await sent;
+      else {
+        sent.catch(() => undefined); // its caller awaits it (writesBehind)
+        behind.push(sent);
+      }
     } else {
-      const rid = await writeVersion(tx, current?.rid, next, inline);
-      if (inline === undefined) await this.indexer.index(tx, rid, plain, current === undefined);
+      const rid = await writeVersion(tx, current?.rid, next);
+      await this.indexer.index(tx, rid, plain, current === undefined);
     }
     this.dropAhead(tx, type, id);
     const created = current === undefined || current.deleted !== 0;

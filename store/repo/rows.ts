@@ -1,4 +1,4 @@
-import type { Tx } from '../engines/engine.js';
+import type { SqlValue, StatementBatch, Tx } from '../engines/engine.js';
 import type { InlineIndex } from './indexer.js';
 
 /** Rows of the store's tables, as queries return them. */
@@ -65,24 +65,73 @@ export interface NewVersion {
 const HISTORY_FROM_ROW =
   'INSERT INTO history (rid, type, id, version, last_updated, method, json) SELECT rid, type, id, version, last_updated, ?, json FROM r RETURNING rid';
 
+/** A resource to insert with a new rid, with its index rows (PostgreSQL: `insertsWithIndex`). */
+export interface NewResource extends NewVersion {
+  inline: InlineIndex;
+}
+
+/** The statement text of `insertsWithIndex` by its index CTEs (the same array every time). */
+const insertSql = new WeakMap<readonly string[], string>();
+
+/**
+ * PostgreSQL: new resources, their first history versions and their index rows, in one statement.
+ * The resources travel as arrays (one per column, `unnest … WITH ORDINALITY` numbers them from 1),
+ * each gets its rid from the `resource` sequence, and the index CTEs read it from `k.rids` by that
+ * number (see InlineIndex). A transaction Bundle's entries share such statements (`Tx.enlist`):
+ * one per entry was one round trip and one statement start each, and the store thread and
+ * PostgreSQL waited on each other in turn.
+ */
+export const insertsWithIndex: StatementBatch<NewResource> = {
+  max: 200,
+  statement(items) {
+    const [first] = items;
+    if (first === undefined) throw new Error('a batch of no resources');
+    const ctes = first.inline.ctes;
+    let sql = insertSql.get(ctes);
+    if (sql === undefined) {
+      sql =
+        "WITH v AS (SELECT nextval('resource_rid_seq') AS rid, t.* FROM unnest(?::text[], ?::text[], ?::int[], ?::bigint[], ?::text[], ?::text[]) WITH ORDINALITY AS t (type, id, version, last_updated, method, json, n)), " +
+        'r AS (INSERT INTO resource (rid, type, id, version, last_updated, deleted, json) SELECT rid, type, id, version, last_updated, 0, json FROM v), ' +
+        'h AS (INSERT INTO history (rid, type, id, version, last_updated, method, json) SELECT rid, type, id, version, last_updated, method, json FROM v), ' +
+        `k AS (SELECT array_agg(rid ORDER BY n) AS rids FROM v)${ctes.map((c) => `, ${c}`).join('')} SELECT 1`;
+      insertSql.set(ctes, sql);
+    }
+    const params: SqlValue[] = [
+      items.map((r) => r.type),
+      items.map((r) => r.id),
+      items.map((r) => r.version),
+      items.map((r) => r.lastUpdated),
+      items.map((r) => r.method),
+      items.map((r) => r.json),
+    ];
+    for (let t = 0; t < ctes.length; t++) {
+      const rows: (readonly SqlValue[])[] = [];
+      items.forEach((r, i) => {
+        if (r.inline.ctes !== ctes) throw new Error('resources of one batch index differently');
+        for (const row of r.inline.tables[t] ?? []) rows.push([i + 1, ...row]);
+      });
+      params.push(JSON.stringify(rows));
+    }
+    return { sql, params };
+  },
+};
+
 /**
  * Stores a new current version: inserts the `resource` row (`rid` undefined) or updates row `rid`,
  * and appends the version to `history`. Returns the rid. PostgreSQL does both in one statement (a
- * data-modifying CTE: one round trip per write), with `inline` (an insert's index rows) in it too.
+ * data-modifying CTE: one round trip per write).
  */
 export async function writeVersion(
   tx: Tx,
   rid: number | undefined,
   v: NewVersion,
-  inline?: InlineIndex,
 ): Promise<number> {
   if (tx.dialect === 'postgres') {
-    const ctes = inline === undefined ? '' : `, ${inline.ctes.join(', ')}`;
     const r =
       rid === undefined
         ? await tx.get<{ rid: number | string }>(
-            `WITH r AS (INSERT INTO resource (type, id, version, last_updated, deleted, json) VALUES (?, ?, ?, ?, 0, ?) RETURNING rid, type, id, version, last_updated, json)${ctes} ${HISTORY_FROM_ROW}`,
-            [v.type, v.id, v.version, v.lastUpdated, v.json, ...(inline?.params ?? []), v.method],
+            `WITH r AS (INSERT INTO resource (type, id, version, last_updated, deleted, json) VALUES (?, ?, ?, ?, 0, ?) RETURNING rid, type, id, version, last_updated, json) ${HISTORY_FROM_ROW}`,
+            [v.type, v.id, v.version, v.lastUpdated, v.json, v.method],
           )
         : await tx.get<{ rid: number | string }>(
             `WITH r AS (UPDATE resource SET version = ?, last_updated = ?, deleted = 0, json = ? WHERE rid = ? RETURNING rid, type, id, version, last_updated, json) ${HISTORY_FROM_ROW}`,

@@ -106,5 +106,77 @@ describeOnEngines(
           await t.engine.run('DROP TRIGGER wb_refuse ON resource');
         }
       });
+
+    if (engine.name === 'postgres')
+      it('writes the inserts of several entries in one statement, each with its own index rows', async () => {
+        // a statement-level trigger counts the statements that insert resources
+        await t.engine.run('CREATE TABLE wb_statements (n INTEGER NOT NULL)');
+        await t.engine.run(
+          `CREATE OR REPLACE FUNCTION wb_count() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN INSERT INTO wb_statements VALUES (1); RETURN NULL; END $$`,
+        );
+        await t.engine.run(
+          'CREATE TRIGGER wb_count AFTER INSERT ON resource FOR EACH STATEMENT EXECUTE FUNCTION wb_count()',
+        );
+        try {
+          const n = 12;
+          const names = Array.from(
+            { length: n },
+            (_, i) => `Batched${String.fromCharCode(97 + i)}`,
+          );
+          const res = await t.api.post('/').send(
+            transaction(
+              names.flatMap((family, i) => [
+                {
+                  fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+                  resource: { resourceType: 'Patient', name: [{ family }] },
+                  request: { method: 'POST', url: 'Patient' },
+                },
+                {
+                  resource: {
+                    resourceType: 'Observation',
+                    status: 'final',
+                    code: { coding: [{ system: 'urn:test:wb', code: family }] },
+                    subject: {
+                      reference: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+                    },
+                  },
+                  request: { method: 'POST', url: 'Observation' },
+                },
+              ]),
+            ),
+          );
+          assert.equal(res.status, 200, res.text);
+          const statements = await t.engine.get<{ n: number }>(
+            'SELECT count(*) AS n FROM wb_statements',
+          );
+          assert.ok(
+            Number(statements?.n) < 2 * n,
+            `${statements?.n} statements inserted ${2 * n} resources`,
+          );
+          // every resource found by its own index rows, and by no other's
+          for (const family of names) {
+            const patients = await t.api.get(`/Patient?family=${family}`);
+            assert.equal(patients.body.total, 1, family);
+            const patientId = patients.body.entry[0].resource.id as string;
+            const observations = await t.api.get(`/Observation?code=urn:test:wb|${family}`);
+            assert.equal(observations.body.total, 1, family);
+            assert.equal(
+              observations.body.entry[0].resource.subject.reference,
+              `Patient/${patientId}`,
+            );
+            const bySubject = await t.api.get(`/Observation?subject=Patient/${patientId}`);
+            assert.equal(bySubject.body.total, 1, family);
+            assert.equal(
+              bySubject.body.entry[0].resource.code.coding[0].code,
+              family,
+              'the reference rows carry the rid of their own Observation',
+            );
+          }
+        } finally {
+          await t.engine.run('DROP TRIGGER wb_count ON resource');
+          await t.engine.run('DROP TABLE wb_statements');
+        }
+      });
   },
 );

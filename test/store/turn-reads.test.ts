@@ -185,7 +185,11 @@ describe('store: PostgreSQL reads of one event-loop turn share one query', funct
         // an insert that carries its index rows (Indexer.inline, here none) is one statement
         const indexing = new Repository({
           ...noIndexing,
-          inline: () => Promise.resolve({ ctes: ['wb AS (SELECT rid FROM r)'], params: [] }),
+          inline: () =>
+            Promise.resolve({
+              ctes: ['wb AS (SELECT k.rids FROM k, jsonb_array_elements(?::jsonb) AS x)'],
+              tables: [[]],
+            }),
         });
         indexing.writeBehind(tx);
         let answered = false;

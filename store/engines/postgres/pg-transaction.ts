@@ -4,6 +4,7 @@ import {
   type QueryOptions,
   type RunResult,
   type SqlValue,
+  type StatementBatch,
   type Tx,
 } from '../engine.js';
 import { isRetryable, SQLSTATE, findSqlState, toError } from './errors.js';
@@ -36,6 +37,13 @@ const LOCK_SESSION = 'SELECT pg_advisory_lock(hashtext($1), hashtext($2))';
 /** Transaction-level locks on a JSON array of keys, taken in array order. */
 const LOCK_XACT_MANY =
   'SELECT count(pg_advisory_xact_lock(hashtext($1), hashtext(k))) AS n FROM jsonb_array_elements_text($2::jsonb) AS k';
+
+/** Items enlisted for one statement (see `Tx.enlist`), and who waits for it. */
+interface Pending {
+  batch: StatementBatch<never>;
+  items: unknown[];
+  settle: { resolve: () => void; reject: (err: unknown) => void }[];
+}
 
 /** Milliseconds left before `deadline` (at least 1), or a QueryTimeoutError when none are. */
 export function budgetMs(deadline: number | undefined): number {
@@ -73,6 +81,7 @@ export class PgTransaction {
   private sessionLocks = 0;
   private timeoutMs = 0;
   private chain: Promise<unknown> = Promise.resolve();
+  private pending: Pending | undefined;
 
   constructor(
     private readonly client: PoolClient,
@@ -81,24 +90,73 @@ export class PgTransaction {
 
   /** The handle given to the caller's function. */
   handle(): Tx {
+    // anything else the transaction runs is queued after the items enlisted before it
     return {
       dialect: 'postgres',
       all: <T>(sql: string, params: readonly SqlValue[] = [], opts: QueryOptions = {}) =>
-        this.enqueue(async () => (await this.query(sql, params, opts)).rows as T[]),
+        this.after(async () => (await this.query(sql, params, opts)).rows as T[]),
       get: <T>(sql: string, params: readonly SqlValue[] = [], opts: QueryOptions = {}) =>
-        this.enqueue(async () => (await this.query(sql, params, opts)).rows[0] as T | undefined),
+        this.after(async () => (await this.query(sql, params, opts)).rows[0] as T | undefined),
       run: (sql: string, params: readonly SqlValue[] = []): Promise<RunResult> =>
-        this.enqueue(async () => runResult((await this.query(sql, params, {})).rowCount)),
+        this.after(async () => runResult((await this.query(sql, params, {})).rowCount)),
       runMany: (sql: string, rows: readonly (readonly SqlValue[])[]) =>
-        this.enqueue(async () => {
+        this.after(async () => {
           for (const params of rows) await this.query(sql, params, {});
         }),
       // A key this transaction holds already needs nothing: not even a wait behind the statements
       // queued before (a transaction Bundle's entries lock what lockKeys took; see writeBehind).
       lockKey: (key: string) =>
-        this.locked.has(key) ? Promise.resolve() : this.enqueue(() => this.lock(key)),
-      lockKeys: (keys: readonly string[]) => this.enqueue(() => this.lockMany(keys)),
+        this.locked.has(key) ? Promise.resolve() : this.after(() => this.lock(key)),
+      lockKeys: (keys: readonly string[]) => this.after(() => this.lockMany(keys)),
+      enlist: <I>(batch: StatementBatch<I>, item: I, now = false) => this.enlist(batch, item, now),
     };
+  }
+
+  /**
+   * Adds `item` to the statement pending for `batch` (another batch's pending statement is sent
+   * first). The statement is sent when `batch.max` items wait, with `now`, before the
+   * transaction's next other call or its end, or at the end of this event-loop turn.
+   */
+  private enlist<I>(batch: StatementBatch<I>, item: I, now: boolean): Promise<void> {
+    if (this.pending !== undefined && this.pending.batch !== batch) this.send();
+    let pending = this.pending;
+    if (pending === undefined) {
+      const fresh: Pending = { batch, items: [], settle: [] };
+      pending = fresh;
+      this.pending = fresh;
+      setImmediate(() => {
+        if (this.pending === fresh) this.send();
+      });
+    }
+    pending.items.push(item);
+    const done = new Promise<void>((resolve, reject) => pending.settle.push({ resolve, reject }));
+    if (now || pending.items.length >= batch.max) this.send();
+    return done;
+  }
+
+  /** Queues the pending batch statement (if any) on the connection. */
+  private send(): void {
+    const p = this.pending;
+    if (p === undefined) return;
+    this.pending = undefined;
+    const sent = this.enqueue(async () => {
+      const { sql, params } = p.batch.statement(p.items as never[]);
+      await this.query(sql, params, {});
+    });
+    sent.then(
+      () => {
+        for (const s of p.settle) s.resolve();
+      },
+      (err: unknown) => {
+        for (const s of p.settle) s.reject(err);
+      },
+    );
+  }
+
+  /** `op` queued after the pending batch statement. */
+  private after<T>(op: () => Promise<T>): Promise<T> {
+    this.send();
+    return this.enqueue(op);
   }
 
   /** Locks `keys` before anything else (sorted, so two retries never wait on each other in a cycle). */
@@ -113,6 +171,7 @@ export class PgTransaction {
   }
 
   async commit(): Promise<void> {
+    this.send();
     await this.chain.catch(() => undefined);
     this.ended = true;
     if (!this.begun) return;
@@ -125,6 +184,10 @@ export class PgTransaction {
   }
 
   async rollback(): Promise<void> {
+    const unsent = this.pending;
+    this.pending = undefined;
+    for (const s of unsent?.settle ?? [])
+      s.reject(new Error('not written: the transaction rolled back first'));
     await this.chain.catch(() => undefined);
     this.ended = true;
     if (this.begun && this.broken === undefined) {

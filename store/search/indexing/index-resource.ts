@@ -1,4 +1,5 @@
 import type { SqlValue, Tx } from '../../engines/engine.js';
+import type { InlineIndex } from '../../repo/indexer.js';
 import { loadContext, type SearchContext } from '../context.js';
 import { PATIENT_COMPARTMENT } from '../definitions/patient-compartment.js';
 import type { SearchRegistry } from '../definitions/registry.js';
@@ -249,19 +250,23 @@ function sqliteSql(t: TableRows): string {
 }
 
 /**
- * The CTEs filling every index table (PostgreSQL) for the rid `rid` stands for (`?::bigint`, a
- * parameter, or `r.rid`, read from a CTE `r`): each table's rows travel as one JSON array parameter
- * (`jsonb_array_elements`), so the text never changes (it stays prepared) and a resource's index
- * costs one statement whatever its row count.
+ * The CTEs filling every index table (PostgreSQL): each table's rows travel as one JSON array
+ * parameter (`jsonb_array_elements`), so the text never changes (it stays prepared) and a
+ * resource's index costs one statement whatever its row count. `param`: for one rid, a parameter
+ * (`?::bigint`). `batch`: for the resources a statement inserts, each row prefixed with its
+ * resource's number, whose rid is `k.rids[n]` (see InlineIndex).
  */
-function postgresCtes(tables: readonly TableRows[], rid: '?::bigint' | 'r.rid'): string[] {
+function postgresCtes(tables: readonly TableRows[], rid: 'param' | 'batch'): string[] {
   let ctes = postgresInsert.get(rid);
   if (ctes === undefined) {
-    const from = rid === 'r.rid' ? 'r, ' : '';
+    const shift = rid === 'batch' ? 1 : 0;
+    const [first, from] = rid === 'batch' ? ['k.rids[(x->>0)::int]', 'k, '] : ['?::bigint', ''];
     ctes = tables.map((t, n) => {
       const names = ['rid', ...t.columns.map(([c]) => c)].join(', ');
-      const values = t.columns.map(([, type], i) => `(x->>${i})::${PG_CAST[type]}`).join(', ');
-      return `i${n} AS (INSERT INTO ${t.table} (${names}) SELECT ${rid}, ${values} FROM ${from}jsonb_array_elements(?::jsonb) AS x)`;
+      const values = t.columns
+        .map(([, type], i) => `(x->>${i + shift})::${PG_CAST[type]}`)
+        .join(', ');
+      return `i${n} AS (INSERT INTO ${t.table} (${names}) SELECT ${first}, ${values} FROM ${from}jsonb_array_elements(?::jsonb) AS x)`;
     });
     postgresInsert.set(rid, ctes);
   }
@@ -270,7 +275,7 @@ function postgresCtes(tables: readonly TableRows[], rid: '?::bigint' | 'r.rid'):
 
 /** One statement filling every index table for `rid` (PostgreSQL). */
 function postgresSql(tables: readonly TableRows[]): string {
-  postgresStatement ??= `WITH ${postgresCtes(tables, '?::bigint').join(', ')} SELECT 1`;
+  postgresStatement ??= `WITH ${postgresCtes(tables, 'param').join(', ')} SELECT 1`;
   return postgresStatement;
 }
 
@@ -306,16 +311,13 @@ export async function writeRows(tx: Tx, rid: number, x: Extraction): Promise<voi
 }
 
 /**
- * The index rows of `resource` as CTEs of the statement that inserts it (PostgreSQL; the new rid
- * comes from its CTE `r`, see `Indexer.inline`).
+ * The index rows of `resource`, written by the statement that inserts it (PostgreSQL; see
+ * `Indexer.inline`).
  */
-export async function inlineIndex(
-  tx: Tx,
-  resource: ResourceLike,
-): Promise<{ ctes: string[]; params: SqlValue[] }> {
+export async function inlineIndex(tx: Tx, resource: ResourceLike): Promise<InlineIndex> {
   const ctx = await loadContext(tx);
   const tables = tableRows(extractRows(ctx, resource));
-  return { ctes: postgresCtes(tables, 'r.rid'), params: tables.map((t) => JSON.stringify(t.rows)) };
+  return { ctes: postgresCtes(tables, 'batch'), tables: tables.map((t) => t.rows) };
 }
 
 /** Removes every index row of `rid` (call on delete; indexResource calls it before writing). */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { QueryTimeoutError, type Tx } from '../../../store/engines/engine.js';
+import { QueryTimeoutError, type StatementBatch, type Tx } from '../../../store/engines/engine.js';
 import { budgetStep } from '../../../store/engines/postgres/postgres-engine.js';
 import {
   TransactionAbortedError,
@@ -227,5 +227,104 @@ describe('postgres engine', function () {
       return tx.get<{ level: string }>(level, ['transaction_isolation']);
     });
     assert.equal(strict?.level, 'serializable');
+  });
+
+  describe('enlist: items written together in one statement', () => {
+    /** Inserts `[k, v]` items into `item`, recording how many each statement carried. */
+    const itemBatch = (max: number): StatementBatch<[string, number]> & { sizes: number[] } => {
+      const sizes: number[] = [];
+      return {
+        max,
+        sizes,
+        statement(items) {
+          sizes.push(items.length);
+          return {
+            sql: 'INSERT INTO item (k, v) SELECT * FROM unnest(?::text[], ?::bigint[])',
+            params: [items.map(([k]) => k), items.map(([, v]) => v)],
+          };
+        },
+      };
+    };
+    const enlist = (
+      tx: Tx,
+      batch: StatementBatch<[string, number]>,
+      item: [string, number],
+      now = false,
+    ) => {
+      assert.ok(tx.enlist !== undefined, 'the PostgreSQL engine batches');
+      return tx.enlist(batch, item, now);
+    };
+    const count = async (prefix: string) =>
+      Number(
+        (
+          await engine.get<{ n: number }>('SELECT count(*) AS n FROM item WHERE k LIKE ?', [
+            `${prefix}%`,
+          ])
+        )?.n,
+      );
+
+    it('sends what was enlisted before the transaction runs anything else, in one statement', async () => {
+      const batch = itemBatch(100);
+      await engine.transaction(async (tx) => {
+        const sent = ['en-a', 'en-b', 'en-c'].map((k, i) => enlist(tx, batch, [k, i]));
+        const row = await tx.get<{ n: number }>(
+          "SELECT count(*) AS n FROM item WHERE k LIKE 'en-%'",
+        );
+        assert.equal(Number(row?.n), 3, 'the read saw the three inserts');
+        await Promise.all(sent);
+      });
+      assert.deepEqual(batch.sizes, [3]);
+      assert.equal(await count('en-'), 3);
+    });
+
+    it('sends at the end of the turn, once max items wait, at once when asked, and at commit', async () => {
+      const batch = itemBatch(2);
+      await engine.transaction(async (tx) => {
+        await enlist(tx, batch, ['et-alone', 1]); // nothing else runs: the end of the turn sends it
+        // max reached: sent without waiting for the turn, so et-3 starts another statement
+        const full = [enlist(tx, batch, ['et-1', 1]), enlist(tx, batch, ['et-2', 2])];
+        const third = enlist(tx, batch, ['et-3', 3]);
+        const now = enlist(tx, batch, ['et-now', 4], true); // joins et-3, sent at once
+        // so et-last starts another statement; not awaited, the commit sends it
+        void enlist(tx, batch, ['et-last', 5]);
+        await Promise.all([...full, third, now]);
+      });
+      assert.deepEqual(batch.sizes, [1, 2, 2, 1]);
+      assert.equal(await count('et-'), 6);
+    });
+
+    it('rejects every item of a failing statement, and fails the transaction', async () => {
+      await engine.run('INSERT INTO item (k, v) VALUES (?, ?)', ['ef-dup', 1]);
+      const batch = itemBatch(100);
+      const outcomes: string[] = [];
+      await assert.rejects(
+        engine.transaction(async (tx) => {
+          const sent = [enlist(tx, batch, ['ef-new', 1]), enlist(tx, batch, ['ef-dup', 2])];
+          const settled = await Promise.allSettled(sent);
+          for (const s of settled) outcomes.push(s.status);
+          await Promise.all(sent);
+        }),
+        /duplicate key/,
+      );
+      assert.deepEqual(outcomes, ['rejected', 'rejected']);
+      assert.equal(await count('ef-new'), 0);
+    });
+
+    it('rejects what was never sent when the transaction rolls back', async () => {
+      const batch = itemBatch(100);
+      let unsent: Promise<void> | undefined;
+      await assert.rejects(
+        engine.transaction((tx) => {
+          unsent = enlist(tx, batch, ['er-1', 1]);
+          unsent.catch(() => undefined);
+          return Promise.reject(new Error('changed my mind'));
+        }),
+        /changed my mind/,
+      );
+      assert.ok(unsent !== undefined);
+      await assert.rejects(unsent, /not written: the transaction rolled back first/);
+      assert.deepEqual(batch.sizes, []);
+      assert.equal(await count('er-'), 0);
+    });
   });
 });
