@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../common/config.js';
+import { importLines } from '../../store/bulk/import-lines.js';
+import { createSearchProvider, searchIndexer } from '../../store/search/index.js';
+import { describeOnEngines } from '../support/engines.js';
+import { testStore, type TestStore } from './helpers.js';
+
+/**
+ * `$import` writes a chunk of lines in one transaction (their inserts sharing statements on
+ * PostgreSQL); a line the write refuses sends its chunk back to one transaction per line, so it
+ * alone fails.
+ */
+describeOnEngines('store: $import lines written a chunk per transaction', function (engine) {
+  this.timeout(30_000);
+  let t: TestStore;
+  before(async () => {
+    const config = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://fhir.test' });
+    t = await testStore(
+      {},
+      { indexer: searchIndexer, search: createSearchProvider(config) },
+      engine,
+    );
+  });
+  after(async () => {
+    await t.close();
+  });
+  const transactions = (): number | undefined =>
+    (t.engine as { stats?: () => { transactions: number } }).stats?.().transactions;
+
+  it('writes many lines in few transactions, in file order, each indexed', async () => {
+    const lines = Array.from({ length: 60 }, (_, i) =>
+      JSON.stringify({
+        resourceType: 'Patient',
+        id: `ic-${i % 50}`,
+        name: [{ family: i < 50 ? `Chunked${i}` : `Again${i - 50}` }],
+      }),
+    );
+    const before = transactions();
+    const results = await importLines(
+      t.store.context,
+      searchIndexer,
+      lines.join('\n'),
+      'InitialLoad',
+    );
+    assert.deepEqual(
+      results.map((r) => r.outcome),
+      lines.map((_, i) => (i < 50 ? 'created' : 'updated')),
+    );
+    if (before !== undefined)
+      assert.ok(
+        (transactions() ?? 0) - before <= 3,
+        `${(transactions() ?? 0) - before} transactions`,
+      );
+    // lines 50..59 updated ic-0..ic-9 after their creation (same or later chunk)
+    const again = (await t.api.get('/Patient?family:exact=Again3')).body as {
+      entry: { resource: { id: string; meta: { versionId: string } } }[];
+    };
+    assert.deepEqual(
+      again.entry.map((e) => [e.resource.id, e.resource.meta.versionId]),
+      [['ic-3', '2']],
+    );
+    const first = await t.api.get('/Patient?family:exact=Chunked42');
+    assert.equal(first.body.entry[0].resource.id, 'ic-42');
+    const gone = await t.api.get('/Patient?family:exact=Chunked3');
+    assert.equal(gone.body.total, 0, 'ic-3 was replaced');
+  });
+
+  it('fails only the line the write refuses, and writes the rest of its chunk', async () => {
+    const versioned = (id: string, v: number, birthDate: string) =>
+      JSON.stringify({
+        resourceType: 'Patient',
+        id,
+        meta: { versionId: String(v), lastUpdated: '2021-01-01T00:00:00.000Z' },
+        birthDate,
+      });
+    await importLines(
+      t.store.context,
+      searchIndexer,
+      versioned('ir-clash', 1, '1970-01-01'),
+      'IncrementalLoad',
+    );
+    const lines = Array.from({ length: 10 }, (_, i) =>
+      i === 4 ? versioned('ir-clash', 1, '1980-01-01') : versioned(`ir-${i}`, 3, '1990-01-01'),
+    );
+    const results = await importLines(
+      t.store.context,
+      searchIndexer,
+      lines.join('\n'),
+      'IncrementalLoad',
+    );
+    assert.deepEqual(
+      results.map((r) => r.outcome),
+      lines.map((_, i) => (i === 4 ? 'error' : 'created')),
+    );
+    assert.match(JSON.stringify(results[4]?.issues), /already exists with other content/);
+    for (const i of [0, 3, 5, 9]) {
+      const read = await t.api.get(`/Patient/ir-${i}`);
+      assert.equal(read.status, 200);
+      assert.equal(read.body.meta.versionId, '3');
+    }
+    assert.equal((await t.api.get('/Patient/ir-clash')).body.birthDate, '1970-01-01');
+  });
+});
