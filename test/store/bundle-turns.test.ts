@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../../common/config.js';
 import type { Tx } from '../../store/engines/engine.js';
-import { createSearchProvider, searchIndexer } from '../../store/search/index.js';
-import { testStore, type TestStore } from './helpers.js';
+import { testStore, withSearch, type TestStore } from './helpers.js';
 
 const PATIENTS = 500;
 
@@ -27,8 +25,7 @@ describe('store: a transaction Bundle gives the event loop turns while it runs (
   this.timeout(60_000);
   let t: TestStore;
   before(async () => {
-    const config = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://fhir.test' });
-    t = await testStore({}, { indexer: searchIndexer, search: createSearchProvider(config) });
+    t = await testStore({}, withSearch());
   });
   after(async () => {
     await t.close();

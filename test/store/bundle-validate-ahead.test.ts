@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { loadConfig } from '../../common/config.js';
-import { createSearchProvider, searchIndexer } from '../../store/search/index.js';
+import { searchIndexer } from '../../store/search/index.js';
 import { importLines } from '../../store/bulk/import-lines.js';
 import { ValidatorThread } from '../../store/bundle/validator-thread.js';
 import { parseJson, plainView } from '../../store/fhir/json.js';
 import { validateFhirResource } from '../../store/fhir/validate.js';
 import { describeOnEngines } from '../support/engines.js';
-import { testStore, type TestStore } from './helpers.js';
+import { testStore, withSearch, type TestStore } from './helpers.js';
 
 const uuid = (n: number) => `urn:uuid:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const patient = (n: number, extra: Record<string, unknown> = {}): Entry => ({
@@ -47,8 +46,7 @@ describeOnEngines('store: Bundle entries validated ahead on a thread', function 
   let ahead: TestStore;
   let inline: TestStore;
   before(async () => {
-    const config = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://fhir.test' });
-    const search = { indexer: searchIndexer, search: createSearchProvider(config) };
+    const search = withSearch();
     ahead = await testStore({}, search, engine);
     inline = await testStore({}, { ...search, validatorThread: false }, engine);
     await ahead.store.context.validator?.ready();
@@ -147,8 +145,7 @@ describeOnEngines('store: Bundle entries validated ahead on a thread', function 
 describeOnEngines('store: $import lines validated ahead on a thread', function (engine) {
   this.timeout(30_000);
   it('imports a batch with the results of validating each line on the event loop', async () => {
-    const config = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://fhir.test' });
-    const search = { indexer: searchIndexer, search: createSearchProvider(config) };
+    const search = withSearch();
     const ahead = await testStore({}, search, engine);
     const inline = await testStore({}, { ...search, validatorThread: false }, engine);
     await ahead.store.context.validator?.ready();

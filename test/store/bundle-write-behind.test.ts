@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { loadConfig } from '../../common/config.js';
-import { createSearchProvider, searchIndexer } from '../../store/search/index.js';
 import { describeOnEngines } from '../support/engines.js';
-import { testStore, type TestStore } from './helpers.js';
+import { testStore, withSearch, type TestStore } from './helpers.js';
 
 interface ResponseEntry {
   resource?: Record<string, unknown> & { id: string };
@@ -22,12 +20,7 @@ describeOnEngines(
     this.timeout(20_000);
     let t: TestStore;
     before(async () => {
-      const config = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://fhir.test' });
-      t = await testStore(
-        {},
-        { indexer: searchIndexer, search: createSearchProvider(config) },
-        engine,
-      );
+      t = await testStore({}, withSearch(), engine);
     });
     after(async () => {
       await t.close();

@@ -8,6 +8,7 @@ import { createLogger } from '../../common/logger.js';
 import { createStore, type CreateStoreOptions, type Store } from '../../store/create-store.js';
 import type { Engine } from '../../store/engines/engine.js';
 import { noIndexing } from '../../store/repo/indexer.js';
+import { createSearchProvider, searchIndexer } from '../../store/search/index.js';
 import { testEngines, type TestEngine } from '../support/engines.js';
 
 export const BASE = 'http://fhir.test/fhir';
@@ -65,6 +66,12 @@ export async function testStore(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The options that give a test store search: the search indexer and a search provider. */
+export function withSearch(): Pick<CreateStoreOptions, 'indexer' | 'search'> {
+  const config = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://fhir.test' });
+  return { indexer: searchIndexer, search: createSearchProvider(config) };
 }
 
 export const FHIR = 'application/fhir+json';

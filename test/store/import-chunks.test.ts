@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { loadConfig } from '../../common/config.js';
 import { importLines } from '../../store/bulk/import-lines.js';
-import { createSearchProvider, searchIndexer } from '../../store/search/index.js';
+import { searchIndexer } from '../../store/search/index.js';
 import { describeOnEngines } from '../support/engines.js';
-import { testStore, type TestStore } from './helpers.js';
+import { testStore, withSearch, type TestStore } from './helpers.js';
 
 /**
  * `$import` writes a chunk of lines in one transaction (their inserts sharing statements on
@@ -14,16 +13,13 @@ describeOnEngines('store: $import lines written a chunk per transaction', functi
   this.timeout(30_000);
   let t: TestStore;
   before(async () => {
-    const config = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://fhir.test' });
-    t = await testStore(
-      {},
-      { indexer: searchIndexer, search: createSearchProvider(config) },
-      engine,
-    );
+    t = await testStore({}, withSearch(), engine);
   });
   after(async () => {
     await t.close();
   });
+  const load = (lines: string[], mode: 'InitialLoad' | 'IncrementalLoad') =>
+    importLines(t.store.context, searchIndexer, lines.join('\n'), mode);
   const transactions = (): number | undefined =>
     (t.engine as { stats?: () => { transactions: number } }).stats?.().transactions;
 
@@ -36,12 +32,7 @@ describeOnEngines('store: $import lines written a chunk per transaction', functi
       }),
     );
     const before = transactions();
-    const results = await importLines(
-      t.store.context,
-      searchIndexer,
-      lines.join('\n'),
-      'InitialLoad',
-    );
+    const results = await load(lines, 'InitialLoad');
     assert.deepEqual(
       results.map((r) => r.outcome),
       lines.map((_, i) => (i < 50 ? 'created' : 'updated')),
@@ -73,21 +64,11 @@ describeOnEngines('store: $import lines written a chunk per transaction', functi
         meta: { versionId: String(v), lastUpdated: '2021-01-01T00:00:00.000Z' },
         birthDate,
       });
-    await importLines(
-      t.store.context,
-      searchIndexer,
-      versioned('ir-clash', 1, '1970-01-01'),
-      'IncrementalLoad',
-    );
+    await load([versioned('ir-clash', 1, '1970-01-01')], 'IncrementalLoad');
     const lines = Array.from({ length: 10 }, (_, i) =>
       i === 4 ? versioned('ir-clash', 1, '1980-01-01') : versioned(`ir-${i}`, 3, '1990-01-01'),
     );
-    const results = await importLines(
-      t.store.context,
-      searchIndexer,
-      lines.join('\n'),
-      'IncrementalLoad',
-    );
+    const results = await load(lines, 'IncrementalLoad');
     assert.deepEqual(
       results.map((r) => r.outcome),
       lines.map((_, i) => (i === 4 ? 'error' : 'created')),

@@ -8,10 +8,8 @@ import {
   OWNERS_HEADER,
   PATIENTS_HEADER,
 } from '../../../store/protocol.js';
-import { createSearchProvider, searchIndexer } from '../../../store/search/index.js';
 import { describeOnEngines } from '../../support/engines.js';
-import { FHIR, testStore, type TestStore } from '../helpers.js';
-import { loadConfig } from '../../../common/config.js';
+import { FHIR, testStore, withSearch, type TestStore } from '../helpers.js';
 
 /** Search wired into the real store: router, write path, HTTP. */
 
@@ -30,12 +28,7 @@ interface Bundle {
 describeOnEngines('store/search over HTTP', (engine) => {
   let t: TestStore;
   before(async () => {
-    const config = loadConfig({ LOG_LEVEL: 'silent', PUBLIC_URL: 'http://fhir.test' });
-    t = await testStore(
-      {},
-      { indexer: searchIndexer, search: createSearchProvider(config), internalSecret: SECRET },
-      engine,
-    );
+    t = await testStore({}, { ...withSearch(), internalSecret: SECRET }, engine);
     const post = (body: object) =>
       t.api
         .post(`/fhir/${(body as { resourceType: string }).resourceType}`)
