@@ -56,6 +56,28 @@ describeOnEngines('store: $import lines written a chunk per transaction', functi
     assert.equal(gone.body.total, 0, 'ic-3 was replaced');
   });
 
+  it('writes a resource twice in one chunk: the later line updates what the earlier created', async () => {
+    const patient = (family: string) =>
+      JSON.stringify({ resourceType: 'Patient', id: 'ic-twice', name: [{ family }] });
+    const results = await load(
+      [patient('TwiceFirst'), patient('TwiceSecond'), patient('TwiceThird')],
+      'InitialLoad',
+    );
+    assert.deepEqual(
+      results.map((r) => r.outcome),
+      ['created', 'updated', 'updated'],
+    );
+    const read = await t.api.get('/Patient/ic-twice');
+    assert.equal(read.body.meta.versionId, '3');
+    assert.equal(read.body.name[0].family, 'TwiceThird');
+    const history = await t.api.get('/Patient/ic-twice/_history');
+    assert.equal(history.body.entry.length, 3);
+    const stale = await t.api.get('/Patient?family:exact=TwiceFirst');
+    assert.equal(stale.body.total, 0, 'the index holds the last version only');
+    const found = await t.api.get('/Patient?family:exact=TwiceThird');
+    assert.equal(found.body.total, 1);
+  });
+
   it('fails only the line the write refuses, and writes the rest of its chunk', async () => {
     const versioned = (id: string, v: number, birthDate: string) =>
       JSON.stringify({
