@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { importLines } from '../../store/bulk/import-lines.js';
+import type { Tx } from '../../store/engines/engine.js';
 import { searchIndexer } from '../../store/search/index.js';
 import { describeOnEngines } from '../support/engines.js';
 import { testStore, withSearch, type TestStore } from './helpers.js';
@@ -59,10 +60,22 @@ describeOnEngines('store: $import lines written a chunk per transaction', functi
   it('writes a resource twice in one chunk: the later line updates what the earlier created', async () => {
     const patient = (family: string) =>
       JSON.stringify({ resourceType: 'Patient', id: 'ic-twice', name: [{ family }] });
+    // count the store's transactions on both engines: one means the chunk's own transaction
+    // wrote all three lines (no retry line by line)
+    const engine = t.store.context.engine;
+    const transaction = engine.transaction.bind(engine);
+    let transactions = 0;
+    engine.transaction = <T>(fn: (tx: Tx) => Promise<T>) => {
+      transactions++;
+      return transaction(fn);
+    };
     const results = await load(
       [patient('TwiceFirst'), patient('TwiceSecond'), patient('TwiceThird')],
       'InitialLoad',
-    );
+    ).finally(() => {
+      engine.transaction = transaction;
+    });
+    assert.equal(transactions, 1);
     assert.deepEqual(
       results.map((r) => r.outcome),
       ['created', 'updated', 'updated'],
