@@ -127,8 +127,9 @@ async function writeChunk(
         type: r.type,
         id: r.id,
       }));
-    } catch {
-      // one line at a time below
+    } catch (err) {
+      // one line at a time below; said, so a chunk that always fails shows in the log
+      ctx.log.debug({ err, lines: ready.length }, 'import chunk written again line by line');
     }
   }
   const results: LineResult[] = [];
