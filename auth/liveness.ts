@@ -39,7 +39,8 @@ interface Answer {
  * are cached locally, since those never become valid again. Where the database has a change stamp
  * (SQLite's data_version: any commit by any connection or process moves it), the answer for the
  * same claims object (the gateway keeps one per cached token) is reused while neither the stamp nor
- * the current second has changed: the answer is a function of those alone.
+ * the current second has changed: the answer is a function of those alone. The stamp is read once
+ * per event-loop turn, once the turn's callbacks have run, for every check of the turn.
  *
  * Without a stamp (PostgreSQL), the checks of one claims object made during an event-loop turn
  * share one query, sent once the turn's callbacks have run (TurnBatch): every request it answers
@@ -57,12 +58,39 @@ export class TokenLiveness {
       await Promise.all(asked.map(async (c) => [c, await this.#ask(c, now)] as const)),
     );
   }, false);
+  /** With a change stamp: this turn's read of it (see {@link #stampOfTurn}). */
+  #stamp: Promise<number | undefined> | undefined;
 
   constructor(private readonly db: AuthSql) {}
 
-  isAlive(claims: AccessTokenClaims): boolean | Promise<boolean> {
+  isAlive(claims: AccessTokenClaims): Promise<boolean> {
+    if (this.db.changeStamp === undefined) return this.#turn.get(claims);
+    return this.#stampOfTurn().then((stamp) => this.#byStamp(claims, stamp));
+  }
+
+  /**
+   * The change stamp, read once per event-loop turn after the turn's callbacks have run (as
+   * TurnBatch sends its query): every check of the turn came from a request that arrived before
+   * the read, so a commit made before any of them arrived has moved it. Reading it is a
+   * `PRAGMA data_version`, which takes SQLite's shared-memory locks (system calls); under load
+   * several requests arrive per turn.
+   */
+  #stampOfTurn(): Promise<number | undefined> {
+    this.#stamp ??= new Promise((resolve, reject) => {
+      setImmediate(() => {
+        this.#stamp = undefined;
+        try {
+          resolve(this.db.changeStamp?.());
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err))); // a closed database
+        }
+      });
+    });
+    return this.#stamp;
+  }
+
+  #byStamp(claims: AccessTokenClaims, stamp: number | undefined): boolean | Promise<boolean> {
     // Read before the query runs: a commit in between only makes the next call ask again.
-    const stamp = this.db.changeStamp?.();
     if (stamp === undefined) return this.#turn.get(claims);
     const now = nowSeconds();
     const known = this.#answers.get(claims);

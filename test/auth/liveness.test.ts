@@ -73,16 +73,66 @@ describe('token liveness on SQLite (answers reused per claims object)', function
     exp: NOW + 300,
   });
 
+  /** Counts the queries `sql` runs and the reads of its change stamp from now on. */
+  const spy = (): { queries: number; stamps: number } => {
+    const seen = { queries: 0, stamps: 0 };
+    const get = sql.get.bind(sql);
+    const changeStamp = sql.changeStamp.bind(sql);
+    sql.get = <T>(q: string, params?: readonly (string | number | null)[]) => {
+      seen.queries += 1;
+      return get<T>(q, params);
+    };
+    sql.changeStamp = () => {
+      seen.stamps += 1;
+      return changeStamp();
+    };
+    return seen;
+  };
+
   it('answers a repeated check of the same claims without a query while nothing changed', async () => {
     const claims = service();
     assert.equal(await liveness.isAlive(claims), true);
-    assert.equal(liveness.isAlive(claims), true);
+    const seen = spy();
+    assert.equal(await liveness.isAlive(claims), true);
+    assert.deepEqual(seen, { queries: 0, stamps: 1 });
+  });
+
+  it('reads the change stamp once for all the checks of one event-loop turn', async () => {
+    const seen = spy();
+    const answers = await Promise.all([
+      liveness.isAlive(service()),
+      liveness.isAlive(service()),
+      liveness.isAlive(user()),
+    ]);
+    assert.deepEqual(answers, [true, true, true]);
+    // one stamp for the turn; each claims object (a cached token) asks once
+    assert.deepEqual(seen, { queries: 3, stamps: 1 });
+    assert.equal(await liveness.isAlive(service()), true);
+    assert.equal(seen.stamps, 2);
+  });
+
+  it('reads the change stamp after the callbacks of the turn in which a check was asked', async () => {
+    const claims = service();
+    assert.equal(await liveness.isAlive(claims), true);
+    // asked first, then another connection commits in the same turn: the check sees the commit
+    const asked = liveness.isAlive(claims);
+    other
+      .prepare(`INSERT INTO revoked_tokens (jti, expires_at) VALUES ('jti-svc', ?)`)
+      .run(NOW + 300);
+    assert.equal(await asked, false);
+  });
+
+  it('rejects a check whose change stamp cannot be read (a closed database), without a crash', async () => {
+    const closed = new SqliteAuthSql(openAuthDb(dir, 'normal'), path.join(dir, 'auth.db'));
+    const check = new TokenLiveness(closed);
+    await closed.close();
+    await assert.rejects(check.isAlive(service()));
   });
 
   it("refuses the very next check after another connection changes the client's roles", async () => {
     const claims = service();
     assert.equal(await liveness.isAlive(claims), true);
-    assert.equal(liveness.isAlive(claims), true);
+    assert.equal(await liveness.isAlive(claims), true);
     other
       .prepare(`UPDATE clients SET roles = '["fhir-data-contributor"]' WHERE client_id = 'svc'`)
       .run();
@@ -101,7 +151,7 @@ describe('token liveness on SQLite (answers reused per claims object)', function
   it('refuses the very next check after another connection disables the user', async () => {
     const claims = user();
     assert.equal(await liveness.isAlive(claims), true);
-    assert.equal(liveness.isAlive(claims), true);
+    assert.equal(await liveness.isAlive(claims), true);
     other.prepare(`UPDATE users SET enabled = 0 WHERE id = 'u1'`).run();
     assert.equal(await liveness.isAlive(claims), false);
   });
