@@ -41,7 +41,7 @@ export function searchSchema(dialect: DialectName): string[] {
     'CREATE INDEX IF NOT EXISTS sp_date_hi ON sp_date (sp, hi, lo, rid)',
     'CREATE INDEX IF NOT EXISTS sp_date_rid ON sp_date (rid, sp)',
     'CREATE INDEX IF NOT EXISTS sp_ref_t ON sp_ref (sp, tid, ttype, rid)',
-    'CREATE INDEX IF NOT EXISTS sp_ref_target ON sp_ref (tid, ttype, sp)',
+    'DROP INDEX IF EXISTS sp_ref_target',
     'CREATE INDEX IF NOT EXISTS sp_ref_rid ON sp_ref (rid, sp)',
     'DROP INDEX IF EXISTS sp_ref_url',
     'CREATE INDEX IF NOT EXISTS sp_ref_url_p ON sp_ref (sp, url) WHERE url IS NOT NULL',

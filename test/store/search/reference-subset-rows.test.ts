@@ -120,6 +120,17 @@ describeOnEngines('store/search reference parameters that read another’s rows'
     );
   });
 
+  it('keeps one index per way a reference is looked up (the searches above use no other)', async () => {
+    // by parameter then target (`_has`, chains, `_revinclude`), by source row, by absolute url;
+    // a target-first index (sp_ref_target) served no search and cost every ingested reference
+    const sql =
+      store().engine.dialect === 'sqlite'
+        ? "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'sp_ref' ORDER BY name"
+        : "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'sp_ref' ORDER BY indexname";
+    const names = (await store().engine.all<{ name: string }>(sql)).map((r) => r.name);
+    assert.deepEqual(names, ['sp_ref_rid', 'sp_ref_t', 'sp_ref_url_p']);
+  });
+
   it('sorts by them as by their own rows', async () => {
     assert.deepEqual(await ids(store(), 'Observation?_id=o4,o1,o2&_sort=patient', {}, true), [
       'o1',
