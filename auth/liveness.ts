@@ -58,35 +58,22 @@ export class TokenLiveness {
       await Promise.all(asked.map(async (c) => [c, await this.#ask(c, now)] as const)),
     );
   }, false);
-  /** With a change stamp: this turn's read of it (see {@link #stampOfTurn}). */
-  #stamp: Promise<number | undefined> | undefined;
+  /**
+   * With a change stamp: read once per event-loop turn, after the turn's callbacks have run, for
+   * every check of the turn: each came from a request that arrived before the read, so a commit
+   * made before any of them arrived has moved it. Reading it is a `PRAGMA data_version`, which
+   * takes SQLite's shared-memory locks (system calls); under load several requests arrive per turn.
+   */
+  readonly #stampOfTurn = new TurnBatch<'stamp', number | undefined>(
+    (keys) => Promise.resolve(new Map(keys.map((k) => [k, this.db.changeStamp?.()]))),
+    undefined,
+  );
 
   constructor(private readonly db: AuthSql) {}
 
   isAlive(claims: AccessTokenClaims): Promise<boolean> {
     if (this.db.changeStamp === undefined) return this.#turn.get(claims);
-    return this.#stampOfTurn().then((stamp) => this.#byStamp(claims, stamp));
-  }
-
-  /**
-   * The change stamp, read once per event-loop turn after the turn's callbacks have run (as
-   * TurnBatch sends its query): every check of the turn came from a request that arrived before
-   * the read, so a commit made before any of them arrived has moved it. Reading it is a
-   * `PRAGMA data_version`, which takes SQLite's shared-memory locks (system calls); under load
-   * several requests arrive per turn.
-   */
-  #stampOfTurn(): Promise<number | undefined> {
-    this.#stamp ??= new Promise((resolve, reject) => {
-      setImmediate(() => {
-        this.#stamp = undefined;
-        try {
-          resolve(this.db.changeStamp?.());
-        } catch (err) {
-          reject(err instanceof Error ? err : new Error(String(err))); // a closed database
-        }
-      });
-    });
-    return this.#stamp;
+    return this.#stampOfTurn.get('stamp').then((stamp) => this.#byStamp(claims, stamp));
   }
 
   #byStamp(claims: AccessTokenClaims, stamp: number | undefined): boolean | Promise<boolean> {
