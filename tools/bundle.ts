@@ -2,6 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { latin1Comments } from './latin1-comments.js';
 
 /**
  * The second step of `npm run build`: bundles each file Node starts directly (the composition
@@ -58,6 +59,11 @@ export interface BundleResult {
   /** Bundle files written (entries and shared chunks, without source maps). */
   files: string[];
   stubs: string[];
+  /**
+   * Bundle files with a character beyond Latin-1 in their code, not only in comments: left as
+   * esbuild wrote them, so V8 keeps their text at two bytes per character.
+   */
+  refused: string[];
 }
 
 /** Bundles the entries of the project at `root` into `<dist>/bundle` and writes the stubs. */
@@ -96,8 +102,13 @@ export async function bundleHearth(
     );
     stubs.push(stub);
   }
-  const files = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
-  return { files, stubs };
+  const files = Object.keys(result.metafile.outputs)
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => path.resolve(root, f));
+  // Latin-1 text is kept at one byte per character in each thread's heap (tools/latin1-comments.ts).
+  const refused: string[] = [];
+  for (const f of files) if ((await latin1Comments(f)) === 'refused') refused.push(f);
+  return { files, stubs, refused };
 }
 
 if (
@@ -106,7 +117,12 @@ if (
 ) {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const t0 = performance.now();
-  const { files } = await bundleHearth(root);
+  const { files, refused } = await bundleHearth(root);
+  for (const f of refused) {
+    process.stderr.write(
+      `warning: ${path.relative(root, f)} has characters beyond Latin-1 outside comments; its text costs twice the memory\n`,
+    );
+  }
   process.stdout.write(
     `bundled ${Object.keys(ENTRIES).length} entries into ${files.length} files in dist/${BUNDLE_DIR} (${Math.round(performance.now() - t0)} ms)\n`,
   );

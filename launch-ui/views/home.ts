@@ -61,7 +61,7 @@ function appChooser(v: HomePage): SafeHtml {
     return notice(
       'info',
       html`No apps with a launch URI are registered yet. Register one with
-        <code>npx hearth client add --name … --launch-uri …</code>.`,
+        <code>npx hearth client add --name &hellip; --launch-uri &hellip;</code>.`,
     );
   }
   return html`<fieldset class="apps">

@@ -27,11 +27,13 @@ const fhirJson = 'application/fhir+json';
 describe('the bundled build (dist/bundle, run by npm start)', function () {
   this.timeout(300_000);
   let stubs: string[];
+  let files: string[];
+  let refused: string[];
   let hearth: RunningHearth;
   let token: string;
 
   before(async () => {
-    ({ stubs } = await bundleHearth(root));
+    ({ stubs, files, refused } = await bundleHearth(root));
     const start = npmStart();
     hearth = await startHearth({
       env: start.env,
@@ -54,6 +56,16 @@ describe('the bundled build (dist/bundle, run by npm start)', function () {
       const specifier = /^import "([^"]+)";$/m.exec(text)?.[1] ?? '';
       assert.ok(specifier.endsWith(`bundle/${name}.js`), `${stub}: ${text}`);
       assert.ok((await stat(path.resolve(path.dirname(stub), specifier))).size > 0);
+    }
+  });
+
+  it('writes every bundle file in Latin-1, so V8 keeps its text at one byte per character', async () => {
+    assert.deepEqual(refused, []);
+    assert.ok(files.length > Object.keys(ENTRIES).length);
+    for (const f of files) {
+      const text = await readFile(f, 'utf8');
+      const at = text.search(/[\u0100-\uffff]/);
+      assert.equal(at, -1, `${f}: ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 10))}`);
     }
   });
 
