@@ -218,8 +218,11 @@ describe('store: the Bundle validator thread', () => {
   it('answers undefined (the caller validates) when the thread stops before answering', async () => {
     const v = new ValidatorThread();
     await v.ready();
+    // Enough invalid entries (each takes Medplum's full validator) to keep the thread busy well
+    // past the stop: one entry was answered before the stop took effect now and then.
+    const entries = Array.from({ length: 2000 }, (_, i) => patient(i, { active: 'yes' }));
     const pending = v.validateEntries(
-      Buffer.from(JSON.stringify(bundle('batch', [patient(1)]))),
+      Buffer.from(JSON.stringify(bundle('batch', entries))),
       new Map(),
     );
     await v.close();
