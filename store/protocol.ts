@@ -40,8 +40,20 @@ export const OWNERS_HEADER = 'x-hearth-owners';
  * from the response body itself.
  */
 export const DISCLOSURE_HEADER = 'x-hearth-disclosure';
-/** Largest combined size of the entities and patients headers before {@link DISCLOSURE_HEADER}. */
-export const MAX_DISCLOSURE_HEADER_BYTES = 8192;
+/**
+ * Largest combined size of the entities, owners and patients headers before {@link DISCLOSURE_HEADER}
+ * (about 98 bytes per disclosed Patient, 64 per resource of a known patient): a transaction of
+ * `BUNDLE_MAX_ENTRIES` (500) resources or a page of `SEARCH_MAX_COUNT` (1,000) Patients fits. It
+ * was 8 KiB, so a transaction of more than about 120 resources made the gateway parse the whole
+ * response (every created resource) just to learn its disclosure: 14 % of the event loop's busy
+ * time during the bench's ingest (README, round twenty-four).
+ */
+export const MAX_DISCLOSURE_HEADER_BYTES = 256 * 1024;
+/**
+ * The largest response header block the gateway reads from the built-in store: the disclosure at
+ * its largest and room for the rest (undici's own default is 16 KiB).
+ */
+export const STORE_RESPONSE_MAX_HEADER_BYTES = MAX_DISCLOSURE_HEADER_BYTES + 64 * 1024;
 
 /** The {@link OWNERS_HEADER} value for entities whose owners are indexes into the patient list. */
 export function encodeOwners(owners: readonly (readonly number[])[]): string {

@@ -13,6 +13,7 @@ import {
   INTERNAL_HEADER_PREFIX,
   INTERNAL_SECRET_HEADER,
   REQUEST_ID_HEADER,
+  STORE_RESPONSE_MAX_HEADER_BYTES,
   encodeConstraint,
   type AccessConstraint,
 } from '../../store/protocol.js';
@@ -145,6 +146,8 @@ export class Upstream {
             headersTimeout: this.timeoutMs,
             bodyTimeout: this.timeoutMs,
             keepAliveTimeout: 60_000,
+            // The store's disclosure headers name every resource of a response (store/protocol.ts).
+            maxHeaderSize: STORE_RESPONSE_MAX_HEADER_BYTES,
           });
     this.proxy.on('proxyRes', (proxyRes, req) => {
       const done = this.pending.get(req);
