@@ -3,7 +3,12 @@ import type { Bundle, BundleEntry, OperationOutcome as FhirOutcome } from '@medp
 import { DISCLOSURE_HEADER } from '../../store/protocol.js';
 import { isFhirError, outcome, issue, type OperationOutcome } from '../../store/fhir/outcome.js';
 import type { BundleDecision } from '../authz/decide-bundle.js';
-import { disclosureOf, disclosureOfHeaders, noteDisclosure } from '../proxy/disclosure.js';
+import {
+  disclosureOf,
+  disclosureOfBody,
+  disclosureOfHeaders,
+  noteDisclosure,
+} from '../proxy/disclosure.js';
 import { filterResponse } from '../proxy/filter.js';
 import { FHIR_JSON } from '../errors.js';
 import type { GatewayContext } from '../state.js';
@@ -109,7 +114,7 @@ export async function executeBatch(
         resource = undefined;
       }
       if (deps.upstream.isBuiltInStore && res.headers[DISCLOSURE_HEADER] === 'body') {
-        noteDisclosure(ctx.state.audit, disclosureOf(resource, deps.patientsOf));
+        noteDisclosure(ctx.state.audit, disclosureOfBody(resource, res.headers, deps.patientsOf));
       } else if (deps.upstream.isBuiltInStore) {
         noteDisclosure(ctx.state.audit, disclosureOfHeaders(res.headers));
       } else if (res.status < 300 && resource !== undefined) {

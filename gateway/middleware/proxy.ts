@@ -10,6 +10,7 @@ import type { FhirInteraction } from '../authz/interaction.js';
 import { FHIR_JSON } from '../errors.js';
 import {
   disclosureOf,
+  disclosureOfBody,
   disclosureOfHeaders,
   noteDisclosure,
   type PatientsOf,
@@ -233,7 +234,7 @@ export function proxyToBackend(deps: ProxyDeps): GatewayMiddleware {
         // Too many resources for the store's headers: read what was disclosed from the body.
         noteDisclosure(
           ctx.state.audit,
-          disclosureOf(parseJsonOrUndefined(res.body), deps.patientsOf),
+          disclosureOfBody(parseJsonOrUndefined(res.body), res.headers, deps.patientsOf),
         );
       } else {
         noteDisclosure(ctx.state.audit, disclosureOfHeaders(res.headers));

@@ -45,22 +45,72 @@ export function resourcesIn(body: unknown): ResourceLike[] {
   return entries.flatMap((e) => resourcesIn(e.resource));
 }
 
+/** `Type/id/_history/v` at the end of a response's `location` (relative or absolute). */
+const LOCATION =
+  /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})\/_history\/([A-Za-z0-9\-.]{1,64})$/;
+
+/**
+ * What the entries of a transaction or batch response without their resources wrote: the
+ * versions their `response.location` names (`Prefer: return=minimal` leaves the resources out).
+ */
+function locationsIn(body: unknown): { entity: string; type: string; id: string }[] {
+  if (typeof body !== 'object' || body === null) return [];
+  const b = body as { resourceType?: unknown; entry?: unknown };
+  if (b.resourceType !== 'Bundle' || !Array.isArray(b.entry)) return [];
+  return (b.entry as { resource?: unknown; response?: { location?: unknown } }[]).flatMap((e) => {
+    const location = e.response?.location;
+    if (e.resource !== undefined || typeof location !== 'string') return [];
+    const m = LOCATION.exec(location);
+    if (m === null) return [];
+    const [, type = '', id = '', version = ''] = m;
+    return [{ entity: `${type}/${id}/_history/${version}`, type, id }];
+  });
+}
+
 /** Entities and patients of a parsed response body (for backends that do not report them). */
 export function disclosureOf(body: unknown, patientsOf: PatientsOf): Disclosure {
   const entities = new Set<string>();
   const owned = new Map<string, Set<string>>();
+  const own = (p: string, e: string | undefined): void => {
+    let set = owned.get(p);
+    if (set === undefined) owned.set(p, (set = new Set()));
+    if (e !== undefined) set.add(e);
+  };
   for (const r of resourcesIn(body)) {
     const e = versioned(r);
     if (e !== undefined) entities.add(e);
-    for (const p of patientsOf(r)) {
-      let own = owned.get(p);
-      if (own === undefined) owned.set(p, (own = new Set()));
-      if (e !== undefined) own.add(e);
-    }
+    for (const p of patientsOf(r)) own(p, e);
+  }
+  // A written resource not sent back is still named; its patients are known only for a Patient
+  // (the built-in store reports them in headers up to MAX_DISCLOSURE_HEADER_BYTES).
+  for (const w of locationsIn(body)) {
+    entities.add(w.entity);
+    if (w.type === 'Patient') own(w.id, w.entity);
   }
   const byPatient = new Map<string, string[]>();
-  for (const [p, own] of owned) byPatient.set(p, [...own]);
+  for (const [p, set] of owned) byPatient.set(p, [...set]);
   return { entities: [...entities], patients: [...owned.keys()], byPatient };
+}
+
+/**
+ * The built-in store's disclosure when it was too large for its headers (`x-hearth-disclosure:
+ * body`): read from the parsed body, and the patients it still reported in `x-hearth-patients`
+ * that the body does not name (resources written with `Prefer: return=minimal` are not in it)
+ * taken to own every entity the body gives no patient, as without an owners list.
+ */
+export function disclosureOfBody(
+  body: unknown,
+  headers: IncomingHttpHeaders,
+  patientsOf: PatientsOf,
+): Disclosure {
+  const d = disclosureOf(body, patientsOf);
+  const unnamed = headerList(headers[PATIENTS_HEADER]).filter((p) => !d.byPatient.has(p));
+  if (unnamed.length === 0) return d;
+  const owned = new Set([...d.byPatient.values()].flat());
+  const orphans = d.entities.filter((e) => !owned.has(e));
+  const byPatient = new Map(d.byPatient);
+  for (const p of unnamed) byPatient.set(p, orphans);
+  return { entities: d.entities, patients: [...d.patients, ...unnamed], byPatient };
 }
 
 /**

@@ -108,7 +108,14 @@ export function disclosureHeaders(disclosed: Disclosure[]): Record<string, strin
     (out[ENTITIES_HEADER]?.length ?? 0) +
     (out[PATIENTS_HEADER]?.length ?? 0) +
     (out[OWNERS_HEADER]?.length ?? 0);
-  // Too large for a header block: the caller reads the disclosure from the body instead.
-  if (size > MAX_DISCLOSURE_HEADER_BYTES) return { [DISCLOSURE_HEADER]: 'body' };
+  // Too large for a header block: the caller reads the disclosure from the body instead, and the
+  // patients from here when they fit (a body written with `Prefer: return=minimal` names what it
+  // wrote but not whose it is).
+  if (size > MAX_DISCLOSURE_HEADER_BYTES) {
+    const who = out[PATIENTS_HEADER];
+    return who !== undefined && who.length <= MAX_DISCLOSURE_HEADER_BYTES
+      ? { [DISCLOSURE_HEADER]: 'body', [PATIENTS_HEADER]: who }
+      : { [DISCLOSURE_HEADER]: 'body' };
+  }
   return out;
 }

@@ -16,7 +16,7 @@ describe('Hearth end to end (npm start)', function () {
 
   before(async () => {
     // Room for a transaction whose disclosure is too large for the store's headers (below).
-    hearth = await startHearth({ env: { BUNDLE_MAX_ENTRIES: '4000' } });
+    hearth = await startHearth({ env: { BUNDLE_MAX_ENTRIES: '5000' } });
     const client = await addBackendClient(
       hearth,
       'system/*.cruds system/AuditEvent.rs',
@@ -129,6 +129,49 @@ describe('Hearth end to end (npm start)', function () {
     for (const e of bundle.entry) {
       const ref = e.response.location.replace(`${hearth.fhirBase}/`, '');
       assert.ok(refs.has(ref), `${ref} is not in the audit trail`);
+    }
+  });
+
+  it("names every resource of such a transaction written with Prefer: return=minimal, in its patient's event", async () => {
+    const patient = await fhir('Patient', {
+      method: 'POST',
+      body: JSON.stringify({ resourceType: 'Patient', name: [{ family: 'Minimal' }] }),
+    });
+    const pid = ((await patient.json()) as { id: string }).id;
+    // About 62 bytes of headers per Observation: past the bound.
+    const n = Math.ceil(MAX_DISCLOSURE_HEADER_BYTES / 60);
+    const entries = Array.from({ length: n }, (_, i) => ({
+      fullUrl: `urn:uuid:${randomUUID()}`,
+      resource: {
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: `minimal ${i}` },
+        subject: { reference: `Patient/${pid}` },
+      },
+      request: { method: 'POST', url: 'Observation' },
+    }));
+    const res = await fhir('', {
+      method: 'POST',
+      headers: { prefer: 'return=minimal' },
+      body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: entries }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const bundle = (await res.json()) as {
+      entry: { resource?: unknown; response: { location: string } }[];
+    };
+    assert.equal(bundle.entry.length, n);
+    assert.ok(bundle.entry.every((e) => e.resource === undefined));
+    const audit = (await (
+      await fhir(`AuditEvent?patient=Patient/${pid}&subtype=transaction`)
+    ).json()) as {
+      entry?: { resource: { entity?: { what?: { reference?: string } }[] } }[];
+    };
+    const events = audit.entry ?? [];
+    assert.equal(events.length, 1);
+    const named = new Set((events[0]?.resource.entity ?? []).map((x) => x.what?.reference));
+    for (const e of bundle.entry) {
+      const ref = e.response.location.replace(`${hearth.fhirBase}/`, '');
+      assert.ok(named.has(ref), `${ref} is not in Patient/${pid}'s audit event`);
     }
   });
 

@@ -4,7 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { disclosureOfHeaders } from '../../gateway/proxy/disclosure.js';
+import {
+  disclosureOf,
+  disclosureOfBody,
+  disclosureOfHeaders,
+} from '../../gateway/proxy/disclosure.js';
 import { Upstream } from '../../gateway/proxy/upstream.js';
 import { disclosureHeaders } from '../../store/http/trusted.js';
 import type { Disclosure } from '../../store/http/types.js';
@@ -12,6 +16,7 @@ import {
   DISCLOSURE_HEADER,
   ENTITIES_HEADER,
   MAX_DISCLOSURE_HEADER_BYTES,
+  PATIENTS_HEADER,
 } from '../../store/protocol.js';
 
 /** A created Patient and `perPatient` Observations of it, as a transaction discloses them. */
@@ -64,10 +69,59 @@ describe('the store reports large disclosures in headers, and the gateway reads 
     assert.equal(disclosureOfHeaders(h).patients.length, 1000);
   });
 
-  it('falls back to "read the body" past the bound', () => {
+  it('falls back to "read the body" past the bound, still naming the patients', () => {
     const n = Math.ceil(MAX_DISCLOSURE_HEADER_BYTES / 60) + 100;
-    const h = disclosureHeaders(disclosed(1, n));
-    assert.deepEqual(h, { [DISCLOSURE_HEADER]: 'body' });
+    const d = disclosed(1, n);
+    const h = disclosureHeaders(d);
+    assert.deepEqual(h, { [DISCLOSURE_HEADER]: 'body', [PATIENTS_HEADER]: d[0]?.id });
+  });
+
+  describe('reading a disclosure from a response body', () => {
+    const patientsOf = (r: { resourceType?: unknown; id?: unknown }): string[] =>
+      r.resourceType === 'Patient' && typeof r.id === 'string' ? [r.id] : [];
+    // A transaction-response written with `Prefer: return=minimal`: locations, no resources.
+    const minimal = {
+      resourceType: 'Bundle',
+      type: 'transaction-response',
+      entry: [
+        { response: { status: '201 Created', location: 'Patient/p1/_history/1' } },
+        {
+          response: {
+            status: '201 Created',
+            location: 'https://ehr.example/fhir/Observation/o1/_history/1',
+          },
+        },
+        { response: { status: '200 OK', location: 'Observation/o2/_history/3' } },
+        { response: { status: '200 OK' } },
+      ],
+    };
+
+    it('names what a transaction wrote from its locations when the resources are left out', () => {
+      const d = disclosureOf(minimal, patientsOf);
+      assert.deepEqual(d.entities, [
+        'Patient/p1/_history/1',
+        'Observation/o1/_history/1',
+        'Observation/o2/_history/3',
+      ]);
+      // A Patient's location says whose it is; an Observation's does not.
+      assert.deepEqual(d.patients, ['p1']);
+      assert.deepEqual(d.byPatient.get('p1'), ['Patient/p1/_history/1']);
+    });
+
+    it('gives the patients of x-hearth-patients the entities the body gives no patient', () => {
+      const d = disclosureOfBody(minimal, { [PATIENTS_HEADER]: 'p1,p2' }, patientsOf);
+      assert.deepEqual(d.patients, ['p1', 'p2']);
+      assert.deepEqual(d.byPatient.get('p1'), ['Patient/p1/_history/1']);
+      assert.deepEqual(d.byPatient.get('p2'), [
+        'Observation/o1/_history/1',
+        'Observation/o2/_history/3',
+      ]);
+      // Without the header, the body alone.
+      assert.deepEqual(
+        disclosureOfBody(minimal, {}, patientsOf),
+        disclosureOf(minimal, patientsOf),
+      );
+    });
   });
 
   describe('through the gateway’s pool to the store socket', () => {
