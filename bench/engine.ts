@@ -76,6 +76,7 @@ export async function benchEngine(
     const ingested = await ingest(fhirBase, systemToken, prepared, o.ingestConcurrency);
     const ingestCpu = cpuPerResource(cpuBefore, hearthPid, pgPids, ingested.resources);
     prepared.length = 0;
+    rss.phase = 'targets';
     const auth = async (): Promise<Record<string, string>> => ({
       authorization: `Bearer ${await systemToken()}`,
       accept: 'application/fhir+json',
@@ -85,6 +86,7 @@ export async function benchEngine(
     process.stderr.write(
       `bench[${engine}]: patient sign-in (authorization code, granular consent)\n`,
     );
+    rss.phase = 'sign-in';
     const patientId = targets.patientCodes[0]?.patient ?? targets.patientIds[0] ?? '';
     const patient = await patientGranularToken(baseUrl, env, patientId);
     const patientHeaders = {

@@ -59,7 +59,11 @@ export interface EngineSection {
   /** Hearth's own processes (PostgreSQL's server processes are not counted). */
   peakRssBytes: number;
   peakRssProcesses: { pid: number; command: string; rssBytes: number }[];
-  /** The phase of the run at the RSS peak (start, ingest, restart, throughput, search). */
+  /**
+   * The phase of the run at the RSS peak (start, ingest, targets: the searches that find the
+   * measured ids, sign-in, restart: the ingesting process stopping and the next starting,
+   * throughput, search).
+   */
   peakRssPhase: string;
   /** Peak of the summed PSS: node's shared code counted once, not once per process. */
   peakPssBytes: number;
