@@ -42,9 +42,9 @@ export const OWNERS_HEADER = 'x-hearth-owners';
 export const DISCLOSURE_HEADER = 'x-hearth-disclosure';
 /**
  * Largest combined size of the entities, owners and patients headers before {@link DISCLOSURE_HEADER}
- * (about 98 bytes per disclosed Patient, 64 per resource of a known patient): a transaction of
+ * (about 98 bytes per disclosed Patient, 62 per resource of a known patient): a transaction of
  * `BUNDLE_MAX_ENTRIES` (500) resources or a page of `SEARCH_MAX_COUNT` (1,000) Patients fits. It
- * was 8 KiB, so a transaction of more than about 120 resources made the gateway parse the whole
+ * was 8 KiB, so a transaction of more than about 130 resources made the gateway parse the whole
  * response (every created resource) just to learn its disclosure: 14 % of the event loop's busy
  * time during the bench's ingest (README, round twenty-four).
  */
