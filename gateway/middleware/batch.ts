@@ -1,14 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Bundle, BundleEntry, OperationOutcome as FhirOutcome } from '@medplum/fhirtypes';
-import { DISCLOSURE_HEADER } from '../../store/protocol.js';
 import { isFhirError, outcome, issue, type OperationOutcome } from '../../store/fhir/outcome.js';
 import type { BundleDecision } from '../authz/decide-bundle.js';
-import {
-  disclosureOf,
-  disclosureOfBody,
-  disclosureOfHeaders,
-  noteDisclosure,
-} from '../proxy/disclosure.js';
+import { disclosureOf, noteDisclosure, storeDisclosure } from '../proxy/disclosure.js';
 import { filterResponse } from '../proxy/filter.js';
 import { FHIR_JSON } from '../errors.js';
 import type { GatewayContext } from '../state.js';
@@ -113,10 +107,11 @@ export async function executeBatch(
       } catch {
         resource = undefined;
       }
-      if (deps.upstream.isBuiltInStore && res.headers[DISCLOSURE_HEADER] === 'body') {
-        noteDisclosure(ctx.state.audit, disclosureOfBody(resource, res.headers, deps.patientsOf));
-      } else if (deps.upstream.isBuiltInStore) {
-        noteDisclosure(ctx.state.audit, disclosureOfHeaders(res.headers));
+      if (deps.upstream.isBuiltInStore) {
+        noteDisclosure(
+          ctx.state.audit,
+          storeDisclosure(res.headers, () => resource, deps.patientsOf),
+        );
       } else if (res.status < 300 && resource !== undefined) {
         const f = filterResponse(resource, d.constraint, deps.allows);
         if (f.hidden) {

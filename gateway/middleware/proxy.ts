@@ -1,18 +1,13 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Logger } from '../../common/logger.js';
 import { badRequest, notFound, forbidden } from '../../store/fhir/outcome.js';
-import {
-  DISCLOSURE_HEADER,
-  INTERNAL_HEADER_PREFIX,
-  type AccessConstraint,
-} from '../../store/protocol.js';
+import { INTERNAL_HEADER_PREFIX, type AccessConstraint } from '../../store/protocol.js';
 import type { FhirInteraction } from '../authz/interaction.js';
 import { FHIR_JSON } from '../errors.js';
 import {
   disclosureOf,
-  disclosureOfBody,
-  disclosureOfHeaders,
   noteDisclosure,
+  storeDisclosure,
   type PatientsOf,
 } from '../proxy/disclosure.js';
 import { filterResponse, type ResourceAllows } from '../proxy/filter.js';
@@ -230,15 +225,10 @@ export function proxyToBackend(deps: ProxyDeps): GatewayMiddleware {
         constraint: d.constraint,
         requestId: ctx.state.requestId,
       });
-      if (res.headers[DISCLOSURE_HEADER] === 'body') {
-        // Too many resources for the store's headers: read what was disclosed from the body.
-        noteDisclosure(
-          ctx.state.audit,
-          disclosureOfBody(parseJsonOrUndefined(res.body), res.headers, deps.patientsOf),
-        );
-      } else {
-        noteDisclosure(ctx.state.audit, disclosureOfHeaders(res.headers));
-      }
+      noteDisclosure(
+        ctx.state.audit,
+        storeDisclosure(res.headers, () => parseJsonOrUndefined(res.body), deps.patientsOf),
+      );
       respondBuffered(ctx, res);
       return;
     }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import {
   decodeOwners,
+  DISCLOSURE_HEADER,
   ENTITIES_HEADER,
   OWNERS_HEADER,
   PATIENTS_HEADER,
@@ -111,6 +112,20 @@ export function disclosureOfBody(
   const byPatient = new Map(d.byPatient);
   for (const p of unnamed) byPatient.set(p, orphans);
   return { entities: d.entities, patients: [...d.patients, ...unnamed], byPatient };
+}
+
+/**
+ * What a built-in store's response disclosed: from its headers, or from its body when the store
+ * said the disclosure was too large for them (`body` parses it only then).
+ */
+export function storeDisclosure(
+  headers: IncomingHttpHeaders,
+  body: () => unknown,
+  patientsOf: PatientsOf,
+): Disclosure {
+  return headers[DISCLOSURE_HEADER] === 'body'
+    ? disclosureOfBody(body(), headers, patientsOf)
+    : disclosureOfHeaders(headers);
 }
 
 /**
