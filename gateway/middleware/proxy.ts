@@ -12,7 +12,7 @@ import {
 } from '../proxy/disclosure.js';
 import { filterResponse, type ResourceAllows } from '../proxy/filter.js';
 import type { UrlRewriter } from '../proxy/rewrite.js';
-import type { BufferedResponse, Upstream } from '../proxy/upstream.js';
+import { decodeUpstreamBody, type BufferedResponse, type Upstream } from '../proxy/upstream.js';
 import type { GatewayContext, GatewayMiddleware } from '../state.js';
 import { bundleDecisionOf } from './authorize.js';
 import { executeBatch } from './batch.js';
@@ -251,11 +251,11 @@ export function proxyToBackend(deps: ProxyDeps): GatewayMiddleware {
       body,
       requestId: ctx.state.requestId,
     });
-    const buffered = {
+    const buffered = await decodeUpstreamBody({
       status: res.statusCode ?? 502,
       headers: res.headers,
       body: await readAll(res),
-    };
+    });
     respondFiltered(ctx, deps, buffered, d.constraint);
   };
 }

@@ -5,6 +5,8 @@ import http, {
 } from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import httpProxy from 'http-proxy';
 import { Pool } from 'undici';
 import { badGateway, gatewayTimeout } from '../../store/fhir/outcome.js';
@@ -80,7 +82,52 @@ const DROP = new Set([
   'upgrade',
   'content-length',
   'expect',
+  // The gateway reads every answer (to filter, rewrite and audit it), so it asks for identity.
+  'accept-encoding',
 ]);
+
+/**
+ * The most bytes an upstream answer may decode to. A compressed answer can expand a
+ * thousandfold; past this the gateway answers 502 rather than exhaust its memory.
+ */
+export const MAX_DECODED_BYTES = 512 * 1024 * 1024;
+
+const DECODERS: Readonly<Record<string, (b: Buffer, o: zlib.ZlibOptions) => Promise<Buffer>>> = {
+  gzip: promisify<Buffer, zlib.ZlibOptions, Buffer>(zlib.gunzip),
+  'x-gzip': promisify<Buffer, zlib.ZlibOptions, Buffer>(zlib.gunzip),
+  deflate: promisify<Buffer, zlib.ZlibOptions, Buffer>(zlib.inflate),
+  br: promisify<Buffer, zlib.BrotliOptions, Buffer>(zlib.brotliDecompress),
+};
+
+/**
+ * An upstream answer as identity bytes. The gateway asks for `identity`, but a server (or a proxy
+ * in front of it) may compress regardless: gzip, deflate and br are undone, in the reverse order of
+ * `Content-Encoding`, and the header goes (with the length, which no longer holds). Any other
+ * coding, a corrupt body, or one decoding past {@link MAX_DECODED_BYTES} is a 502.
+ */
+export async function decodeUpstreamBody(res: BufferedResponse): Promise<BufferedResponse> {
+  const header = res.headers['content-encoding'];
+  if (header === undefined) return res;
+  const codings = header
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
+  let body = res.body;
+  for (const coding of codings.reverse()) {
+    const decode = DECODERS[coding];
+    if (decode === undefined)
+      throw badGateway(`the FHIR backend answered with an unsupported Content-Encoding: ${coding}`);
+    try {
+      body = await decode(body, { maxOutputLength: MAX_DECODED_BYTES });
+    } catch {
+      throw badGateway(`the FHIR backend's ${coding} answer could not be decoded`);
+    }
+  }
+  const headers = { ...res.headers };
+  delete headers['content-encoding'];
+  delete headers['content-length'];
+  return { status: res.status, headers, body };
+}
 
 /** undici's header map (lower-case names) as node's IncomingHttpHeaders. */
 function incomingHeaders(h: Record<string, string | string[] | undefined>): IncomingHttpHeaders {
@@ -171,6 +218,7 @@ export class Upstream {
       out[name] = value;
     }
     out.host = this.baseUrl.host;
+    out['accept-encoding'] = 'identity';
     out[REQUEST_ID_HEADER] = call.requestId;
     if (call.body !== undefined) out['content-length'] = String(call.body.length);
     if (this.opts.isBuiltInStore) {
@@ -309,11 +357,11 @@ export class Upstream {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            resolve({
+            decodeUpstreamBody({
               status: res.statusCode ?? 502,
               headers: res.headers,
               body: Buffer.concat(chunks),
-            });
+            }).then(resolve, reject);
           });
           res.on('error', (err) => {
             reject(this.failure(err, started));

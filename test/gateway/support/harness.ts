@@ -34,6 +34,8 @@ export interface Harness {
 export async function startHarness(
   opts: {
     external?: boolean;
+    /** The external upstream gzips its answers (see startMiniFhir). */
+    upstreamGzip?: 'when-allowed' | 'always';
     env?: Record<string, string>;
     gateway?: Partial<GatewayOptions>;
     timeoutMs?: number;
@@ -43,7 +45,7 @@ export async function startHarness(
   const keys = await testKeys();
   const fhir =
     opts.external === true
-      ? await startMiniFhir({ basePath: '/r4' })
+      ? await startMiniFhir({ basePath: '/r4', gzip: opts.upstreamGzip })
       : await startMiniFhir({
           socketPath: path.join(t.dir, 'store.sock'),
           secret: SECRET,

@@ -1,4 +1,5 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { decodeConstraint, type AccessConstraint } from '../../../store/protocol.js';
 import {
   constraintAllows as resourceAllowed,
@@ -19,6 +20,16 @@ export interface MiniFhir {
   close(): Promise<void>;
 }
 
+/** Whether an Accept-Encoding value admits gzip (absent: any coding, RFC 9110 12.5.3). */
+function acceptsGzip(header: string | undefined): boolean {
+  if (header === undefined) return true;
+  return header.split(',').some((part) => {
+    const [coding = '', ...params] = part.split(';').map((x) => x.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith('q='));
+    return (coding === 'gzip' || coding === '*') && (q === undefined || Number(q.slice(2)) > 0);
+  });
+}
+
 type Res = Record<string, unknown> & {
   resourceType: string;
   id: string;
@@ -26,7 +37,17 @@ type Res = Record<string, unknown> & {
 };
 
 export async function startMiniFhir(
-  opts: { socketPath?: string; basePath?: string; secret?: string; publicBase?: string } = {},
+  opts: {
+    socketPath?: string;
+    basePath?: string;
+    secret?: string;
+    publicBase?: string;
+    /**
+     * Gzip answers as many servers and their proxies do: when the request's Accept-Encoding (or
+     * its absence, which RFC 9110 reads as "any") allows it, or always.
+     */
+    gzip?: 'when-allowed' | 'always' | undefined;
+  } = {},
 ): Promise<MiniFhir> {
   const versions = new Map<string, Res[]>();
   const base = opts.basePath ?? '';
@@ -80,10 +101,17 @@ export async function startMiniFhir(
         .join(',');
       h['x-hearth-patients'] = [...new Set(disclosed.flatMap((r) => patientsOf(r)))].join(',');
     }
+    let text: Buffer | undefined =
+      body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    if (text !== undefined && gzipAllowed) {
+      text = gzipSync(text);
+      h['content-encoding'] = 'gzip';
+    }
     res.writeHead(status, h);
-    res.end(body === undefined ? undefined : JSON.stringify(body));
+    res.end(text);
   }
   let trusted = false;
+  let gzipAllowed = false;
   function handle(
     method: string,
     rawUrl: string,
@@ -96,6 +124,9 @@ export async function startMiniFhir(
     if (base !== '' && path.startsWith(base)) path = path.slice(base.length);
     const segs = path.split('/').filter((s) => s !== '');
     trusted = opts.secret !== undefined && headers['x-hearth-internal'] === opts.secret;
+    gzipAllowed =
+      opts.gzip === 'always' ||
+      (opts.gzip === 'when-allowed' && acceptsGzip(headers['accept-encoding']));
     const cHeader = headers['x-hearth-constraint'];
     const constraint: AccessConstraint | undefined =
       trusted && typeof cHeader === 'string' ? decodeConstraint(cHeader) : undefined;
