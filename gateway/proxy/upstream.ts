@@ -218,15 +218,16 @@ export class Upstream {
       out[name] = value;
     }
     out.host = this.baseUrl.host;
-    out['accept-encoding'] = 'identity';
     out[REQUEST_ID_HEADER] = call.requestId;
     if (call.body !== undefined) out['content-length'] = String(call.body.length);
     if (this.opts.isBuiltInStore) {
       if (this.opts.internalSecret !== undefined)
         out[INTERNAL_SECRET_HEADER] = this.opts.internalSecret;
       if (call.constraint !== undefined) out[CONSTRAINT_HEADER] = encoded(call.constraint);
-    } else if (this.opts.authorization !== undefined) {
-      out.authorization = this.opts.authorization;
+    } else {
+      // Without the header a server may choose any coding (RFC 9110 §12.5.3).
+      out['accept-encoding'] = 'identity';
+      if (this.opts.authorization !== undefined) out.authorization = this.opts.authorization;
     }
     return out;
   }
