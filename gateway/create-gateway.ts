@@ -17,6 +17,7 @@ import { createMetrics, metricsHandler, type GatewayMetrics } from './metrics.js
 import { audit } from './middleware/audit.js';
 import { authenticate } from './middleware/authenticate.js';
 import { authorizeRequest } from './middleware/authorize.js';
+import { compressAnswers } from './middleware/compress.js';
 import { corsAndSecurityHeaders, type CorsOptions } from './middleware/cors.js';
 import { customAuditHeaders } from './middleware/custom-audit-headers.js';
 import { parseFhirInteraction } from './middleware/parse-interaction.js';
@@ -136,6 +137,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         metrics.observe(ctx);
       },
     }),
+    compressAnswers(),
     corsAndSecurityHeaders(opts.cors),
     ...(opts.rateLimit === false ? [] : [rateLimit(opts.rateLimit ?? DEFAULT_RATE_LIMIT)]),
     customAuditHeaders(),

@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { seed, startHarness, type Harness } from './support/harness.js';
+import { PATIENT_CLAIMS } from './support/tokens.js';
+
+interface Raw {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A request over a real socket, the body as it came off the wire (no client-side decoding). */
+function raw(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+  method = 'GET',
+): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The gateway's app on a real socket (not yet listening). */
+function listen(h: Harness): http.Server {
+  const handle = h.gw.app.callback();
+  return http.createServer((req, res) => {
+    void handle(req, res);
+  });
+}
+
+function decoded(r: Raw): string {
+  const coding = r.headers['content-encoding'];
+  if (coding === 'gzip') return gunzipSync(r.body).toString('utf8');
+  if (coding === 'br') return brotliDecompressSync(r.body).toString('utf8');
+  if (coding === 'deflate') return inflateSync(r.body).toString('utf8');
+  assert.equal(coding, undefined);
+  return r.body.toString('utf8');
+}
+
+describe('gateway answers in the content coding the client accepts', () => {
+  let h: Harness;
+  let server: http.Server;
+  let port: number;
+  let auth: Record<string, string>;
+  before(async () => {
+    h = await startHarness();
+    seed(h.fhir);
+    // A page large enough to compress: 40 Observations of the patient.
+    for (let i = 0; i < 40; i++) {
+      h.fhir.put({
+        resourceType: 'Observation',
+        id: `bp${i}`,
+        status: 'final',
+        code: { text: `blood pressure reading number ${i}` },
+        subject: { reference: 'Patient/123' },
+      });
+    }
+    server = listen(h);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+    auth = { authorization: `Bearer ${await h.keys.mint(PATIENT_CLAIMS)}` };
+  });
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await h.close();
+  });
+
+  it('compresses a search page with the best coding the client weighs highest', async () => {
+    const plain = await raw(port, '/fhir/Observation', auth);
+    assert.equal(plain.status, 200);
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.ok(plain.body.length > 4096, `a page of ${plain.body.length} bytes`);
+    const cases: [string, string][] = [
+      ['gzip', 'gzip'],
+      ['deflate', 'deflate'],
+      ['gzip, deflate, br', 'br'],
+      ['br;q=0.5, gzip', 'gzip'],
+      ['*', 'gzip'],
+    ];
+    for (const [accept, coding] of cases) {
+      const res = await raw(port, '/fhir/Observation', { ...auth, 'accept-encoding': accept });
+      assert.equal(res.status, 200, accept);
+      assert.equal(res.headers['content-encoding'], coding, accept);
+      assert.match(String(res.headers.vary), /accept-encoding/i);
+      assert.equal(res.headers['content-length'], undefined);
+      assert.ok(res.body.length < plain.body.length / 3, `${accept}: ${res.body.length} bytes`);
+      assert.deepEqual(JSON.parse(decoded(res)), JSON.parse(plain.body.toString('utf8')), accept);
+    }
+  });
+
+  it('sends identity when the client asks for none, refuses all codings, or the answer is small', async () => {
+    for (const accept of ['identity', 'gzip;q=0, br;q=0', undefined]) {
+      const res = await raw(
+        port,
+        '/fhir/Observation',
+        accept === undefined ? auth : { ...auth, 'accept-encoding': accept },
+      );
+      assert.equal(res.status, 200);
+      assert.equal(res.headers['content-encoding'], undefined, String(accept));
+      // Caches must know the answer would differ for a client that accepts a coding.
+      assert.match(String(res.headers.vary), /accept-encoding/i, String(accept));
+      assert.ok(JSON.parse(res.body.toString('utf8')));
+    }
+    const small = await raw(port, '/fhir/Patient/123', { ...auth, 'accept-encoding': 'gzip' });
+    assert.equal(small.status, 200);
+    assert.ok(small.body.length < 1024);
+    assert.equal(small.headers['content-encoding'], undefined);
+    assert.equal(small.headers['content-length'], String(small.body.length));
+  });
+
+  it('leaves HEAD answers alone', async () => {
+    const head = await raw(port, '/fhir/metadata', { 'accept-encoding': 'gzip' }, 'HEAD');
+    assert.equal(head.status, 200);
+    assert.equal(head.headers['content-encoding'], undefined);
+    assert.equal(head.body.length, 0);
+  });
+
+  it('compresses the CapabilityStatement', async () => {
+    const cs = await raw(port, '/fhir/metadata', { 'accept-encoding': 'gzip' });
+    assert.equal(cs.status, 200);
+    assert.equal(cs.headers['content-encoding'], 'gzip');
+    assert.equal(JSON.parse(decoded(cs)).resourceType, 'CapabilityStatement');
+  });
+
+  it('audits a compressed answer as it audits a plain one', async () => {
+    const res = await raw(port, '/fhir/Observation?code=x', {
+      ...auth,
+      'accept-encoding': 'gzip',
+      'x-request-id': 'compressed-search',
+    });
+    assert.equal(res.status, 200);
+    const page = await h.trail.search({
+      count: 20,
+      offset: 0,
+      refs: { patient: [['Patient/123']] },
+    });
+    assert.ok(
+      page.events.some((e) =>
+        e.entity?.some((x) => x.what?.identifier?.value === 'compressed-search'),
+      ),
+    );
+  });
+});
+
+describe('no audit, no data, with compression', () => {
+  it('sends the 500 uncompressed and without the data when the audit cannot be written', async () => {
+    const h = await startHarness();
+    seed(h.fhir);
+    for (let i = 0; i < 40; i++) {
+      h.fhir.put({
+        resourceType: 'Observation',
+        id: `x${i}`,
+        status: 'final',
+        code: { text: `mine ${i} and some more text to pass the threshold` },
+        subject: { reference: 'Patient/123' },
+      });
+    }
+    const server = listen(h);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const token = await h.keys.mint(PATIENT_CLAIMS);
+      await h.trail.close();
+      const res = await raw((server.address() as AddressInfo).port, '/fhir/Observation', {
+        authorization: `Bearer ${token}`,
+        'accept-encoding': 'gzip',
+      });
+      assert.equal(res.status, 500);
+      assert.equal(res.headers['content-encoding'], undefined);
+      const body = JSON.parse(res.body.toString('utf8')) as { resourceType: string };
+      assert.equal(body.resourceType, 'OperationOutcome');
+      assert.doesNotMatch(res.body.toString('utf8'), /mine/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await h.close();
+    }
+  });
+});
