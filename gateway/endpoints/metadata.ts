@@ -89,7 +89,8 @@ export interface MetadataDeps {
 
 /** `GET /fhir/metadata` (no token) and `GET /fhir/.well-known/smart-configuration` (no token). */
 export function openEndpoints(deps: MetadataDeps): GatewayMiddleware {
-  let cached: { at: number; cs: CapabilityStatement } | undefined;
+  /** The CapabilityStatement as sent (about 0.7 MB from the built-in store: written once, not per request). */
+  let cached: { at: number; text: string } | undefined;
   const ttl = deps.cacheMs ?? 60_000;
   return async function openEndpointsStep(ctx, next) {
     const get = ctx.method === 'GET' || ctx.method === 'HEAD';
@@ -130,10 +131,10 @@ export function openEndpoints(deps: MetadataDeps): GatewayMiddleware {
       }
       cached = {
         at: performance.now(),
-        cs: withSmartSecurity(cs, await deps.smartConfiguration(), deps.fhirBase),
+        text: JSON.stringify(withSmartSecurity(cs, await deps.smartConfiguration(), deps.fhirBase)),
       };
     }
     ctx.type = FHIR_JSON;
-    ctx.body = JSON.stringify(cached.cs);
+    ctx.body = cached.text;
   };
 }
