@@ -128,6 +128,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       : undefined;
   const steps: Middleware<GatewayState>[] = [
     requestId(prefix),
+    compressAnswers(),
     audit({
       trail: opts.audit,
       site: fhirBase,
@@ -137,7 +138,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
         metrics.observe(ctx);
       },
     }),
-    compressAnswers(),
     corsAndSecurityHeaders(opts.cors),
     ...(opts.rateLimit === false ? [] : [rateLimit(opts.rateLimit ?? DEFAULT_RATE_LIMIT)]),
     customAuditHeaders(),

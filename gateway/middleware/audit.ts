@@ -76,14 +76,7 @@ export function audit(deps: AuditStepDeps): GatewayMiddleware {
             'audit write failed; response withheld',
           );
           dropBody(ctx);
-          for (const h of [
-            'etag',
-            'location',
-            'content-location',
-            'last-modified',
-            'content-encoding',
-          ])
-            ctx.remove(h);
+          for (const h of ['etag', 'location', 'content-location', 'last-modified']) ctx.remove(h);
           const fail = serverError();
           ctx.status = 500;
           ctx.body = JSON.stringify(fail.outcome);

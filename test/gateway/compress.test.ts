@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { negotiateCoding } from '../../gateway/middleware/compress.js';
 import { seed, startHarness, type Harness } from './support/harness.js';
 import { PATIENT_CLAIMS } from './support/tokens.js';
 
@@ -85,16 +86,20 @@ describe('gateway answers in the content coding the client accepts', () => {
     const cases: [string, string][] = [
       ['gzip', 'gzip'],
       ['deflate', 'deflate'],
-      ['gzip, deflate, br', 'br'],
+      ['br', 'br'],
+      ['gzip, deflate, br', 'gzip'],
+      ['br, gzip;q=0.9', 'br'],
       ['br;q=0.5, gzip', 'gzip'],
       ['*', 'gzip'],
+      ['gzip;q=0, *;q=0.5', 'br'],
     ];
     for (const [accept, coding] of cases) {
       const res = await raw(port, '/fhir/Observation', { ...auth, 'accept-encoding': accept });
       assert.equal(res.status, 200, accept);
       assert.equal(res.headers['content-encoding'], coding, accept);
       assert.match(String(res.headers.vary), /accept-encoding/i);
-      assert.equal(res.headers['content-length'], undefined);
+      assert.equal(res.headers['content-length'], String(res.body.length));
+      assert.match(String(res.headers['content-type']), /^application\/fhir\+json/);
       assert.ok(res.body.length < plain.body.length / 3, `${accept}: ${res.body.length} bytes`);
       assert.deepEqual(JSON.parse(decoded(res)), JSON.parse(plain.body.toString('utf8')), accept);
     }
@@ -127,11 +132,26 @@ describe('gateway answers in the content coding the client accepts', () => {
     assert.equal(head.body.length, 0);
   });
 
-  it('compresses the CapabilityStatement', async () => {
-    const cs = await raw(port, '/fhir/metadata', { 'accept-encoding': 'gzip' });
-    assert.equal(cs.status, 200);
-    assert.equal(cs.headers['content-encoding'], 'gzip');
-    assert.equal(JSON.parse(decoded(cs)).resourceType, 'CapabilityStatement');
+  it('compresses an answer too large to compress in place on the thread pool', async () => {
+    for (let i = 0; i < 600; i++) {
+      h.fhir.put({
+        resourceType: 'Observation',
+        id: `big${i}`,
+        status: 'final',
+        code: { text: `large page ${i}` },
+        subject: { reference: 'Patient/123' },
+      });
+    }
+    const plain = await raw(port, '/fhir/Observation?code=large', auth);
+    assert.ok(plain.body.length > 64 * 1024, `a page of ${plain.body.length} bytes`);
+    for (const coding of ['gzip', 'br', 'deflate']) {
+      const res = await raw(port, '/fhir/Observation?code=large', {
+        ...auth,
+        'accept-encoding': coding,
+      });
+      assert.equal(res.headers['content-encoding'], coding);
+      assert.deepEqual(JSON.parse(decoded(res)), JSON.parse(plain.body.toString('utf8')));
+    }
   });
 
   it('audits a compressed answer as it audits a plain one', async () => {
@@ -151,6 +171,26 @@ describe('gateway answers in the content coding the client accepts', () => {
         e.entity?.some((x) => x.what?.identifier?.value === 'compressed-search'),
       ),
     );
+  });
+});
+
+describe('negotiateCoding', () => {
+  it('takes the highest weight, breaking ties gzip, br, deflate, and * for the unnamed', () => {
+    const cases: [string, string | undefined][] = [
+      ['gzip', 'gzip'],
+      ['gzip, deflate, br, zstd', 'gzip'],
+      ['br, zstd', 'br'],
+      ['deflate;q=0.9, gzip;q=0.8', 'deflate'],
+      ['GZIP;Q=0.5', 'gzip'],
+      ['*;q=0.1, br;q=0', 'gzip'],
+      ['identity', undefined],
+      ['zstd', undefined],
+      ['gzip;q=0', undefined],
+      ['gzip;q=abc', undefined],
+      ['', undefined],
+      [' , ;q=1', undefined],
+    ];
+    for (const [header, coding] of cases) assert.equal(negotiateCoding(header), coding, header);
   });
 });
 
