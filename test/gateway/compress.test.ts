@@ -41,6 +41,19 @@ function listen(h: Harness): http.Server {
   });
 }
 
+/** `n` Observations of Patient/123, ids `${prefix}0`…, each with its code text and number. */
+function putObservations(h: Harness, prefix: string, n: number, text: string): void {
+  for (let i = 0; i < n; i++) {
+    h.fhir.put({
+      resourceType: 'Observation',
+      id: `${prefix}${i}`,
+      status: 'final',
+      code: { text: `${text} ${i}` },
+      subject: { reference: 'Patient/123' },
+    });
+  }
+}
+
 function decoded(r: Raw): string {
   const coding = r.headers['content-encoding'];
   if (coding === 'gzip') return gunzipSync(r.body).toString('utf8');
@@ -59,15 +72,7 @@ describe('gateway answers in the content coding the client accepts', () => {
     h = await startHarness();
     seed(h.fhir);
     // A page large enough to compress: 40 Observations of the patient.
-    for (let i = 0; i < 40; i++) {
-      h.fhir.put({
-        resourceType: 'Observation',
-        id: `bp${i}`,
-        status: 'final',
-        code: { text: `blood pressure reading number ${i}` },
-        subject: { reference: 'Patient/123' },
-      });
-    }
+    putObservations(h, 'bp', 40, 'blood pressure reading number');
     server = listen(h);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
@@ -133,15 +138,7 @@ describe('gateway answers in the content coding the client accepts', () => {
   });
 
   it('compresses an answer too large to compress in place on the thread pool', async () => {
-    for (let i = 0; i < 600; i++) {
-      h.fhir.put({
-        resourceType: 'Observation',
-        id: `big${i}`,
-        status: 'final',
-        code: { text: `large page ${i}` },
-        subject: { reference: 'Patient/123' },
-      });
-    }
+    putObservations(h, 'big', 600, 'large page');
     const plain = await raw(port, '/fhir/Observation?code=large', auth);
     assert.ok(plain.body.length > 64 * 1024, `a page of ${plain.body.length} bytes`);
     for (const coding of ['gzip', 'br', 'deflate']) {
@@ -198,15 +195,7 @@ describe('no audit, no data, with compression', () => {
   it('sends the 500 uncompressed and without the data when the audit cannot be written', async () => {
     const h = await startHarness();
     seed(h.fhir);
-    for (let i = 0; i < 40; i++) {
-      h.fhir.put({
-        resourceType: 'Observation',
-        id: `x${i}`,
-        status: 'final',
-        code: { text: `mine ${i} and some more text to pass the threshold` },
-        subject: { reference: 'Patient/123' },
-      });
-    }
+    putObservations(h, 'x', 40, 'mine, and some more text to pass the threshold');
     const server = listen(h);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
