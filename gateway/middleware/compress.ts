@@ -131,8 +131,14 @@ export function compressAnswers(): GatewayMiddleware {
     if (bytes.length < COMPRESS_THRESHOLD_BYTES) return;
     const coding = negotiateCoding(accept);
     if (coding === undefined) return;
+    let coded: Buffer;
+    try {
+      coded = await encode(coding, bytes);
+    } catch {
+      return; // zlib could not (out of memory): the answer goes as it is
+    }
     const type = ctx.response.get('Content-Type');
-    ctx.body = await encode(coding, bytes);
+    ctx.body = coded;
     ctx.set('Content-Type', type);
     ctx.set('Content-Encoding', coding);
   };
