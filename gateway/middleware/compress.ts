@@ -127,10 +127,11 @@ export function compressAnswers(): GatewayMiddleware {
       NO_TRANSFORM.test(String(ctx.res.getHeader('cache-control') ?? ''))
     )
       return;
-    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    if (bytes.length < COMPRESS_THRESHOLD_BYTES) return;
+    const size = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
+    if (size < COMPRESS_THRESHOLD_BYTES) return;
     const coding = negotiateCoding(accept);
     if (coding === undefined) return;
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     let coded: Buffer;
     try {
       coded = await encode(coding, bytes);

@@ -82,7 +82,8 @@ const DROP = new Set([
   'upgrade',
   'content-length',
   'expect',
-  // The gateway reads every answer (to filter, rewrite and audit it), so it asks for identity.
+  // The gateway reads every answer (to filter, rewrite and audit it): an external upstream is
+  // asked for identity instead (outgoingHeaders), the built-in store never compresses.
   'accept-encoding',
 ]);
 

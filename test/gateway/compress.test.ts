@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import { negotiateCoding } from '../../gateway/middleware/compress.js';
+import {
+  COMPRESS_IN_PLACE_MAX_BYTES,
+  COMPRESS_THRESHOLD_BYTES,
+  negotiateCoding,
+} from '../../gateway/middleware/compress.js';
 import { seed, startHarness, type Harness } from './support/harness.js';
 import { PATIENT_CLAIMS } from './support/tokens.js';
 
@@ -87,7 +91,7 @@ describe('gateway answers in the content coding the client accepts', () => {
     const plain = await raw(port, '/fhir/Observation', auth);
     assert.equal(plain.status, 200);
     assert.equal(plain.headers['content-encoding'], undefined);
-    assert.ok(plain.body.length > 4096, `a page of ${plain.body.length} bytes`);
+    assert.ok(plain.body.length > COMPRESS_THRESHOLD_BYTES, `a page of ${plain.body.length} bytes`);
     const cases: [string, string][] = [
       ['gzip', 'gzip'],
       ['deflate', 'deflate'],
@@ -140,7 +144,10 @@ describe('gateway answers in the content coding the client accepts', () => {
   it('compresses an answer too large to compress in place on the thread pool', async () => {
     putObservations(h, 'big', 600, 'large page');
     const plain = await raw(port, '/fhir/Observation?code=large', auth);
-    assert.ok(plain.body.length > 64 * 1024, `a page of ${plain.body.length} bytes`);
+    assert.ok(
+      plain.body.length > COMPRESS_IN_PLACE_MAX_BYTES,
+      `a page of ${plain.body.length} bytes`,
+    );
     for (const coding of ['gzip', 'br', 'deflate']) {
       const res = await raw(port, '/fhir/Observation?code=large', {
         ...auth,

@@ -20,7 +20,7 @@ export interface MiniFhir {
   close(): Promise<void>;
 }
 
-/** Whether an Accept-Encoding value admits gzip (absent: any coding, RFC 9110 12.5.3). */
+/** Whether an Accept-Encoding value admits gzip (absent: every coding, RFC 9110 12.5.3). */
 function acceptsGzip(header: string | undefined): boolean {
   if (header === undefined) return true;
   return header.split(',').some((part) => {
