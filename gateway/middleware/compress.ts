@@ -138,9 +138,7 @@ export function compressAnswers(): GatewayMiddleware {
     } catch {
       return; // zlib could not (out of memory): the answer goes as it is
     }
-    const type = ctx.response.get('Content-Type');
-    ctx.body = coded;
-    ctx.set('Content-Type', type);
+    ctx.body = coded; // Koa keeps the Content-Type already set
     ctx.set('Content-Encoding', coding);
   };
 }
